@@ -1,0 +1,50 @@
+/*
+ * inject.h - client side of the queue injection service (petrel-inject,
+ * socket $inject_listen, normally $queue_directory/public/inject).
+ *
+ * Protocol (all lines end in LF; the client may send everything before
+ * reading the one reply):
+ *   C: MAIL <sender>          sender may be empty (null sender)
+ *   C: ATTR <name>=<value>    zero or more (client_address, helo, ...)
+ *   C: RCPT <address>         one or more
+ *   C: DATA
+ *   C: <n>\n<n bytes>         zero or more chunks of message text (LF line
+ *                             ends, already dot-unstuffed), n <= 1048576
+ *   C: 0                      end of message
+ *   S: OK <qid>               the message is durable in incoming/
+ *   S: ERR <smtp-code> <enhanced> <text>   e.g. "ERR 451 4.3.0 queue write error"
+ * After a reply the connection may carry the next message.  The service
+ * enforces message_size_limit (ERR 552 5.3.4) and its own bounds.
+ *
+ * Public:
+ *   inject_connect(path, &errstr)   NULL on failure.
+ *   inject_begin(ij, sender)        these buffer and send; -1 on I/O error.
+ *   inject_attr(ij, name, value)
+ *   inject_rcpt(ij, addr)
+ *   inject_data(ij, p, n)           content bytes (LF line ends)
+ *   inject_end(ij, qid_r, &reply_r) 0: queued, qid_r filled; -1: *reply_r is
+ *                                   "<code> <enh> <text>" for the SMTP client
+ *                                   (a local "451 4.3.0 ..." on I/O failure).
+ *   inject_close(&ij)
+ */
+#ifndef PETREL_INJECT_H
+#define PETREL_INJECT_H
+
+#include <stddef.h>
+#include "log.h"
+#include "qfile.h"
+
+#define INJECT_CHUNK_MAX 1048576
+
+struct inject;
+
+struct inject *inject_connect(const char *path, const char **errstr_r);
+int inject_begin(struct inject *ij, const char *sender) WARN_UNUSED;
+int inject_attr(struct inject *ij, const char *name, const char *value) WARN_UNUSED;
+int inject_rcpt(struct inject *ij, const char *addr) WARN_UNUSED;
+int inject_data(struct inject *ij, const void *p, size_t n) WARN_UNUSED;
+int inject_end(struct inject *ij, char qid_r[QFILE_QID_MAX],
+    const char **reply_r) WARN_UNUSED;
+void inject_close(struct inject **ijp);
+
+#endif

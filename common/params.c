@@ -1,0 +1,131 @@
+/*
+ * params.c - the table of every configuration parameter: name, type, default,
+ * bounds and the variable config_load() fills.  Defaults may refer to other
+ * parameters with $name; config.c expands them after reading petrel.conf.
+ * Adding a parameter: declare its var_ in params.h and add one row here,
+ * keeping rows sorted by name (config_dump prints in table order).
+ */
+#include <limits.h>
+#include <stddef.h>
+
+#include "params.h"
+
+char *var_alias_database;
+char *var_alias_maps;
+long var_bounce_queue_lifetime;
+char *var_config_directory;
+char *var_daemon_directory;
+char *var_home_mailbox;
+char *var_inject_listen;
+long var_inject_process_limit;
+long var_inject_timeout;
+char *var_inject_user;
+char *var_local_listen;
+long var_local_destination_concurrency_limit;
+long var_local_process_limit;
+long var_local_timeout;
+char *var_maillog_file;
+long var_maximal_backoff_time;
+long var_maximal_queue_lifetime;
+long var_message_size_limit;
+long var_minimal_backoff_time;
+char *var_mydestination;
+char *var_mydomain;
+char *var_myhostname;
+char *var_mynetworks;
+char *var_myorigin;
+char *var_pop3d_listen;
+int var_pop3d_plaintext_auth;
+long var_pop3d_process_limit;
+long var_pop3d_timeout;
+char *var_qmgr_fifo;
+char *var_qmgr_user;
+long var_queue_run_delay;
+char *var_queue_directory;
+char *var_recipient_delimiter;
+char *var_relay_domains;
+char *var_remote_user;
+long var_server_max_use;
+long var_server_min_idle;
+char *var_smtpd_banner;
+long var_smtpd_hard_error_limit;
+long var_smtpd_line_length_limit;
+char *var_smtpd_listen;
+long var_smtpd_process_limit;
+long var_smtpd_recipient_limit;
+long var_smtpd_session_time_limit;
+long var_smtpd_timeout;
+char *var_smtpd_user;
+char *var_spool_group;
+long var_stale_temp_file_time;
+int var_sync_directories;
+char *var_user_password_maps;
+char *var_virtual_alias_maps;
+char *var_virtual_mailbox_base;
+char *var_virtual_mailbox_domains;
+char *var_virtual_mailbox_maps;
+char *var_vmail_user;
+
+#define DAY (24L * 3600)
+
+/* The defaults "$myhostname" and "$mydomain" are computed by config.c from
+ * gethostname() when they are not set. */
+const struct param params_table[] = {
+	{ "alias_database", PARAM_STR, "hash:$config_directory/aliases", 0, 0, &var_alias_database },
+	{ "alias_maps", PARAM_STR, "hash:$config_directory/aliases", 0, 0, &var_alias_maps },
+	{ "bounce_queue_lifetime", PARAM_TIME, "5d", 0, 100 * DAY, &var_bounce_queue_lifetime },
+	{ "config_directory", PARAM_STR, "/etc/petrel", 0, 0, &var_config_directory },
+	{ "daemon_directory", PARAM_STR, "/usr/local/sbin", 0, 0, &var_daemon_directory },
+	{ "home_mailbox", PARAM_STR, "Maildir/", 0, 0, &var_home_mailbox },
+	{ "inject_listen", PARAM_STR, "unix:$queue_directory/public/inject", 0, 0, &var_inject_listen },
+	{ "inject_process_limit", PARAM_INT, "100", 1, 10000, &var_inject_process_limit },
+	{ "inject_timeout", PARAM_TIME, "300s", 1, DAY, &var_inject_timeout },
+	{ "inject_user", PARAM_STR, "petrel-inject", 0, 0, &var_inject_user },
+	{ "local_destination_concurrency_limit", PARAM_INT, "20", 1, 1000, &var_local_destination_concurrency_limit },
+	{ "local_listen", PARAM_STR, "unix:$queue_directory/private/local", 0, 0, &var_local_listen },
+	{ "local_process_limit", PARAM_INT, "20", 1, 1000, &var_local_process_limit },
+	{ "local_timeout", PARAM_TIME, "600s", 1, DAY, &var_local_timeout },
+	{ "maillog_file", PARAM_STR, "", 0, 0, &var_maillog_file },
+	{ "maximal_backoff_time", PARAM_TIME, "4000s", 1, 100 * DAY, &var_maximal_backoff_time },
+	{ "maximal_queue_lifetime", PARAM_TIME, "5d", 0, 100 * DAY, &var_maximal_queue_lifetime },
+	{ "message_size_limit", PARAM_INT, "10240000", 1024, LONG_MAX / 4, &var_message_size_limit },
+	{ "minimal_backoff_time", PARAM_TIME, "300s", 1, 100 * DAY, &var_minimal_backoff_time },
+	{ "mydestination", PARAM_STR, "$myhostname, localhost.$mydomain, localhost", 0, 0, &var_mydestination },
+	{ "mydomain", PARAM_STR, "", 0, 0, &var_mydomain },
+	{ "myhostname", PARAM_STR, "", 0, 0, &var_myhostname },
+	{ "mynetworks", PARAM_STR, "127.0.0.1/32 [::1]/128", 0, 0, &var_mynetworks },
+	{ "myorigin", PARAM_STR, "$myhostname", 0, 0, &var_myorigin },
+	{ "pop3d_listen", PARAM_STR, "0.0.0.0:110", 0, 0, &var_pop3d_listen },
+	{ "pop3d_plaintext_auth", PARAM_BOOL, "yes", 0, 0, &var_pop3d_plaintext_auth },
+	{ "pop3d_process_limit", PARAM_INT, "100", 1, 10000, &var_pop3d_process_limit },
+	{ "pop3d_timeout", PARAM_TIME, "600s", 1, DAY, &var_pop3d_timeout },
+	{ "qmgr_fifo", PARAM_STR, "$queue_directory/public/qmgr", 0, 0, &var_qmgr_fifo },
+	{ "qmgr_user", PARAM_STR, "petrel-queue", 0, 0, &var_qmgr_user },
+	{ "queue_directory", PARAM_STR, "/var/spool/petrel", 0, 0, &var_queue_directory },
+	{ "queue_run_delay", PARAM_TIME, "300s", 1, DAY, &var_queue_run_delay },
+	{ "recipient_delimiter", PARAM_STR, "+", 0, 0, &var_recipient_delimiter },
+	{ "relay_domains", PARAM_STR, "", 0, 0, &var_relay_domains },
+	{ "remote_user", PARAM_STR, "petrel-remote", 0, 0, &var_remote_user },
+	{ "server_max_use", PARAM_INT, "100", 1, 1000000, &var_server_max_use },
+	{ "server_min_idle", PARAM_INT, "2", 0, 1000, &var_server_min_idle },
+	{ "smtpd_banner", PARAM_STR, "$myhostname ESMTP Petrel", 0, 0, &var_smtpd_banner },
+	{ "smtpd_hard_error_limit", PARAM_INT, "20", 1, 1000, &var_smtpd_hard_error_limit },
+	{ "smtpd_line_length_limit", PARAM_INT, "2048", 512, 65536, &var_smtpd_line_length_limit },
+	{ "smtpd_listen", PARAM_STR, "0.0.0.0:25", 0, 0, &var_smtpd_listen },
+	{ "smtpd_process_limit", PARAM_INT, "100", 1, 10000, &var_smtpd_process_limit },
+	{ "smtpd_recipient_limit", PARAM_INT, "1000", 1, 100000, &var_smtpd_recipient_limit },
+	{ "smtpd_session_time_limit", PARAM_TIME, "3600s", 1, DAY, &var_smtpd_session_time_limit },
+	{ "smtpd_timeout", PARAM_TIME, "300s", 1, DAY, &var_smtpd_timeout },
+	{ "smtpd_user", PARAM_STR, "petrel-smtpd", 0, 0, &var_smtpd_user },
+	{ "spool_group", PARAM_STR, "petrel-spool", 0, 0, &var_spool_group },
+	{ "stale_temp_file_time", PARAM_TIME, "3600s", 1, 100 * DAY, &var_stale_temp_file_time },
+	{ "sync_directories", PARAM_BOOL, "no", 0, 0, &var_sync_directories },
+	{ "user_password_maps", PARAM_STR, "hash:$config_directory/passwd", 0, 0, &var_user_password_maps },
+	{ "virtual_alias_maps", PARAM_STR, "", 0, 0, &var_virtual_alias_maps },
+	{ "virtual_mailbox_base", PARAM_STR, "/var/mail/vhosts", 0, 0, &var_virtual_mailbox_base },
+	{ "virtual_mailbox_domains", PARAM_STR, "", 0, 0, &var_virtual_mailbox_domains },
+	{ "virtual_mailbox_maps", PARAM_STR, "", 0, 0, &var_virtual_mailbox_maps },
+	{ "vmail_user", PARAM_STR, "petrel-vmail", 0, 0, &var_vmail_user },
+};
+
+const size_t params_count = sizeof(params_table) / sizeof(params_table[0]);

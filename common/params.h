@@ -1,0 +1,77 @@
+/*
+ * params.h - every configuration parameter's typed variable.  The table that
+ * gives names, defaults and bounds is params.c; config.c fills these.
+ * Names follow Postfix where an equivalent exists.
+ */
+#ifndef PETREL_PARAMS_H
+#define PETREL_PARAMS_H
+
+#include "config.h"
+
+extern const struct param params_table[];
+extern const size_t params_count;
+
+/* locations */
+extern char *var_config_directory;
+extern char *var_queue_directory;
+extern char *var_daemon_directory;	/* where petrel-* programs live */
+extern int var_sync_directories;
+extern char *var_maillog_file;	/* "" = syslog only */	/* also fsync directories after renames */
+/* identity and address classes */
+extern char *var_myhostname;
+extern char *var_mydomain;
+extern char *var_myorigin;
+extern char *var_mydestination;
+extern char *var_mynetworks;
+extern char *var_relay_domains;
+extern char *var_virtual_mailbox_domains;
+extern char *var_virtual_mailbox_maps;
+extern char *var_virtual_mailbox_base;
+extern char *var_virtual_alias_maps;
+extern char *var_alias_maps;
+extern char *var_alias_database;
+extern char *var_user_password_maps;
+extern char *var_home_mailbox;
+extern char *var_recipient_delimiter;
+/* users */
+extern char *var_smtpd_user;
+extern char *var_inject_user;
+extern char *var_qmgr_user;
+extern char *var_remote_user;
+extern char *var_vmail_user;
+extern char *var_spool_group;
+/* server skeleton */
+extern long var_server_min_idle;
+extern long var_server_max_use;
+/* smtpd */
+extern char *var_smtpd_listen;
+extern char *var_smtpd_banner;
+extern long var_smtpd_timeout;
+extern long var_smtpd_session_time_limit;
+extern long var_smtpd_recipient_limit;
+extern long var_smtpd_hard_error_limit;
+extern long var_smtpd_line_length_limit;
+extern long var_smtpd_process_limit;
+extern long var_message_size_limit;
+/* injection, queue manager, local delivery */
+extern char *var_inject_listen;
+extern long var_inject_process_limit;
+extern long var_inject_timeout;
+extern char *var_qmgr_fifo;
+extern char *var_local_listen;
+extern long var_local_process_limit;
+extern long var_local_destination_concurrency_limit;
+extern long var_local_timeout;
+extern long var_minimal_backoff_time;
+extern long var_maximal_backoff_time;
+extern long var_queue_run_delay;
+extern long var_maximal_queue_lifetime;
+extern long var_bounce_queue_lifetime;
+extern long var_stale_temp_file_time;
+/* pop3d */
+extern char *var_pop3d_listen;
+extern long var_pop3d_timeout;
+extern long var_pop3d_process_limit;
+extern int var_pop3d_plaintext_auth;
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * server.h - the one daemon skeleton every Petrel daemon plugs into.
+ *
+ * server_main() never returns.  It parses the common flags:
+ *   -f file    configuration file (else $PETREL_CONF, else /etc/petrel/petrel.conf)
+ *   -o n=v     override a parameter (repeatable)
+ *   -d         foreground: log to stderr as well, do not detach
+ *   -n         print the effective configuration (non-default only) and exit
+ *   -S         serve exactly one session on stdin/stdout, no listening, no
+ *              privilege change (for Expect tests and inetd)
+ * Then (as root): spool_setup(), spec->pre_drop(), bind every address in the
+ * parameter spec->listen_param ("host:port", "[v6]:port", or "unix:/path"; a
+ * unix socket gets mode spec->unix_mode and its group from the parameter
+ * spec->unix_group_param), writes "<queue_directory>/pid/<name>.pid", and
+ * forks workers.  A worker drops to the user named by spec->user_param
+ * (setgroups via initgroups, setgid, setuid, then proves setuid(0) fails;
+ * spec->user_param NULL keeps root - only local delivery does that), runs
+ * spec->post_drop(), then accepts and calls spec->session() for each client,
+ * exiting after var_server_max_use sessions.  The parent keeps at least
+ * var_server_min_idle idle workers and at most the process limit named by
+ * spec->process_limit_param, replaces workers that exit, and on SIGTERM/SIGINT
+ * stops accepting, signals its workers and exits; SIGHUP re-reads the
+ * configuration file and recycles workers.  The parent never reads network
+ * input.
+ *
+ * Single-process daemons (the queue manager) set spec->loop instead of
+ * spec->session: after the privilege drop the one process runs loop(),
+ * which should return when server_stopping() becomes true.
+ *
+ * When the process does not run as root, privilege changes are skipped with
+ * one warning (development use).
+ */
+#ifndef PETREL_SERVER_H
+#define PETREL_SERVER_H
+
+#include <sys/types.h>
+
+struct server_peer {
+	char addr[64];		/* numeric client address, "" for unix/stdin */
+	int port;
+	char local_addr[64];
+	int local_port;
+	int is_unix;
+};
+
+struct server_spec {
+	const char *name;			/* "smtpd": log ident petrel/smtpd */
+	const char *listen_param;		/* e.g. "smtpd_listen" */
+	const char *user_param;			/* e.g. "smtpd_user"; NULL = root */
+	const char *process_limit_param;	/* e.g. "smtpd_process_limit" */
+	int unix_mode;				/* unix socket mode, e.g. 0660 */
+	const char *unix_group_param;		/* e.g. "spool_group"; NULL = root */
+	void (*pre_drop)(void);
+	void (*post_drop)(void);
+	void (*session)(int fd_in, int fd_out, const struct server_peer *peer);
+	void (*loop)(void);
+};
+
+__attribute__((noreturn))
+void server_main(int argc, char **argv, const struct server_spec *spec);
+int server_stopping(void);
+int server_foreground(void);
+
+#endif

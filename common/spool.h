@@ -1,0 +1,38 @@
+/*
+ * spool.h - the spool's directory layout and who owns what.
+ *
+ *   $queue_directory/             root:root 0755
+ *     incoming/   qmgr_user:spool_group 0730   new complete/in-progress files
+ *     active/     qmgr_user 0700               files the queue manager holds
+ *     deferred/   qmgr_user 0700               waiting; mtime = next attempt
+ *     corrupt/    qmgr_user 0700               unreadable files, kept
+ *     defer/      qmgr_user 0700               last deferral reason per message
+ *     public/     root:root 0755  inject socket (0666), qmgr FIFO (qmgr_user:spool_group 0620)
+ *     private/    root:root 0711  local socket (root:qmgr group 0660 ...)
+ *     pid/        root:root 0755  daemon pid files
+ * Public:
+ *   spool_setup(&errstr)   creates/fixes the tree (as root; as another user it
+ *                          only creates what it can) - idempotent.
+ *   spool_path(buf, size, dir, name)  "$queue_directory/dir/name"; -1 if it
+ *                          does not fit.
+ */
+#ifndef PETREL_SPOOL_H
+#define PETREL_SPOOL_H
+
+#include <stddef.h>
+#include "log.h"
+
+#define SPOOL_INCOMING "incoming"
+#define SPOOL_ACTIVE "active"
+#define SPOOL_DEFERRED "deferred"
+#define SPOOL_CORRUPT "corrupt"
+#define SPOOL_DEFER "defer"
+#define SPOOL_PUBLIC "public"
+#define SPOOL_PRIVATE "private"
+#define SPOOL_PID "pid"
+
+int spool_setup(const char **errstr_r) WARN_UNUSED;
+int spool_path(char *buf, size_t size, const char *dir, const char *name)
+    WARN_UNUSED;
+
+#endif

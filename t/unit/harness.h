@@ -1,0 +1,56 @@
+/*
+ * harness.h - the tiny unit-test harness.  Each t/unit/test_<module>.c has a
+ * main() that calls TEST_RUN(fn) for each test function; a test uses
+ * CHECK(cond) and may call CHECK several times.  Output: one line per test,
+ * "PASS: unit/<file>: <test>" or "FAIL: unit/<file>: <test> (<file>:<line>:
+ * <cond>)"; t/run.sh counts these lines.  Exit status is 1 if any failed.
+ *
+ * For parsers, test_split_feed(input, len, fn, ctx) calls fn once for every
+ * split position (0..len), so each parser is also fed its input in two
+ * pieces at every byte; fn returns 0 when the result matched.
+ */
+#ifndef PETREL_HARNESS_H
+#define PETREL_HARNESS_H
+
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+static int harness_failed_total;
+static int harness_cur_failed;
+static const char *harness_cur_name;
+
+#define CHECK(cond) do { if (!(cond)) { if (!harness_cur_failed) \
+	printf("FAIL: unit/%s: %s (%s:%d: %s)\n", harness_file(), \
+	    harness_cur_name, __FILE__, __LINE__, #cond); \
+	harness_cur_failed = 1; } } while (0)
+
+static inline const char *
+harness_file(void)
+{
+	const char *s = strrchr(__FILE__, '/');
+	return s != NULL ? s + 1 : __FILE__;
+}
+
+#define TEST_RUN(fn) do { harness_cur_name = #fn; harness_cur_failed = 0; \
+	fn(); if (!harness_cur_failed) printf("PASS: unit/%s: %s\n", \
+	    harness_file(), #fn); else harness_failed_total++; \
+	fflush(stdout); } while (0)
+
+#define TEST_EXIT() return harness_failed_total ? 1 : 0
+
+typedef int (*harness_split_fn)(const char *a, size_t alen, const char *b,
+    size_t blen, void *ctx);
+
+/* Feed (a, b) split at every position; returns the number of mismatches. */
+static inline int
+test_split_feed(const char *input, size_t len, harness_split_fn fn, void *ctx)
+{
+	int bad = 0;
+	for (size_t i = 0; i <= len; i++)
+		if (fn(input, i, input + i, len - i, ctx) != 0)
+			bad++;
+	return bad;
+}
+
+#endif
