@@ -77,7 +77,7 @@ const struct param params_table[] = {
 	{ "config_directory", PARAM_STR, "/etc/petrel", 0, 0, &var_config_directory },
 	{ "daemon_directory", PARAM_STR, "/usr/local/sbin", 0, 0, &var_daemon_directory },
 	{ "home_mailbox", PARAM_STR, "Maildir/", 0, 0, &var_home_mailbox },
-	{ "inject_listen", PARAM_STR, "unix:$queue_directory/public/inject", 0, 0, &var_inject_listen },
+	{ "inject_listen", PARAM_STR, "unix:$queue_directory/private/inject", 0, 0, &var_inject_listen },
 	{ "inject_process_limit", PARAM_INT, "100", 1, 10000, &var_inject_process_limit },
 	{ "inject_timeout", PARAM_TIME, "300s", 1, DAY, &var_inject_timeout },
 	{ "inject_user", PARAM_STR, "petrel-inject", 0, 0, &var_inject_user },

@@ -7,8 +7,11 @@
  *     deferred/   qmgr_user 0700               waiting; mtime = next attempt
  *     corrupt/    qmgr_user 0700               unreadable files, kept
  *     defer/      qmgr_user 0700               last deferral reason per message
- *     public/     root:root 0755  inject socket (0666), qmgr FIFO (qmgr_user:spool_group 0620)
- *     private/    root:root 0711  local socket (root:qmgr group 0660 ...)
+ *     public/     root:root 0755  qmgr FIFO "qmgr" (qmgr_user:spool_group 0620)
+ *     private/    root:root 0711  "inject" socket (root:<smtpd_user group> 0660,
+ *                                 so smtpd workers may inject and nobody else
+ *                                 unprivileged), "local" socket
+ *                                 (root:<qmgr_user group> 0660)
  *     pid/        root:root 0755  daemon pid files
  * Public:
  *   spool_setup(&errstr)   creates/fixes the tree (as root; as another user it
