@@ -1,10 +1,13 @@
 /*
  * inject.h - client side of the queue injection service (petrel-inject,
- * socket $inject_listen, normally $queue_directory/public/inject).
+ * socket $inject_listen, normally $queue_directory/private/inject).
  *
- * Protocol (all lines end in LF; the client may send everything before
- * reading the one reply):
+ * Protocol (all lines end in LF):
  *   C: MAIL <sender>          sender may be empty (null sender)
+ *   S: QID <qid>              the queue file exists (its ID goes into the
+ *                             Received: header); or "ERR ..." and the
+ *                             transaction is over.  The client need not read
+ *                             this before sending more (inject_qid reads it).
  *   C: ATTR <name>=<value>    zero or more (client_address, helo, ...)
  *   C: RCPT <address>         one or more
  *   C: DATA
@@ -19,6 +22,8 @@
  * Public:
  *   inject_connect(path, &errstr)   NULL on failure.
  *   inject_begin(ij, sender)        these buffer and send; -1 on I/O error.
+ *   inject_qid(ij, &reply_r)        flushes, reads the QID line; the queue ID,
+ *                                   or NULL with *reply_r as for inject_end.
  *   inject_attr(ij, name, value)
  *   inject_rcpt(ij, addr)
  *   inject_data(ij, p, n)           content bytes (LF line ends)
@@ -40,6 +45,7 @@ struct inject;
 
 struct inject *inject_connect(const char *path, const char **errstr_r);
 int inject_begin(struct inject *ij, const char *sender) WARN_UNUSED;
+const char *inject_qid(struct inject *ij, const char **reply_r);
 int inject_attr(struct inject *ij, const char *name, const char *value) WARN_UNUSED;
 int inject_rcpt(struct inject *ij, const char *addr) WARN_UNUSED;
 int inject_data(struct inject *ij, const void *p, size_t n) WARN_UNUSED;
