@@ -47,6 +47,15 @@ void config_dump(FILE *fp, enum config_dump_mode mode);
 const char *config_get(const char *name);
 const char *config_file(void);
 
+/* Additions (core): config_load_text parses petrel.conf text from memory
+ * (name is used in messages), same contract as config_load.  config_raw
+ * gives the unexpanded value: CONFIG_DUMP_ALL the effective one,
+ * CONFIG_DUMP_DEFAULTS the default, CONFIG_DUMP_NONDEFAULT the value set in
+ * the file or by config_set, else NULL.  NULL also for an unknown name. */
+int config_load_text(const char *name, const char *p, size_t len,
+    const char **errstr_r) WARN_UNUSED;
+const char *config_raw(const char *name, enum config_dump_mode mode);
+
 /* Split a list value (comma/blank separated) into a NULL-terminated array
  * of fresh strings; free with config_list_free. */
 char **config_list(const char *value);

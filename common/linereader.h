@@ -8,7 +8,7 @@
  *   linereader_new(maxline)   maxline is the longest accepted line including
  *                             its terminator.
  *   linereader_get(lr, &line, &len, &ending_r)
- *        LINE_OK        *line/*len is one line WITHOUT its terminator; ending_r
+ *        LINE_OK        *line_r, *len_r: one line WITHOUT its terminator; ending_r
  *                       tells how it ended: LINE_END_CRLF or LINE_END_LF (a bare
  *                       LF) - SMTP DATA needs the difference.  A CR not followed
  *                       by LF stays inside the line.

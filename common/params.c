@@ -34,6 +34,7 @@ char *var_mydomain;
 char *var_myhostname;
 char *var_mynetworks;
 char *var_myorigin;
+long var_pop3d_auth_failure_delay;
 char *var_pop3d_listen;
 int var_pop3d_plaintext_auth;
 long var_pop3d_process_limit;
@@ -95,6 +96,7 @@ const struct param params_table[] = {
 	{ "myhostname", PARAM_STR, "", 0, 0, &var_myhostname },
 	{ "mynetworks", PARAM_STR, "127.0.0.1/32 [::1]/128", 0, 0, &var_mynetworks },
 	{ "myorigin", PARAM_STR, "$myhostname", 0, 0, &var_myorigin },
+	{ "pop3d_auth_failure_delay", PARAM_TIME, "1s", 0, 60, &var_pop3d_auth_failure_delay },
 	{ "pop3d_listen", PARAM_STR, "0.0.0.0:110", 0, 0, &var_pop3d_listen },
 	{ "pop3d_plaintext_auth", PARAM_BOOL, "yes", 0, 0, &var_pop3d_plaintext_auth },
 	{ "pop3d_process_limit", PARAM_INT, "100", 1, 10000, &var_pop3d_process_limit },

@@ -69,6 +69,7 @@ extern long var_maximal_queue_lifetime;
 extern long var_bounce_queue_lifetime;
 extern long var_stale_temp_file_time;
 /* pop3d */
+extern long var_pop3d_auth_failure_delay;
 extern char *var_pop3d_listen;
 extern long var_pop3d_timeout;
 extern long var_pop3d_process_limit;

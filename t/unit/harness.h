@@ -20,22 +20,34 @@ static int harness_failed_total;
 static int harness_cur_failed;
 static const char *harness_cur_name;
 
-#define CHECK(cond) do { if (!(cond)) { if (!harness_cur_failed) \
-	printf("FAIL: unit/%s: %s (%s:%d: %s)\n", harness_file(), \
-	    harness_cur_name, __FILE__, __LINE__, #cond); \
-	harness_cur_failed = 1; } } while (0)
+#define CHECK(cond) do { \
+	if (!(cond)) { \
+		if (!harness_cur_failed) { \
+			printf("FAIL: unit/%s: %s (%s:%d: %s)\n", \
+			    harness_file(__FILE__), harness_cur_name, \
+			    __FILE__, __LINE__, #cond); \
+		} \
+		harness_cur_failed = 1; \
+	} \
+} while (0)
 
 static inline const char *
-harness_file(void)
+harness_file(const char *path)
 {
-	const char *s = strrchr(__FILE__, '/');
-	return s != NULL ? s + 1 : __FILE__;
+	const char *s = strrchr(path, '/');
+	return s != NULL ? s + 1 : path;
 }
 
-#define TEST_RUN(fn) do { harness_cur_name = #fn; harness_cur_failed = 0; \
-	fn(); if (!harness_cur_failed) printf("PASS: unit/%s: %s\n", \
-	    harness_file(), #fn); else harness_failed_total++; \
-	fflush(stdout); } while (0)
+#define TEST_RUN(fn) do { \
+	harness_cur_name = #fn; \
+	harness_cur_failed = 0; \
+	fn(); \
+	if (!harness_cur_failed) \
+		printf("PASS: unit/%s: %s\n", harness_file(__FILE__), #fn); \
+	else \
+		harness_failed_total++; \
+	fflush(stdout); \
+} while (0)
 
 #define TEST_EXIT() return harness_failed_total ? 1 : 0
 

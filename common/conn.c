@@ -1,0 +1,309 @@
+/*
+ * conn.c - one client connection: buffered, bounded, timed line I/O.
+ *
+ * Public: conn_new, conn_free, conn_close, conn_read_line,
+ * conn_input_pending, conn_read_raw, conn_write, conn_puts, conn_printf,
+ * conn_flush, conn_set_deadline, conn_discard_input.
+ * Input goes through a fixed-size linereader; output collects in a buf that
+ * is flushed when it passes CONN_OUT_FLUSH bytes and always before blocking
+ * for input (so pipelined replies go out together, and never deadlock).
+ * Every wait is a poll() bounded by the per-operation timeout and by the
+ * session deadline.  read()/write() are used rather than recv()/send()
+ * because the descriptors may be pipes (stdin/stdout in -S mode).  Writes go
+ * out in chunks of at most PIPE_BUF bytes after POLLOUT, so even a blocking
+ * descriptor cannot stall past the timeout.  conn_new ignores SIGPIPE when it
+ * is still at its default, so a vanished peer becomes EPIPE, not death.
+ * Returns: conn_read_raw gives bytes, 0 at EOF, -1 on error or timeout.
+ * Output errors are sticky (c->broken); later writes are dropped.
+ * Security: all input is untrusted; memory per connection is bounded by
+ * maxline plus the output buffer.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "conn.h"
+
+#define CONN_OUT_FLUSH	(16 * 1024)
+#define CONN_CHUNK	PIPE_BUF
+
+/* Create a connection over fd_in/fd_out (which may be the same). */
+struct conn *
+conn_new(int fd_in, int fd_out, size_t maxline, int timeout_sec)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+	c->fd_in = fd_in;
+	c->fd_out = fd_out;
+	c->timeout = timeout_sec > 0 ? timeout_sec : 300;
+	c->in = linereader_new(maxline);
+	c->out = buf_new(4096, 0);
+	return c;
+}
+
+/* Free the connection (descriptors stay open) and NULL the pointer. */
+void
+conn_free(struct conn **cp)
+{
+	if (cp == NULL || *cp == NULL)
+		return;
+	linereader_free(&(*cp)->in);
+	buf_free(&(*cp)->out);
+	free(*cp);
+	*cp = NULL;
+}
+
+/* Close the descriptors (once each). */
+void
+conn_close(struct conn *c)
+{
+	if (c->fd_in >= 0)
+		close(c->fd_in);
+	if (c->fd_out >= 0 && c->fd_out != c->fd_in)
+		close(c->fd_out);
+	c->fd_in = c->fd_out = -1;
+}
+
+/* Milliseconds on the monotonic clock. */
+static long long
+conn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for fd to become ready: 1 ready, 0 timeout/deadline, -1 error. */
+static int
+conn_wait(struct conn *c, int fd, short events)
+{
+	long long end = conn_now_ms() + (long long)c->timeout * 1000, left;
+	struct pollfd pfd;
+	int rc;
+
+	if (c->deadline != 0) {
+		long long dl = (long long)(c->deadline - time(NULL)) * 1000;
+		if (dl <= 0)
+			return 0;
+		if (conn_now_ms() + dl < end)
+			end = conn_now_ms() + dl;
+	}
+	for (;;) {
+		left = end - conn_now_ms();
+		if (left <= 0)
+			return 0;
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (rc > 0)
+			return 1;	/* POLLHUP/POLLERR: the read/write says */
+		if (rc < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Write n bytes with bounded waits; 0 or -1 (timed_out set on timeout). */
+static int
+conn_write_all(struct conn *c, const char *p, size_t n)
+{
+	while (n > 0) {
+		int w = conn_wait(c, c->fd_out, POLLOUT);
+		ssize_t r;
+
+		if (w <= 0) {
+			if (w == 0)
+				c->timed_out = 1;
+			return -1;
+		}
+		r = write(c->fd_out, p, n < CONN_CHUNK ? n : CONN_CHUNK);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Send everything buffered; 0, or -1 (and the connection is broken). */
+int
+conn_flush(struct conn *c)
+{
+	int rc;
+
+	if (c->broken) {
+		buf_reset(c->out);
+		return -1;
+	}
+	if (c->out->len == 0)
+		return 0;
+	rc = conn_write_all(c, c->out->data, c->out->len);
+	buf_reset(c->out);
+	if (rc < 0)
+		c->broken = 1;
+	return rc;
+}
+
+/* Queue n bytes of output; large amounts go straight out. */
+void
+conn_write(struct conn *c, const void *p, size_t n)
+{
+	if (c->broken)
+		return;
+	if (c->out->len + n <= CONN_OUT_FLUSH) {
+		if (buf_append(c->out, p, n) < 0)
+			c->broken = 1;
+		return;
+	}
+	if (conn_flush(c) < 0)
+		return;
+	if (n < CONN_OUT_FLUSH) {
+		if (buf_append(c->out, p, n) < 0)
+			c->broken = 1;
+	} else if (conn_write_all(c, p, n) < 0) {
+		c->broken = 1;
+	}
+}
+
+/* Queue a C string. */
+void
+conn_puts(struct conn *c, const char *s)
+{
+	conn_write(c, s, strlen(s));
+}
+
+/* Queue printf-formatted output. */
+void
+conn_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	char small[1024];
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(small)) {
+		conn_write(c, small, (size_t)n);
+		return;
+	}
+	if (c->broken)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	{
+		char *big = xmalloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		conn_write(c, big, (size_t)n);
+		free(big);
+	}
+}
+
+/* Read once from fd_in into dst (flushing output first): >0, 0 EOF, -1. */
+static long
+conn_read_once(struct conn *c, char *dst, size_t n)
+{
+	ssize_t r;
+	int w;
+
+	if (c->timed_out)
+		return -1;
+	if (c->out->len > 0 && conn_flush(c) < 0)
+		return -1;
+	for (;;) {
+		w = conn_wait(c, c->fd_in, POLLIN);
+		if (w <= 0) {
+			if (w == 0)
+				c->timed_out = 1;
+			return -1;
+		}
+		r = read(c->fd_in, dst, n);
+		if (r >= 0)
+			return (long)r;
+		if (errno != EINTR && errno != EAGAIN)
+			return -1;
+	}
+}
+
+/* Return the next line, a too-long report, or EOF/error/timeout. */
+enum conn_status
+conn_read_line(struct conn *c, const char **line_r, size_t *len_r,
+    enum line_ending *ending_r)
+{
+	for (;;) {
+		size_t room;
+		char *space;
+		long r;
+
+		switch (linereader_get(c->in, line_r, len_r, ending_r)) {
+		case LINE_OK:
+			return CONN_LINE;
+		case LINE_TOO_LONG:
+			return CONN_TOO_LONG;
+		case LINE_NEED_MORE:
+			break;
+		}
+		space = linereader_space(c->in, &room);
+		if (room == 0)
+			return CONN_EOF;	/* cannot happen: maxline < size */
+		r = conn_read_once(c, space, room);
+		if (r <= 0)
+			return CONN_EOF;
+		linereader_commit(c->in, (size_t)r);
+	}
+}
+
+/* Bytes already buffered and not yet returned. */
+size_t
+conn_input_pending(const struct conn *c)
+{
+	return linereader_pending(c->in);
+}
+
+/* Up to n raw bytes, buffered ones first: >0, 0 at EOF, -1 error/timeout. */
+long
+conn_read_raw(struct conn *c, char *dst, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (linereader_pending(c->in) > 0)
+		return (long)linereader_take(c->in, dst, n);
+	if (n > LONG_MAX)
+		n = LONG_MAX;
+	return conn_read_once(c, dst, n);
+}
+
+/* Bound the whole session to end at unix time when (0: no bound). */
+void
+conn_set_deadline(struct conn *c, time_t when)
+{
+	c->deadline = when;
+}
+
+/* Drop all buffered input (before a TLS handshake). */
+void
+conn_discard_input(struct conn *c)
+{
+	linereader_discard(c->in);
+}

@@ -1,0 +1,228 @@
+/*
+ * log.c - logging to syslog (facility mail, LOG_PID), optionally to stderr
+ * (foreground) and to a plain file (maillog_file, for hosts without syslogd
+ * and for tests).
+ *
+ * Public: log_init, log_progname, log_set_file, log_info, log_warn,
+ * log_fatal (exit PETREL_EX_TEMPFAIL), log_panic (abort), log_sanitize.
+ * Lines are cut at LOG_LINE_MAX bytes; embedded CR/LF become blanks so one
+ * event is always one line.  The file copy is written with one write() on an
+ * O_APPEND descriptor, so lines from concurrent processes never interleave.
+ * errno is preserved across every logging call, and "%m" works.
+ * Security: callers pass untrusted client text through log_sanitize() first.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOG_LINE_MAX 2048
+
+static char log_prog[64] = "petrel";
+static char log_ident[80] = "petrel/petrel";
+static char log_host[256];
+static int log_stderr;
+static int log_fd = -1;
+static int log_opened;
+
+/* Remember the program name, open syslog and decide about stderr. */
+void
+log_init(const char *progname, int to_stderr)
+{
+	const char *s = strrchr(progname, '/');
+
+	if (s != NULL)
+		progname = s + 1;
+	if (strncmp(progname, "petrel-", 7) == 0)
+		progname += 7;
+	snprintf(log_prog, sizeof(log_prog), "%s", progname);
+	snprintf(log_ident, sizeof(log_ident), "petrel/%s", log_prog);
+	log_stderr = to_stderr;
+	if (log_opened)
+		closelog();
+	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	log_opened = 1;
+	if (gethostname(log_host, sizeof(log_host)) != 0)
+		snprintf(log_host, sizeof(log_host), "localhost");
+	log_host[sizeof(log_host) - 1] = '\0';
+}
+
+/* The short program name given to log_init ("smtpd"). */
+const char *
+log_progname(void)
+{
+	return log_prog;
+}
+
+/* Also append every line to path; NULL or "" stops file logging. */
+void
+log_set_file(const char *path)
+{
+	int fd;
+
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = -1;
+	if (path == NULL || *path == '\0')
+		return;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_warn("cannot open log file %s: %m", path);
+		return;
+	}
+	log_fd = fd;
+	if (log_host[0] == '\0' && gethostname(log_host, sizeof(log_host)) != 0)
+		snprintf(log_host, sizeof(log_host), "localhost");
+}
+
+/* Write the line to the log file with a timestamp, in one write(). */
+static void
+log_to_file(const char *msg)
+{
+	char line[LOG_LINE_MAX + 512], ts[64], tz[16];
+	struct timeval tv;
+	struct tm tm;
+	int n;
+
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(tz, sizeof(tz), "%z", &tm);
+	n = snprintf(line, sizeof(line), "%s.%06ld%s %s %s[%ld]: %s\n", ts,
+	    (long)tv.tv_usec, tz, log_host, log_ident, (long)getpid(), msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (write(log_fd, line, (size_t)n) < 0)
+		return;		/* nowhere left to complain */
+}
+
+/* Write the line to stderr in syslog's shape. */
+static void
+log_to_stderr(const char *msg)
+{
+	char line[LOG_LINE_MAX + 128];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s[%ld]: %s\n", log_ident,
+	    (long)getpid(), msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
+static void log_emit(int, const char *, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
+/* Format one event and send it to every destination. */
+static void
+log_emit(int prio, const char *prefix, const char *fmt, va_list ap)
+{
+	char msg[LOG_LINE_MAX];
+	size_t plen = strlen(prefix);
+	int save = errno;
+
+	if (plen >= sizeof(msg))
+		plen = 0;
+	memcpy(msg, prefix, plen);
+	errno = save;		/* for %m */
+	if (vsnprintf(msg + plen, sizeof(msg) - plen, fmt, ap) < 0)
+		msg[plen] = '\0';
+	for (char *s = msg; *s != '\0'; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
+	if (!log_opened) {
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+		log_opened = 1;
+	}
+	syslog(prio, "%s", msg);
+	if (log_stderr)
+		log_to_stderr(msg);
+	if (log_fd >= 0)
+		log_to_file(msg);
+	errno = save;
+}
+
+/* Log an informational event. */
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_INFO, "", fmt, ap);
+	va_end(ap);
+}
+
+/* Log a recoverable problem. */
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_WARNING, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+/* Log a broken environment and exit with the temporary-failure code. */
+void
+log_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_CRIT, "fatal: ", fmt, ap);
+	va_end(ap);
+	exit(PETREL_EX_TEMPFAIL);
+}
+
+/* Log a broken invariant and abort (core dump for the developer). */
+void
+log_panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_CRIT, "panic: ", fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+/* Copy untrusted text for logging: '?' for non-printables, "..." if cut. */
+char *
+log_sanitize(char *dst, size_t dstsize, const char *p, size_t len)
+{
+	size_t room, n, i;
+
+	if (dstsize == 0)
+		return dst;
+	room = dstsize - 1;
+	n = len <= room ? len : (room >= 3 ? room - 3 : room);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (len > room && room >= 3) {
+		memcpy(dst + i, "...", 3);
+		i += 3;
+	}
+	dst[i] = '\0';
+	return dst;
+}

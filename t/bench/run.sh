@@ -1,0 +1,39 @@
+#!/bin/sh
+# t/bench/run.sh - `make bench`: SMTP -> maildir throughput, 10,000 x 4 KB
+# messages over 10 and 50 concurrent sessions, end to end (until every message
+# is in the maildirs), plus server CPU per message and peak memory; run side by
+# side with a private Postfix through ../shared/bench when it is present, then
+# the ratio table.  Prints figures; never fails on speed.
+# Environment: BENCH_REPEAT (default 1), BENCH_CASES (smtp_bench cases
+# N:SIZE:CONC:RCPTS), BENCH_POSTFIX=0 to skip the Postfix side.
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+export PETREL_TOP="$TOP" B="${B:-build}"
+SHARED=${SHARED_BENCH:-$TOP/../shared/bench}
+[ -x "$SHARED/run_anchors.sh" ] || { echo "bench: $SHARED not found" >&2; exit 1; }
+export PERF_ANCHORS_DIR="$SHARED"
+command -v smtp-source >/dev/null 2>&1 || [ -x /usr/sbin/smtp-source ] || {
+	echo "bench: installing postfix (smtp-source, the load generator)" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null; }
+OUT=${BENCH_OUT:-$TOP/build/bench-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+REPEAT=${BENCH_REPEAT:-1}
+CASES=${BENCH_CASES:-"10000:4096:10:1 10000:4096:50:1"}
+for r in $(seq 1 "$REPEAT"); do
+	if [ "${BENCH_POSTFIX:-1}" = 1 ]; then
+		bash "$SHARED/postfix_up.sh" >/dev/null 2>&1
+		bash "$SHARED/smtp_inject.sh" 127.0.0.1:13525 --cases "$CASES" \
+			--repeat 1 --pidfile /tmp/perfD/postfix/spool/pid/master.pid \
+			--label postfix --out "$OUT/results.jsonl"
+		bash "$SHARED/postfix_down.sh" >/dev/null 2>&1
+	fi
+	bash "$TOP/t/bench/petrel_up.sh"
+	bash "$SHARED/smtp_inject.sh" 127.0.0.1:13525 --cases "$CASES" \
+		--repeat 1 --pidfile /tmp/perfD/petrel/master.pid \
+		--label petrel --out "$OUT/results.jsonl"
+	bash "$TOP/t/bench/petrel_down.sh"
+done
+python3 "$SHARED/summarize.py" "$OUT/results.jsonl" --times
+[ "${BENCH_POSTFIX:-1}" = 1 ] &&
+	python3 "$SHARED/summarize.py" "$OUT/results.jsonl" --compare postfix petrel
+echo "bench: results in $OUT"
+exit 0

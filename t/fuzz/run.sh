@@ -1,0 +1,73 @@
+#!/bin/sh
+# run.sh - build and briefly run every libFuzzer target t/fuzz/fuzz_*.c.
+#
+# Each target is built with clang -fsanitize=fuzzer,address,undefined against
+# every common/*.c into build-fuzz/, then run for FUZZ_SECONDS (default 10)
+# seconds on its seed corpus t/fuzz/corpus/<name>/ (name = file name without
+# "fuzz_" and ".c"; t/fuzz/corpus/fuzz_<name>/ is accepted too).  New inputs
+# go to build-fuzz/corpus/<name>/, crashes to build-fuzz/<name>-crash-*; the
+# seed corpus in the tree is never written.  Prints "PASS: fuzz/<name>" or
+# "FAIL: fuzz/<name>" per target and finally "N passed, M failed".
+# A common/*.c that does not compile is reported and left out of the link.
+
+cd "$(dirname "$0")/../.." || exit 1
+CC_FUZZ=${CC_FUZZ:-clang}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+OUT=${FUZZ_OUT:-build-fuzz}
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+CFLAGS_FUZZ="-std=c11 -D_GNU_SOURCE -Icommon -g -O1 -fno-omit-frame-pointer"
+LIBS="-ldb -lcrypt -lssl -lcrypto"
+pass=0
+fail=0
+
+mkdir -p "$OUT/common" "$OUT/corpus" || exit 1
+
+# Compile the library once, instrumented for coverage.
+objs=""
+for src in common/*.c; do
+	[ -f "$src" ] || continue
+	obj="$OUT/common/$(basename "$src" .c).o"
+	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || \
+	    [ -n "$(find common -name '*.h' -newer "$obj" 2>/dev/null)" ]; then
+		if ! $CC_FUZZ $CFLAGS_FUZZ $SAN -fsanitize=fuzzer-no-link \
+		    -c -o "$obj" "$src" 2>"$OUT/common/$(basename "$src" .c).err"
+		then
+			echo "# warning: $src does not compile for fuzzing" \
+			    "(see $OUT/common/$(basename "$src" .c).err)"
+			rm -f "$obj"
+			continue
+		fi
+	fi
+	objs="$objs $obj"
+done
+
+for src in t/fuzz/fuzz_*.c; do
+	[ -f "$src" ] || continue
+	name=$(basename "$src" .c)
+	name=${name#fuzz_}
+	bin="$OUT/fuzz_$name"
+	seeds="t/fuzz/corpus/$name"
+	[ -d "$seeds" ] || seeds="t/fuzz/corpus/fuzz_$name"
+	work="$OUT/corpus/$name"
+	mkdir -p "$work"
+	if ! $CC_FUZZ $CFLAGS_FUZZ $SAN -fsanitize=fuzzer -o "$bin" "$src" \
+	    $objs $LIBS >"$OUT/fuzz_$name.build.log" 2>&1; then
+		echo "FAIL: fuzz/$name (build failed, see $OUT/fuzz_$name.build.log)"
+		fail=$((fail + 1))
+		continue
+	fi
+	set -- "$work"
+	[ -d "$seeds" ] && set -- "$work" "$seeds"
+	if "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix="$OUT/$name-" "$@" >"$OUT/fuzz_$name.log" 2>&1; then
+		echo "PASS: fuzz/$name"
+		pass=$((pass + 1))
+	else
+		echo "FAIL: fuzz/$name (see $OUT/fuzz_$name.log)"
+		grep -m 3 -E 'ERROR|SUMMARY|runtime error' "$OUT/fuzz_$name.log" |
+		    sed 's/^/# /'
+		fail=$((fail + 1))
+	fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
