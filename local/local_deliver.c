@@ -1,0 +1,320 @@
+/*
+ * local_deliver.c - one delivery request: scan the message header once for
+ * Delivered-To: lines, then for each recipient expand aliases, write each
+ * maildir leaf as its owner, forward the other leaves, and append one
+ * STATUS line per recipient to the reply.
+ *
+ * Public: local_deliver_request(qfd, req, reply).
+ * Rules: a leaf whose address is already in a Delivered-To: line fails with
+ * 5.4.6 (mail forwarding loop); uid 0 is refused (4.3.0); every maildir
+ * failure is temporary; recipients of one request that end in the same
+ * maildir get one copy (the first result is reused).  A recipient with any
+ * temporary leaf failure is deferred as a whole (a retry may duplicate the
+ * copies that did succeed: at-least-once).
+ * Security: runs as root; privs_become()/privs_restore() bracket every
+ * maildir access; a failure to restore root is fatal.  The header scan
+ * reads at most LOCAL_HEADER_MAX bytes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "deliver.h"
+#include "local.h"
+#include "log.h"
+#include "maildir.h"
+#include "params.h"
+#include "privs.h"
+#include "strutil.h"
+
+#define DT_MAX 1000		/* Delivered-To lines remembered */
+#define DT_LINE 1024		/* longest header line examined */
+
+struct maildir_done {
+	char *path;
+	struct local_status st;
+};
+
+struct req_ctx {
+	int qfd;
+	struct qfile_env *env;
+	const char *sender;
+	const char *qid;
+	char **dt;		/* Delivered-To values, lower case */
+	size_t ndt;
+	struct maildir_done *done;
+	size_t ndone;
+};
+
+/* Remember the value of one Delivered-To: header line. */
+static void
+header_line(struct req_ctx *c, const char *p, size_t len)
+{
+	size_t vl;
+	const char *v;
+
+	if (len < 13 || !str_has_prefix_ci(p, len, "Delivered-To:") ||
+	    c->ndt >= DT_MAX)
+		return;
+	vl = len - 13;
+	v = str_trim(p + 13, &vl);
+	if (vl >= 2 && v[0] == '<' && v[vl - 1] == '>') {
+		v++;
+		vl -= 2;
+	}
+	c->dt = xreallocarray(c->dt, c->ndt + 1, sizeof(*c->dt));
+	c->dt[c->ndt] = str_lower(xstrndup(v, vl));
+	c->ndt++;
+}
+
+/* Feed content bytes to the header line splitter; 1 at the header end. */
+static int
+header_bytes(struct req_ctx *c, struct buf *line, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '\n') {
+			if (line->len < DT_LINE &&
+			    buf_append_char(line, p[i]) < 0)
+				line->len = DT_LINE;	/* cannot happen: max is larger */
+			continue;
+		}
+		if (line->len > 0 && line->data[line->len - 1] == '\r')
+			line->len--;
+		if (line->len == 0)
+			return 1;
+		header_line(c, line->data, line->len);
+		buf_reset(line);
+	}
+	return 0;
+}
+
+/* Scan the header block (bounded) for Delivered-To: lines. */
+static int
+scan_header(struct req_ctx *c)
+{
+	struct qfile_content *it = qfile_content_open(c->qfd, c->env);
+	struct buf *line = buf_new(256, DT_LINE + 16);
+	const char *p;
+	size_t n, total = 0;
+	int r = 0;
+
+	while (total < LOCAL_HEADER_MAX &&
+	    (r = qfile_content_next(it, &p, &n)) == 1) {
+		if (n > LOCAL_HEADER_MAX - total)
+			n = LOCAL_HEADER_MAX - total;
+		total += n;
+		if (header_bytes(c, line, p, n))
+			break;
+	}
+	buf_free(&line);
+	qfile_content_close(&it);
+	return r < 0 ? -1 : 0;
+}
+
+/* 1 if addr already appears in a Delivered-To: line. */
+static int
+looped(const struct req_ctx *c, const char *addr)
+{
+	for (size_t i = 0; i < c->ndt; i++)
+		if (strcasecmp(c->dt[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
+/* Content iterator adapter for maildir_deliver. */
+static int
+content_next(void *ctx, const char **p_r, size_t *n_r)
+{
+	return qfile_content_next(ctx, p_r, n_r);
+}
+
+/* Write one maildir as its owner. */
+static void
+write_maildir(struct req_ctx *c, const struct local_leaf *l,
+    struct local_status *st)
+{
+	struct buf *pre = buf_new(256, 4096);
+	struct qfile_content *it = NULL;
+	const char *err;
+	char *name = NULL;
+	struct stat sb;
+	int ok;
+
+	if (privs_become(l->uid, l->gid, &err) < 0) {
+		local_status_set(st, 4, "4.3.0", "cannot become mailbox owner: %s",
+		    err);
+		buf_free(&pre);
+		return;
+	}
+	ok = buf_printf(pre, "Return-Path: <%s>\nDelivered-To: %s\n", c->sender,
+	    l->addr) == 0;
+	if (!ok)
+		err = "envelope too long";
+	else if (stat(l->maildir, &sb) < 0 && maildir_create(l->maildir, &err) < 0)
+		ok = 0;
+	if (ok) {
+		it = qfile_content_open(c->qfd, c->env);
+		ok = maildir_deliver(l->maildir, pre->data, pre->len,
+		    content_next, it, var_sync_directories, &name, &err) == 0;
+		qfile_content_close(&it);
+	}
+	if (privs_restore(&err) < 0)
+		log_fatal("cannot restore privileges: %s", err);
+	if (ok)
+		local_status_set(st, 2, "2.0.0", "delivered to maildir");
+	else
+		local_status_set(st, 4, "4.2.0", "maildir delivery failed: %s", err);
+	free(name);
+	buf_free(&pre);
+}
+
+/* Deliver one maildir leaf, once per maildir for the whole request. */
+static void
+deliver_leaf(struct req_ctx *c, const struct local_leaf *l,
+    struct local_status *st)
+{
+	for (size_t i = 0; i < c->ndone; i++) {
+		if (strcmp(c->done[i].path, l->maildir) == 0) {
+			*st = c->done[i].st;
+			return;
+		}
+	}
+	if (looped(c, l->addr))
+		local_status_set(st, 5, "5.4.6", "mail forwarding loop for %s",
+		    l->addr);
+	else if (l->uid == 0)
+		local_status_set(st, 4, "4.3.0",
+		    "refusing to deliver as root (alias root to a user)");
+	else
+		write_maildir(c, l, st);
+	c->done = xreallocarray(c->done, c->ndone + 1, sizeof(*c->done));
+	c->done[c->ndone].path = xstrdup(l->maildir);
+	c->done[c->ndone++].st = *st;
+}
+
+/* Fold one leaf result into the recipient's: 4 beats 2 beats 5. */
+static void
+combine(struct local_status *acc, const struct local_status *st)
+{
+	static const int rank[6] = { 0, 0, 2, 0, 3, 1 };
+
+	if (acc->status_class == 0 ||
+	    rank[st->status_class] > rank[acc->status_class])
+		*acc = *st;
+}
+
+/* Forward the non-local leaves of one recipient. */
+static void
+forward_leaves(struct req_ctx *c, const char *orig,
+    const struct local_expansion *x, struct local_status *acc)
+{
+	char **addrs = xcalloc(x->nleaves + 1, sizeof(*addrs));
+	size_t n = 0;
+	struct local_status st;
+
+	for (size_t i = 0; i < x->nleaves; i++)
+		if (x->leaves[i].maildir == NULL)
+			addrs[n++] = x->leaves[i].addr;
+	if (n > 0) {
+		if (looped(c, orig))
+			local_status_set(&st, 5, "5.4.6",
+			    "mail forwarding loop for %s", orig);
+		else
+			local_forward(c->qfd, c->env, c->sender, orig, addrs, n,
+			    &st);
+		combine(acc, &st);
+	}
+	free(addrs);
+}
+
+/* Log one recipient's outcome. */
+static void
+log_result(const struct req_ctx *c, const char *orig,
+    const struct local_expansion *x, const struct local_status *st)
+{
+	static const char *const word[6] = { "", "", "sent", "", "deferred",
+	    "bounced" };
+	char a[300], o[300];
+	const char *fin = x->nleaves == 1 ? x->leaves[0].addr : orig;
+
+	log_sanitize(a, sizeof(a), fin, strlen(fin));
+	log_sanitize(o, sizeof(o), orig, strlen(orig));
+	log_info("%s: to=<%s>, orig_to=<%s>, relay=local, dsn=%s, status=%s (%s)",
+	    c->qid, a, o, st->enh, word[st->status_class], st->text);
+}
+
+/* One recipient: expand, deliver every leaf, reply. */
+static void
+one_rcpt(struct req_ctx *c, const struct deliver_rcpt *r, struct buf *reply)
+{
+	struct local_expansion x;
+	struct local_status acc, st;
+	int stop;
+
+	memset(&acc, 0, sizeof(acc));
+	local_expand(local_resolver, r->addr, &x);
+	if (x.fail.status_class == 4 || (x.nleaves == 0 &&
+	    x.fail.status_class == 5))
+		acc = x.fail;
+	else if (x.nleaves == 0)
+		local_status_set(&acc, 5, "5.1.1", "%s: no mailbox", r->addr);
+	stop = acc.status_class != 0;
+	for (size_t i = 0; !stop && i < x.nleaves; i++) {
+		if (x.leaves[i].maildir == NULL)
+			continue;
+		deliver_leaf(c, &x.leaves[i], &st);
+		combine(&acc, &st);
+	}
+	if (!stop && acc.status_class != 4)
+		forward_leaves(c, r->addr, &x, &acc);
+	log_result(c, r->addr, &x, &acc);
+	if (deliver_encode_status(reply, r->index, acc.status_class, acc.enh,
+	    acc.text) < 0)
+		log_warn("%s: cannot encode status", c->qid);
+	local_expansion_free(&x);
+}
+
+/* Free the request context. */
+static void
+ctx_clear(struct req_ctx *c)
+{
+	for (size_t i = 0; i < c->ndt; i++)
+		free(c->dt[i]);
+	for (size_t i = 0; i < c->ndone; i++)
+		free(c->done[i].path);
+	free(c->dt);
+	free(c->done);
+	qfile_env_free(&c->env);
+}
+
+/* Handle one request; the reply (STATUS lines and END) goes into reply. */
+void
+local_deliver_request(int qfd, const struct deliver_msg *req,
+    struct buf *reply)
+{
+	struct req_ctx c;
+	const char *err = "unreadable queue file";
+	int bad;
+
+	memset(&c, 0, sizeof(c));
+	c.qfd = qfd;
+	c.sender = req->sender;
+	c.qid = req->qid;
+	bad = qfile_read_envelope(qfd, &c.env, &err) < 0 || scan_header(&c) < 0;
+	for (size_t i = 0; i < req->nrcpts; i++) {
+		if (bad) {
+			log_warn("%s: %s", req->qid, err);
+			if (deliver_encode_status(reply, req->rcpts[i].index, 4,
+			    "4.3.0", err) < 0)
+				log_warn("%s: cannot encode status", req->qid);
+		} else {
+			one_rcpt(&c, &req->rcpts[i], reply);
+		}
+	}
+	if (deliver_encode_end(reply) < 0)
+		log_warn("%s: cannot encode reply", req->qid);
+	ctx_clear(&c);
+}

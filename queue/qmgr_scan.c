@@ -1,0 +1,228 @@
+/*
+ * qmgr_scan.c - how queue files reach the active set: restart recovery,
+ * the incoming/ and deferred/ scans, and taking one file (rename into
+ * active/, open, validate; unreadable files go to corrupt/, never deleted).
+ *
+ * Public: qmgr_recover, qmgr_scan_incoming, qmgr_scan_deferred,
+ * qmgr_take_incoming.
+ * Next attempt time of a deferred message: the mtime of defer/QID (written
+ * by the queue manager, so it may set any time), else the queue file's own
+ * mtime.  Queue files are owned by the injection user, and only a file's
+ * owner may set an arbitrary mtime; qmgr_msg.c tries both.
+ * Scans stop taking files when QMGR_ACTIVE_MAX messages are active.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "params.h"
+#include "qmgr.h"
+#include "spool.h"
+
+/* Move a file between spool directories; -1 on failure (errno). */
+static int
+spool_move(const char *from, const char *to, const char *qid)
+{
+	char a[4096], b[4096];
+
+	if (spool_path(a, sizeof(a), from, qid) < 0 ||
+	    spool_path(b, sizeof(b), to, qid) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return rename(a, b);
+}
+
+/* Give up on an unreadable file: keep it in corrupt/ and say why. */
+static void
+to_corrupt(const char *qid, const char *reason)
+{
+	if (spool_move(SPOOL_ACTIVE, SPOOL_CORRUPT, qid) < 0)
+		log_warn("%s: cannot move to corrupt/: %m", qid);
+	else
+		log_warn("%s: corrupt queue file moved to corrupt/: %s", qid,
+		    reason);
+}
+
+/* Open and validate active/QID and start working on it. */
+static void
+take_active(const char *qid)
+{
+	char path[4096];
+	const char *err = "open failed";
+	struct qfile_env *env;
+	int fd;
+
+	if (spool_path(path, sizeof(path), SPOOL_ACTIVE, qid) < 0)
+		return;
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		log_warn("%s: open %s: %m", qid, path);
+		if (errno != ENOENT)
+			to_corrupt(qid, strerror(errno));
+		return;
+	}
+	if (qfile_read_envelope(fd, &env, &err) < 0) {
+		close(fd);
+		to_corrupt(qid, err);
+		return;
+	}
+	qmgr_msg_start(qid, fd, env);
+}
+
+/* 1 if the directory entry is a complete queue file. */
+static int
+is_complete(const char *dir, const char *qid, struct stat *st)
+{
+	char path[4096];
+
+	if (spool_path(path, sizeof(path), dir, qid) < 0 ||
+	    lstat(path, st) < 0)
+		return 0;
+	return S_ISREG(st->st_mode) && (st->st_mode & 0100) != 0;
+}
+
+/* Take a named message from incoming/ (FIFO hot path, no scan). */
+void
+qmgr_take_incoming(const char *qid)
+{
+	struct stat st;
+
+	if (qmgr_active_count >= QMGR_ACTIVE_MAX ||
+	    !is_complete(SPOOL_INCOMING, qid, &st))
+		return;
+	if (spool_move(SPOOL_INCOMING, SPOOL_ACTIVE, qid) < 0) {
+		if (errno != ENOENT)
+			log_warn("%s: rename to active/: %m", qid);
+		return;
+	}
+	take_active(qid);
+}
+
+/* Remove an incoming/ entry that no writer will finish any more. */
+static void
+maybe_stale(const char *name, time_t now)
+{
+	char path[4096];
+	struct stat st;
+
+	if (spool_path(path, sizeof(path), SPOOL_INCOMING, name) < 0 ||
+	    lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	if (qfile_valid_qid(name) && (st.st_mode & 0100) != 0)
+		return;
+	if (now - st.st_mtime < var_stale_temp_file_time)
+		return;
+	if (unlink(path) == 0)
+		log_warn("removed stale incomplete queue file incoming/%s", name);
+}
+
+/* Call fn for every entry of a spool directory (no dot entries "." ".."). */
+static void
+scan_dir(const char *dir, void (*fn)(const char *name, time_t now))
+{
+	char path[4096];
+	DIR *d;
+	struct dirent *de;
+	time_t now = time(NULL);
+
+	if (spool_path(path, sizeof(path), dir, "") < 0 ||
+	    (d = opendir(path)) == NULL) {
+		log_warn("open directory %s: %m", dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL &&
+	    qmgr_active_count < QMGR_ACTIVE_MAX) {
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			fn(de->d_name, now);
+	}
+	closedir(d);
+}
+
+/* Scan callback for incoming/: take complete files. */
+static void
+incoming_entry(const char *name, time_t now)
+{
+	(void)now;
+	if (qfile_valid_qid(name))
+		qmgr_take_incoming(name);
+}
+
+/* Scan callback for incoming/ at start: stale cleanup, then take. */
+static void
+incoming_start_entry(const char *name, time_t now)
+{
+	maybe_stale(name, now);
+	incoming_entry(name, now);
+}
+
+/* Scan callback for active/ at start: whatever was in flight. */
+static void
+active_entry(const char *name, time_t now)
+{
+	(void)now;
+	if (qfile_valid_qid(name))
+		take_active(name);
+	else
+		log_warn("unexpected file active/%s left alone", name);
+}
+
+/* Next attempt time of a deferred message. */
+static time_t
+next_attempt(const char *qid, const struct stat *qst)
+{
+	char path[4096];
+	struct stat st;
+
+	if (spool_path(path, sizeof(path), SPOOL_DEFER, qid) == 0 &&
+	    stat(path, &st) == 0)
+		return st.st_mtime;
+	return qst->st_mtime;
+}
+
+/* Scan callback for deferred/: take messages whose time has come. */
+static void
+deferred_entry(const char *name, time_t now)
+{
+	struct stat st;
+
+	if (!qfile_valid_qid(name) || !is_complete(SPOOL_DEFERRED, name, &st))
+		return;
+	if (next_attempt(name, &st) > now)
+		return;
+	if (spool_move(SPOOL_DEFERRED, SPOOL_ACTIVE, name) < 0) {
+		log_warn("%s: rename to active/: %m", name);
+		return;
+	}
+	take_active(name);
+}
+
+/* Deferred-queue run: messages whose next attempt time has passed. */
+void
+qmgr_scan_deferred(void)
+{
+	scan_dir(SPOOL_DEFERRED, deferred_entry);
+	scan_dir(SPOOL_INCOMING, maybe_stale);
+}
+
+/* Fallback scan of incoming/. */
+void
+qmgr_scan_incoming(void)
+{
+	scan_dir(SPOOL_INCOMING, incoming_entry);
+}
+
+/* At start: redo active/, clean and take incoming/, run deferred/. */
+void
+qmgr_recover(void)
+{
+	scan_dir(SPOOL_ACTIVE, active_entry);
+	scan_dir(SPOOL_INCOMING, incoming_start_entry);
+	scan_dir(SPOOL_DEFERRED, deferred_entry);
+}
