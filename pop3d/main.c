@@ -1,0 +1,33 @@
+/*
+ * main.c - petrel-pop3d: the POP3 server (RFC 1939, RFC 2449 CAPA).
+ *
+ * Public: main().  The server skeleton (common/server.c) parses -f/-o/-d/
+ * -n/-S, binds pop3d_listen as root, forks up to pop3d_process_limit
+ * workers that drop to vmail_user, and calls pop3d_session_run() for each
+ * client; -S serves one session on stdin/stdout.
+ * Security: workers run as the vmail user and only ever read and unlink
+ * files in the authenticated user's maildir.  All client input is
+ * untrusted; see session.c for the bounds.
+ */
+#include "pop3d.h"
+#include "server.h"
+
+static const struct server_spec pop3d_spec = {
+	.name = "pop3d",
+	.listen_param = "pop3d_listen",
+	.user_param = "vmail_user",
+	.process_limit_param = "pop3d_process_limit",
+	.unix_mode = 0666,
+	.unix_group_param = NULL,
+	.pre_drop = NULL,
+	.post_drop = pop3d_session_init,
+	.session = pop3d_session_run,
+	.loop = NULL,
+};
+
+/* Hand over to the server skeleton; never returns. */
+int
+main(int argc, char **argv)
+{
+	server_main(argc, argv, &pop3d_spec);
+}
