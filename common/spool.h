@@ -2,11 +2,14 @@
  * spool.h - the spool's directory layout and who owns what.
  *
  *   $queue_directory/             root:root 0755
- *     incoming/   qmgr_user:spool_group 0730   new complete/in-progress files
+ *     incoming/   qmgr_user:spool_group 0770   new complete/in-progress files
  *     active/     qmgr_user 0700               files the queue manager holds
- *     deferred/   qmgr_user 0700               waiting; mtime = next attempt
+ *     deferred/   qmgr_user 0700               waiting; next attempt = mtime of defer/QID
  *     corrupt/    qmgr_user 0700               unreadable files, kept
- *     defer/      qmgr_user 0700               last deferral reason per message
+ *     defer/      qmgr_user 0700               last deferral reasons; its mtime is the
+ *                                              next attempt (queue files belong to
+ *                                              the injection user, so qmgr cannot
+ *                                              set their times)
  *     public/     root:root 0755  qmgr FIFO "qmgr" (qmgr_user:spool_group 0620)
  *     private/    root:root 0711  "inject" socket (root:<smtpd_user group> 0660,
  *                                 so smtpd workers may inject and nobody else

@@ -1,0 +1,61 @@
+/*
+ * server_int.h - private interfaces between the parts of the daemon
+ * skeleton (server.c: flags, pid file, daemonizing; server_listen.c:
+ * sockets; server_pool.c: the pre-fork pool and its workers).  Nothing
+ * outside common/server*.c includes this file.
+ *
+ * Public (to the skeleton only):
+ *   server_listen_open(list, spec, &ls, &errstr)  bind every address of a
+ *                        listen list; 0 or -1 (nothing stays open then).
+ *   server_listen_close(&ls, unlink_paths)        close and free.
+ *   server_pool_run(spec, ls, pidfile)            the parent's loop; returns
+ *                        the exit status once stopped (pid file removed).
+ *   server_worker_main(spec, ls, status_fd, life_fd)  a worker's life
+ *                        (privilege drop, accept loop); never returns.
+ *   server_pidfile_remove()                       unlink our pid file.
+ * Security: runs as root in the parent; listen lists come from the
+ * configuration file (trusted), never from the network.
+ */
+#ifndef PETREL_SERVER_INT_H
+#define PETREL_SERVER_INT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "server.h"
+
+#define SERVER_LISTEN_MAX 32
+#define SERVER_BACKLOG 256
+
+struct server_listeners {
+	int fds[SERVER_LISTEN_MAX];
+	char *paths[SERVER_LISTEN_MAX];	/* unix socket path or NULL */
+	size_t count;
+};
+
+int server_listen_open(const char *list, const struct server_spec *spec,
+    struct server_listeners *ls, const char **errstr_r) WARN_UNUSED;
+void server_listen_close(struct server_listeners *ls, int unlink_paths);
+
+int server_pool_run(const struct server_spec *spec,
+    struct server_listeners *ls);
+
+/* A worker's report on the status pipe: fixed size, written atomically. */
+struct server_status_msg {
+	pid_t pid;
+	int busy;
+};
+
+__attribute__((noreturn))
+void server_worker_main(const struct server_spec *spec,
+    struct server_listeners *ls, int status_fd, int life_fd);
+
+void server_pidfile_remove(void);
+const char *server_config_path(void);
+int server_pidfile_fd(void);
+int server_is_root(void);
+long server_param_long(const char *name, long defval);
+
+extern volatile sig_atomic_t server_stop_flag;
+
+#endif

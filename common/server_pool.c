@@ -1,0 +1,348 @@
+/*
+ * server_pool.c - the parent of a pre-fork pool: keeps enough idle workers,
+ * reaps and replaces them, throttles respawning when they die fast, reloads
+ * on SIGHUP and stops on SIGTERM/SIGINT.
+ *
+ * Public (skeleton only): server_pool_run(spec, ls) - returns the exit
+ * status after a stop, with the pid file removed.
+ * Workers report busy/idle on a status pipe (struct server_status_msg,
+ * smaller than PIPE_BUF, so each write is atomic).  A "life pipe" whose
+ * write end only the parent holds tells workers when the parent is gone.
+ * Signals reach the loop through a self-pipe.  A single-process daemon
+ * (spec->loop) is a pool of exactly one worker that runs loop(); it is
+ * never started twice at once, not even during a reload.
+ * Security: the parent stays root and never reads network input; the
+ * only data it reads are its workers' fixed-size status records.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "log.h"
+#include "params.h"
+#include "server_int.h"
+
+#define POOL_FAST_DEATH 10	/* seconds: dying sooner is "fast" */
+#define POOL_THROTTLE_MAX 60	/* seconds between respawns at worst */
+#define POOL_STOP_WAIT 5	/* seconds before SIGKILL on stop */
+
+struct pool_worker {
+	pid_t pid;
+	int busy;
+	int retiring;
+	time_t started;
+};
+
+static struct pool_worker *pool_w;
+static size_t pool_n, pool_cap;
+static int pool_sig[2] = { -1, -1 };
+static int pool_status[2] = { -1, -1 };
+static int pool_life[2] = { -1, -1 };
+static volatile sig_atomic_t pool_got_hup;
+static int pool_failures;
+static time_t pool_throttle_until;
+
+/* Signal handler of the parent: note it and wake the loop. */
+static void
+pool_on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (sig == SIGTERM || sig == SIGINT)
+		server_stop_flag = 1;
+	else if (sig == SIGHUP)
+		pool_got_hup = 1;
+	if (write(pool_sig[1], &c, 1) < 0)
+		(void)0;	/* a full pipe already wakes the loop */
+	errno = saved;
+}
+
+/* Monotonic seconds. */
+static time_t
+pool_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Create a pipe with both ends close-on-exec (and optionally nonblocking). */
+static void
+pool_pipe(int p[2], int nonblock)
+{
+	if (pipe2(p, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0)) != 0)
+		log_fatal("pipe: %m");
+}
+
+/* Install the parent's handlers. */
+static void
+pool_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = pool_on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+/* Block or unblock the signals the parent handles (around fork). */
+static void
+pool_block(int how, sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(how, how == SIG_SETMASK ? old : &set, old);
+}
+
+/* Counts: all processes, and idle ones that are not retiring. */
+static size_t
+pool_count(int idle_only)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < pool_n; i++)
+		if (!idle_only || (!pool_w[i].busy && !pool_w[i].retiring))
+			n++;
+	return n;
+}
+
+/* Start one worker; the child never returns from here. */
+static int
+pool_fork(const struct server_spec *spec, struct server_listeners *ls)
+{
+	sigset_t old;
+	pid_t pid;
+
+	pool_block(SIG_BLOCK, &old);
+	if ((pid = fork()) < 0) {
+		pool_block(SIG_SETMASK, &old);
+		log_warn("fork: %m");
+		return -1;
+	}
+	if (pid == 0) {
+		close(pool_sig[0]);
+		close(pool_sig[1]);
+		close(pool_status[0]);
+		close(pool_life[1]);
+		server_worker_main(spec, ls, pool_status[1], pool_life[0]);
+	}
+	if (pool_n == pool_cap) {
+		pool_cap = pool_cap ? pool_cap * 2 : 16;
+		pool_w = xreallocarray(pool_w, pool_cap, sizeof(*pool_w));
+	}
+	pool_w[pool_n].pid = pid;
+	pool_w[pool_n].busy = 0;
+	pool_w[pool_n].retiring = 0;
+	pool_w[pool_n].started = pool_now();
+	pool_n++;
+	pool_block(SIG_SETMASK, &old);
+	return 0;
+}
+
+/* Fork workers until enough are idle, within the limit and the throttle. */
+static void
+pool_fill(const struct server_spec *spec, struct server_listeners *ls)
+{
+	long limit = 1, want = 1;
+
+	if (spec->loop == NULL) {
+		limit = server_param_long(spec->process_limit_param, 100);
+		want = var_server_min_idle > 1 ? var_server_min_idle : 1;
+		if (limit < 1)
+			limit = 1;
+	}
+	while ((long)pool_count(1) < want && (long)pool_count(0) < limit &&
+	    pool_now() >= pool_throttle_until && !server_stop_flag)
+		if (pool_fork(spec, ls) != 0)
+			break;
+}
+
+/* Decide about throttling after a worker died. */
+static void
+pool_note_death(const struct server_spec *spec, const struct pool_worker *w,
+    int status)
+{
+	int bad = spec->loop != NULL || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0;
+	long delay;
+
+	if (w->retiring || server_stop_flag)
+		return;
+	if (WIFSIGNALED(status))
+		log_warn("worker %ld killed by signal %d", (long)w->pid,
+		    WTERMSIG(status));
+	else if (bad)
+		log_warn("worker %ld exited with status %d", (long)w->pid,
+		    WEXITSTATUS(status));
+	if (!bad || pool_now() - w->started >= POOL_FAST_DEATH) {
+		pool_failures = 0;
+		return;
+	}
+	delay = pool_failures >= 6 ? POOL_THROTTLE_MAX : 1L << pool_failures;
+	if (delay > POOL_THROTTLE_MAX)
+		delay = POOL_THROTTLE_MAX;
+	pool_failures++;
+	pool_throttle_until = pool_now() + delay;
+	log_warn("workers die fast; throttling respawn for %ld s", delay);
+}
+
+/* Collect exited workers and forget them. */
+static void
+pool_reap(const struct server_spec *spec)
+{
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < pool_n; i++) {
+			if (pool_w[i].pid != pid)
+				continue;
+			pool_note_death(spec, &pool_w[i], status);
+			pool_w[i] = pool_w[--pool_n];
+			break;
+		}
+	}
+}
+
+/* Read every pending status record from the workers. */
+static void
+pool_read_status(void)
+{
+	struct server_status_msg m[64];
+	ssize_t n;
+
+	while ((n = read(pool_status[0], m, sizeof(m))) > 0) {
+		for (size_t k = 0; k < (size_t)n / sizeof(m[0]); k++) {
+			for (size_t i = 0; i < pool_n; i++)
+				if (pool_w[i].pid == m[k].pid)
+					pool_w[i].busy = m[k].busy;
+		}
+	}
+}
+
+/* Ask every current worker to finish (idle ones exit at once). */
+static void
+pool_retire_all(void)
+{
+	for (size_t i = 0; i < pool_n; i++) {
+		if (!pool_w[i].retiring)
+			(void)kill(pool_w[i].pid, SIGTERM);
+		pool_w[i].retiring = 1;
+	}
+}
+
+/* SIGHUP: re-read the configuration, then recycle the workers. */
+static void
+pool_reload(const struct server_spec *spec)
+{
+	const char *err = NULL, *lp;
+	char *old_listen = NULL;
+
+	pool_got_hup = 0;
+	lp = spec->listen_param ? config_get(spec->listen_param) : NULL;
+	old_listen = xstrdup(lp != NULL ? lp : "");
+	if (config_load(server_config_path(), &err) != 0) {
+		log_warn("reload: %s; keeping the old configuration",
+		    err != NULL ? err : "error");
+		free(old_listen);
+		return;
+	}
+	lp = spec->listen_param ? config_get(spec->listen_param) : NULL;
+	if (strcmp(old_listen, lp != NULL ? lp : "") != 0)
+		log_warn("reload: %s changed; restart to rebind",
+		    spec->listen_param);
+	free(old_listen);
+	log_info("reloaded the configuration; recycling %zu workers",
+	    pool_n);
+	pool_retire_all();
+	pool_failures = 0;
+	pool_throttle_until = 0;
+}
+
+/* Wait for signals and status records for at most timeout_ms. */
+static void
+pool_wait(int timeout_ms)
+{
+	struct pollfd pfd[2];
+	char junk[64];
+
+	pfd[0].fd = pool_sig[0];
+	pfd[0].events = POLLIN;
+	pfd[1].fd = pool_status[0];
+	pfd[1].events = POLLIN;
+	if (poll(pfd, 2, timeout_ms) < 0 && errno != EINTR)
+		log_fatal("poll: %m");
+	while (read(pool_sig[0], junk, sizeof(junk)) > 0)
+		continue;
+	pool_read_status();
+}
+
+/* Stop: TERM the workers, wait a while, KILL the rest. */
+static void
+pool_shutdown(const struct server_spec *spec, struct server_listeners *ls)
+{
+	time_t deadline = pool_now() + POOL_STOP_WAIT;
+
+	server_listen_close(ls, 1);
+	pool_retire_all();
+	for (pool_reap(spec); pool_n > 0 && pool_now() < deadline;
+	    pool_reap(spec))
+		pool_wait(200);
+	for (size_t i = 0; i < pool_n; i++) {
+		log_warn("worker %ld did not stop; killing it",
+		    (long)pool_w[i].pid);
+		(void)kill(pool_w[i].pid, SIGKILL);
+	}
+	while (pool_n > 0 && waitpid(-1, NULL, 0) > 0)
+		pool_n--;
+}
+
+/* The parent's life: fill, wait, reap, until told to stop. */
+int
+server_pool_run(const struct server_spec *spec, struct server_listeners *ls)
+{
+	pool_pipe(pool_sig, 1);
+	pool_pipe(pool_status, 0);
+	pool_pipe(pool_life, 0);
+	if (fcntl(pool_status[0], F_SETFL, O_NONBLOCK) != 0)
+		log_fatal("fcntl: %m");
+	pool_signals();
+	if (spec->loop != NULL)
+		log_info("started");
+	else
+		log_info("started (%zu listening sockets)", ls->count);
+	while (!server_stop_flag) {
+		if (pool_got_hup)
+			pool_reload(spec);
+		pool_reap(spec);
+		pool_fill(spec, ls);
+		pool_wait(pool_throttle_until > pool_now() ? 1000 : 5000);
+	}
+	log_info("stopping");
+	pool_shutdown(spec, ls);
+	server_pidfile_remove();
+	log_info("stopped");
+	free(pool_w);
+	pool_w = NULL;
+	return 0;
+}
