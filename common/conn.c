@@ -9,9 +9,10 @@
  * for input (so pipelined replies go out together, and never deadlock).
  * Every wait is a poll() bounded by the per-operation timeout and by the
  * session deadline.  read()/write() are used rather than recv()/send()
- * because the descriptors may be pipes (stdin/stdout in -S mode).  Writes go
- * out in chunks of at most PIPE_BUF bytes after POLLOUT, so even a blocking
- * descriptor cannot stall past the timeout.  conn_new ignores SIGPIPE when it
+ * because the descriptors may be pipes (stdin/stdout in -S mode).  conn_new
+ * makes both descriptors non-blocking: reads and writes are tried first and
+ * poll() is called only on EAGAIN, which saves a system call per operation
+ * on the hot path and means no write can stall past the timeout.  conn_new ignores SIGPIPE when it
  * is still at its default, so a vanished peer becomes EPIPE, not death.
  * Returns: conn_read_raw gives bytes, 0 at EOF, -1 on error or timeout.
  * Output errors are sticky (c->broken); later writes are dropped.
@@ -19,6 +20,7 @@
  * maxline plus the output buffer.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,7 +36,16 @@
 #include "conn.h"
 
 #define CONN_OUT_FLUSH	(16 * 1024)
-#define CONN_CHUNK	PIPE_BUF
+
+/* Make fd non-blocking; a failure only costs the fast path. */
+static void
+conn_set_nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0 && (fl & O_NONBLOCK) == 0)
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
 
 /* Create a connection over fd_in/fd_out (which may be the same). */
 struct conn *
@@ -47,6 +58,9 @@ conn_new(int fd_in, int fd_out, size_t maxline, int timeout_sec)
 		signal(SIGPIPE, SIG_IGN);
 	c->fd_in = fd_in;
 	c->fd_out = fd_out;
+	conn_set_nonblocking(fd_in);
+	if (fd_out != fd_in)
+		conn_set_nonblocking(fd_out);
 	c->timeout = timeout_sec > 0 ? timeout_sec : 300;
 	c->in = linereader_new(maxline);
 	c->out = buf_new(4096, 0);
@@ -121,22 +135,24 @@ static int
 conn_write_all(struct conn *c, const char *p, size_t n)
 {
 	while (n > 0) {
-		int w = conn_wait(c, c->fd_out, POLLOUT);
-		ssize_t r;
+		ssize_t r = write(c->fd_out, p, n);
+		int w;
 
+		if (r >= 0) {
+			p += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -1;
+		w = conn_wait(c, c->fd_out, POLLOUT);
 		if (w <= 0) {
 			if (w == 0)
 				c->timed_out = 1;
 			return -1;
 		}
-		r = write(c->fd_out, p, n < CONN_CHUNK ? n : CONN_CHUNK);
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -1;
-		}
-		p += r;
-		n -= (size_t)r;
 	}
 	return 0;
 }
@@ -232,17 +248,19 @@ conn_read_once(struct conn *c, char *dst, size_t n)
 	if (c->out->len > 0 && conn_flush(c) < 0)
 		return -1;
 	for (;;) {
+		r = read(c->fd_in, dst, n);
+		if (r >= 0)
+			return (long)r;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -1;
 		w = conn_wait(c, c->fd_in, POLLIN);
 		if (w <= 0) {
 			if (w == 0)
 				c->timed_out = 1;
 			return -1;
 		}
-		r = read(c->fd_in, dst, n);
-		if (r >= 0)
-			return (long)r;
-		if (errno != EINTR && errno != EAGAIN)
-			return -1;
 	}
 }
 

@@ -32,6 +32,7 @@ static char log_host[256];
 static int log_stderr;
 static int log_fd = -1;
 static int log_opened;
+static int log_syslog_ok = 1;	/* 0: no /dev/log here, or maillog_file in use */
 
 /* Remember the program name, open syslog and decide about stderr. */
 void
@@ -48,6 +49,9 @@ log_init(const char *progname, int to_stderr)
 	log_stderr = to_stderr;
 	if (log_opened)
 		closelog();
+	/* Without a syslog socket every syslog() call would try to connect
+	 * again (a socket and a failed connect per line): skip it. */
+	log_syslog_ok = access("/dev/log", W_OK) == 0;
 	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 	log_opened = 1;
 	if (gethostname(log_host, sizeof(log_host)) != 0)
@@ -62,7 +66,7 @@ log_progname(void)
 	return log_prog;
 }
 
-/* Also append every line to path; NULL or "" stops file logging. */
+/* Log to path instead of syslog (maillog_file); NULL or "" goes back. */
 void
 log_set_file(const char *path)
 {
@@ -71,6 +75,7 @@ log_set_file(const char *path)
 	if (log_fd >= 0)
 		close(log_fd);
 	log_fd = -1;
+	log_syslog_ok = access("/dev/log", W_OK) == 0;
 	if (path == NULL || *path == '\0')
 		return;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -79,6 +84,7 @@ log_set_file(const char *path)
 		return;
 	}
 	log_fd = fd;
+	log_syslog_ok = 0;
 	if (log_host[0] == '\0' && gethostname(log_host, sizeof(log_host)) != 0)
 		snprintf(log_host, sizeof(log_host), "localhost");
 }
@@ -151,7 +157,8 @@ log_emit(int prio, const char *prefix, const char *fmt, va_list ap)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 		log_opened = 1;
 	}
-	syslog(prio, "%s", msg);
+	if (log_syslog_ok)
+		syslog(prio, "%s", msg);
 	if (log_stderr)
 		log_to_stderr(msg);
 	if (log_fd >= 0)

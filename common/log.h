@@ -3,7 +3,7 @@
  *
  * Public:
  *   log_init(progname, to_stderr)  ident becomes "petrel/<progname>".
- *   log_set_file(path)             also append every line, with a timestamp
+ *   log_set_file(path)             log to path INSTEAD of syslog, with a timestamp
  *                                  and "petrel/<prog>[pid]: ", to path
  *                                  (maillog_file; O_APPEND, one write per line)
  *                                  - for hosts without syslogd and for tests.

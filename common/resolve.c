@@ -407,6 +407,30 @@ vpath_problem(const char *v)
 	return NULL;
 }
 
+/* vmail_user's ids, looked up once per user name (not once per delivery:
+ * getpwnam reads /etc/passwd each time). */
+static int
+vmail_ids(uid_t *uid_r, gid_t *gid_r)
+{
+	static char *cached_name;
+	static uid_t cached_uid;
+	static gid_t cached_gid;
+	const char *name = var_vmail_user ? var_vmail_user : "";
+	struct passwd *pw;
+
+	if (cached_name == NULL || strcmp(cached_name, name) != 0) {
+		if ((pw = getpwnam(name)) == NULL)
+			return -1;
+		free(cached_name);
+		cached_name = xstrdup(name);
+		cached_uid = pw->pw_uid;
+		cached_gid = pw->pw_gid;
+	}
+	*uid_r = cached_uid;
+	*gid_r = cached_gid;
+	return 0;
+}
+
 /* Fill mb with <virtual_mailbox_base>/<value> owned by vmail_user. */
 static int
 mb_virtual(struct resolve_mailbox *mb, const char *value,
@@ -414,7 +438,8 @@ mb_virtual(struct resolve_mailbox *mb, const char *value,
 {
 	const char *base = var_virtual_mailbox_base ? var_virtual_mailbox_base : "";
 	const char *why = vpath_problem(value);
-	struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
 	size_t bl = strlen(base), len;
 
 	if (why != NULL) {
@@ -423,7 +448,7 @@ mb_virtual(struct resolve_mailbox *mb, const char *value,
 		*errstr_r = resolve_err;
 		return -1;
 	}
-	if ((pw = getpwnam(var_vmail_user ? var_vmail_user : "")) == NULL) {
+	if (vmail_ids(&uid, &gid) < 0) {
 		*errstr_r = "vmail_user does not exist";
 		return -1;
 	}
@@ -434,8 +459,8 @@ mb_virtual(struct resolve_mailbox *mb, const char *value,
 	len = bl + strlen(value) + 2;
 	mb->maildir = xmalloc(len);
 	snprintf(mb->maildir, len, "%.*s/%s", (int)bl, base, value);
-	mb->uid = pw->pw_uid;
-	mb->gid = pw->pw_gid;
+	mb->uid = uid;
+	mb->gid = gid;
 	len = strlen(local) + strlen(domain) + 2;
 	mb->user = xmalloc(len);
 	snprintf(mb->user, len, "%s@%s", local, domain);
