@@ -37,6 +37,7 @@
 struct pool_worker {
 	pid_t pid;
 	int busy;
+	int served;		/* it took at least one client */
 	int retiring;
 	time_t started;
 };
@@ -152,6 +153,7 @@ pool_fork(const struct server_spec *spec, struct server_listeners *ls)
 	}
 	pool_w[pool_n].pid = pid;
 	pool_w[pool_n].busy = 0;
+	pool_w[pool_n].served = 0;
 	pool_w[pool_n].retiring = 0;
 	pool_w[pool_n].started = pool_now();
 	pool_n++;
@@ -194,7 +196,9 @@ pool_note_death(const struct server_spec *spec, const struct pool_worker *w,
 	else if (bad)
 		log_warn("worker %ld exited with status %d", (long)w->pid,
 		    WEXITSTATUS(status));
-	if (!bad || pool_now() - w->started >= POOL_FAST_DEATH) {
+	/* Only a worker that died before serving anyone points at a broken
+	 * environment; clients or admins killing busy workers do not. */
+	if (!bad || w->served || pool_now() - w->started >= POOL_FAST_DEATH) {
 		pool_failures = 0;
 		return;
 	}
@@ -224,6 +228,19 @@ pool_reap(const struct server_spec *spec)
 	}
 }
 
+/* Record one worker's busy/idle report. */
+static void
+pool_note_status(const struct server_status_msg *m)
+{
+	for (size_t i = 0; i < pool_n; i++) {
+		if (pool_w[i].pid == m->pid) {
+			pool_w[i].busy = m->busy;
+			pool_w[i].served |= m->busy != 0;
+			return;
+		}
+	}
+}
+
 /* Read every pending status record from the workers. */
 static void
 pool_read_status(void)
@@ -232,11 +249,8 @@ pool_read_status(void)
 	ssize_t n;
 
 	while ((n = read(pool_status[0], m, sizeof(m))) > 0) {
-		for (size_t k = 0; k < (size_t)n / sizeof(m[0]); k++) {
-			for (size_t i = 0; i < pool_n; i++)
-				if (pool_w[i].pid == m[k].pid)
-					pool_w[i].busy = m[k].busy;
-		}
+		for (size_t k = 0; k < (size_t)n / sizeof(m[0]); k++)
+			pool_note_status(&m[k]);
 	}
 }
 

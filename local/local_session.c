@@ -21,8 +21,11 @@
 #include "local.h"
 #include "log.h"
 #include "params.h"
+#include "server.h"
 
-/* Wait until fd is ready for events; 1 ready, 0 timeout or error. */
+/* Wait until fd is ready for events; 1 ready, 0 timeout, error or stop
+ * (SIGTERM interrupts poll: the connection from the queue manager is
+ * persistent, so waiting for it to close would hold up a shutdown). */
 static int
 wait_fd(int fd, short events)
 {
@@ -31,7 +34,7 @@ wait_fd(int fd, short events)
 
 	do
 		r = poll(&p, 1, (int)(var_local_timeout * 1000));
-	while (r < 0 && errno == EINTR);
+	while (r < 0 && errno == EINTR && !server_stopping());
 	return r > 0;
 }
 

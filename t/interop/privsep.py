@@ -1,0 +1,162 @@
+"""privsep.py - privilege separation, proven from outside on a running
+instance (DESIGN.md "Processes, users, and who may touch what"):
+each daemon's workers run as its own user (real and effective uid), the
+local delivery parent stays root, and the smtpd user can neither create a
+file in the spool's incoming area nor read or list queue files.
+"""
+import os
+import pwd
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from petrel_inst import Instance, Reporter, proc_uid  # noqa: E402
+
+R = Reporter("privsep")
+
+
+def uid_of(user):
+    """Numeric uid of a user, or None."""
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError:
+        return None
+
+
+def tree(inst, pid):
+    """pid and all its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(inst.children(p))
+    return out
+
+
+def check_workers(inst, daemon, user):
+    """Every descendant of the daemon's parent runs as user (real+effective)."""
+    case = "%s workers run as %s" % (daemon, user)
+    pid = inst.daemon_pid(daemon)
+    if not pid:
+        R.bad(case, "no %s running" % daemon)
+        return
+    want = uid_of(user)
+    kids = tree(inst, pid)[1:]
+    if daemon == "qmgr" and not kids:
+        kids = [pid]   # a single-process daemon drops in place
+    uids = {p: proc_uid(p) for p in kids}
+    uids = {p: u for p, u in uids.items() if u is not None}
+    wrong = {p: u for p, u in uids.items() if u != [want, want]}
+    R.check(uids and not wrong, case,
+            "no workers" if not uids else "wrong uids %s (want %s)" % (wrong, want))
+
+
+def as_user(user, argv):
+    """Run argv as user (groups from the group database); return exit code."""
+    p = subprocess.run(["runuser", "-u", user, "--"] + argv,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=20)
+    return p.returncode
+
+
+def try_send(smtp, subject):
+    """Send one message to alice; True on 250 (a failure is reported)."""
+    try:
+        smtp.sendmail("s@remote.example", ["alice@example.test"],
+                      b"Subject: " + subject.encode() + b"\r\n\r\nbody\r\n")
+        return True
+    except (smtplib.SMTPException, OSError) as e:
+        print("info: sending %s failed: %r" % (subject, e))
+        return False
+
+
+def main():
+    """Start an instance, hold a message in the queue, inspect."""
+    inst = Instance(name="privsep")
+    try:
+        inst.create()
+        inst.add_user("alice@example.test", "secret")
+        inst.start()
+        # hold sessions open so that workers certainly exist
+        smtp = smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=20)
+        smtp.ehlo("client.example.test")
+        sent = try_send(smtp, "warm-up")
+        pop = socket.create_connection(("127.0.0.1", inst.pop3_port), 10)
+        pop.recv(512)
+        if sent:
+            inst.wait_messages("alice@example.test", 1, 15)
+        time.sleep(0.5)
+        check_workers(inst, "smtpd", "petrel-smtpd")
+        check_workers(inst, "inject", "petrel-inject")
+        check_workers(inst, "qmgr", "petrel-queue")
+        check_workers(inst, "pop3d", "petrel-vmail")
+        lp = inst.daemon_pid("local")
+        R.check(lp and proc_uid(lp) == [0, 0], "local parent runs as root",
+                "uid %s" % (proc_uid(lp) if lp else "not running"))
+        sp = inst.daemon_pid("smtpd")
+        R.check(sp and proc_uid(sp) == [0, 0],
+                "smtpd parent keeps root (binds, never parses)",
+                "uid %s" % (proc_uid(sp) if sp else "not running"))
+        pop.close()
+
+        # a message that stays queued: local delivery stopped
+        lp = inst.daemon_pid("local")
+        inst.kill_daemon("local", signal.SIGTERM)
+        deadline = time.time() + 15
+        while lp and os.path.exists("/proc/%d" % lp) and time.time() < deadline:
+            time.sleep(0.1)
+        if not sent:
+            smtp = smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=20)
+        try_send(smtp, "held")
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        time.sleep(1.5)
+        qfiles = inst.queue_files()
+        R.check(qfiles, "a message is held in the queue", "queue empty")
+
+        inc = os.path.join(inst.spool, "incoming")
+        probe = os.path.join(inc, "smtpd-probe")
+        rc = as_user("petrel-smtpd", ["touch", probe])
+        R.check(rc != 0 and not os.path.exists(probe),
+                "petrel-smtpd cannot create a file in incoming/",
+                "touch exit %d, exists %s" % (rc, os.path.exists(probe)))
+        for q in qfiles[:3]:
+            rc = as_user("petrel-smtpd", ["cat", q])
+            R.check(rc != 0, "petrel-smtpd cannot read queue file %s" %
+                    os.path.relpath(q, inst.spool), "cat exit 0")
+        for area in ("incoming", "active", "deferred"):
+            rc = as_user("petrel-smtpd", ["ls", os.path.join(inst.spool, area)])
+            R.check(rc != 0, "petrel-smtpd cannot list %s/" % area, "ls exit 0")
+        for q in qfiles[:1]:
+            rc = as_user("petrel-vmail", ["cat", q])
+            R.check(rc != 0, "petrel-vmail cannot read queue files", "cat exit 0")
+        if not os.path.isdir(inst.maildir("alice@example.test")):
+            inst.setup_maildir("alice@example.test")
+        new = inst.maildir("alice@example.test")
+        probe = os.path.join(new, "smtpd-probe")
+        rc = as_user("petrel-smtpd", ["touch", probe])
+        R.check(rc != 0 and not os.path.exists(probe),
+                "petrel-smtpd cannot write a maildir", "touch exit %d" % rc)
+        for name in ("passwd", "passwd.db"):
+            f = os.path.join(inst.dir, "conf", name)
+            if os.path.exists(f):
+                rc = as_user("petrel-smtpd", ["cat", f])
+                R.check(rc != 0, "petrel-smtpd cannot read conf/%s" % name,
+                        "cat exit 0")
+    except Exception as e:
+        R.bad("setup", repr(e))
+    finally:
+        inst.cleanup()
+    return R.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
