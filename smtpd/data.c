@@ -1,0 +1,248 @@
+/*
+ * data.c - the DATA command of petrel-smtpd: open a queue transaction at
+ * the injection service, answer 354, stream the decoded body into it and
+ * answer 250 only when the service says the message is durable.
+ *
+ * Public: smtpd_cmd_data.
+ * The body is read raw (conn_read_raw) and decoded by the pure state
+ * machine in common/smtp_data.c: only CRLF.CRLF ends it; a bare CR or LF
+ * anywhere refuses the message (SMTP smuggling protection) and a message
+ * over message_size_limit is refused too, but in both cases the rest is
+ * still consumed up to the real end so that the session stays in step.
+ * Bytes read past the end marker (pipelined commands) are handed back to
+ * the connection's line reader; reads are sized so that they always fit.
+ * Injection: one connection per session, reused; a refused or failed
+ * message closes it, which makes the service discard the transaction.
+ * Security: the body is untrusted and never held whole in memory (chunks
+ * of at least 32 KB go to the service); the Received: header only holds
+ * validated HELO/recipient text.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "conn.h"
+#include "inject.h"
+#include "linereader.h"
+#include "log.h"
+#include "params.h"
+#include "smtp_data.h"
+#include "smtpd.h"
+
+#define SMTPD_INJECT_CHUNK (32 * 1024)
+
+struct smtpd_body {
+	struct smtp_data dec;
+	char *raw;		/* bytes as read from the client */
+	size_t raw_size;
+	char *acc;		/* decoded bytes waiting for inject_data */
+	size_t acc_len;
+	size_t acc_size;
+	int failed;		/* inject_data failed: answer 451 */
+};
+
+/* The injection socket path: inject_listen without "unix:". */
+static const char *
+smtpd_inject_path(void)
+{
+	const char *p = var_inject_listen != NULL ? var_inject_listen : "";
+
+	return strncmp(p, "unix:", 5) == 0 ? p + 5 : p;
+}
+
+/* Drop the injection connection (aborts an open transaction). */
+static void
+smtpd_inject_abort(struct smtpd_session *s)
+{
+	inject_close(&s->ij);
+}
+
+/* Send the envelope: ATTRs and RCPTs; 0 or -1 on I/O error. */
+static int
+smtpd_inject_envelope(struct smtpd_session *s)
+{
+	size_t i;
+
+	if (inject_attr(s->ij, "client_address", s->addr) < 0 ||
+	    inject_attr(s->ij, "client_name", s->name) < 0 ||
+	    inject_attr(s->ij, "helo", s->helo) < 0 ||
+	    inject_attr(s->ij, "protocol", smtpd_proto(s)) < 0)
+		return -1;
+	for (i = 0; i < s->nrcpt; i++)
+		if (inject_rcpt(s->ij, s->rcpt[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* Open the queue transaction; 0, or -1 after an error reply. */
+static int
+smtpd_inject_start(struct smtpd_session *s)
+{
+	const char *err = NULL, *reply = NULL, *qid;
+
+	if (s->ij == NULL && (s->ij = inject_connect(smtpd_inject_path(),
+	    &err)) == NULL) {
+		log_warn("connect to injection service %s: %s",
+		    smtpd_inject_path(), err != NULL ? err : "error");
+		smtpd_reply(s, "451 4.3.0 Error: queue service unavailable");
+		return -1;
+	}
+	if (inject_begin(s->ij, s->sender) < 0 ||
+	    (qid = inject_qid(s->ij, &reply)) == NULL) {
+		/* reply points into s->ij: use it before the abort */
+		smtpd_reply(s, "%s", reply != NULL ? reply :
+		    "451 4.3.0 Error: queue file write error");
+		smtpd_inject_abort(s);
+		return -1;
+	}
+	snprintf(s->qid, sizeof(s->qid), "%s", qid);
+	log_info("%s: client=%s[%s]", s->qid, s->name, s->addr);
+	if (smtpd_inject_envelope(s) < 0) {
+		smtpd_inject_abort(s);
+		smtpd_reply(s, "451 4.3.0 Error: queue file write error");
+		return -1;
+	}
+	return 0;
+}
+
+/* Pass the decoded bytes on once there are enough (or force). */
+static void
+smtpd_body_push(struct smtpd_session *s, struct smtpd_body *b, int force)
+{
+	if (b->acc_len == 0 || (!force && b->acc_len < SMTPD_INJECT_CHUNK))
+		return;
+	if (!b->failed && !b->dec.bare &&
+	    b->dec.size <= (size_t)var_message_size_limit &&
+	    inject_data(s->ij, b->acc, b->acc_len) < 0)
+		b->failed = 1;
+	b->acc_len = 0;
+}
+
+/* Read one chunk that is sure to fit back into the line reader. */
+static long
+smtpd_body_read(struct smtpd_session *s, struct smtpd_body *b)
+{
+	size_t want = conn_input_pending(s->conn);
+
+	if (want == 0)
+		want = (size_t)var_smtpd_line_length_limit;
+	if (want > b->raw_size)
+		want = b->raw_size;
+	return conn_read_raw(s->conn, b->raw, want);
+}
+
+/* Consume the body up to CRLF.CRLF; 0, or -1 when the input ended. */
+static int
+smtpd_body_loop(struct smtpd_session *s, struct smtpd_body *b)
+{
+	size_t used, out, back;
+	long n;
+
+	while (!b->dec.done) {
+		if ((n = smtpd_body_read(s, b)) <= 0)
+			return -1;
+		used = smtp_data_decode(&b->dec, b->raw, (size_t)n,
+		    b->acc + b->acc_len, &out);
+		b->acc_len += out;
+		smtpd_body_push(s, b, 0);
+		if (used < (size_t)n) {
+			back = linereader_feed(s->conn->in, b->raw + used,
+			    (size_t)n - used);
+			if (back != (size_t)n - used)
+				log_warn("lost %zu pipelined bytes after DATA",
+				    (size_t)n - used - back);
+		}
+	}
+	smtpd_body_push(s, b, 1);
+	return 0;
+}
+
+/* Log and answer a refused message. */
+static void
+smtpd_data_refuse(struct smtpd_session *s, const char *reply)
+{
+	char from[ADDR_MAX + 8];
+
+	smtpd_reply(s, "%s", reply);
+	log_sanitize(from, sizeof(from), s->sender, strlen(s->sender));
+	log_info("%s: reject: DATA from %s[%s]: %s; from=<%s> proto=%s "
+	    "helo=<%s>", s->qid, s->name, s->addr, reply, from,
+	    smtpd_proto(s), s->helo);
+	smtpd_inject_abort(s);	/* last: reply may point into s->ij */
+}
+
+/* After the end marker: refuse, or commit and answer 250; 0 or -1. */
+static int
+smtpd_data_finish(struct smtpd_session *s, struct smtpd_body *b)
+{
+	char qid[QFILE_QID_MAX];
+	const char *reply = NULL;
+
+	if (b->dec.bare) {
+		smtpd_data_refuse(s, "550 5.5.2 Message refused: bare <CR> or "
+		    "<LF> received (SMTP smuggling protection)");
+		return -1;
+	}
+	if (b->dec.size > (size_t)var_message_size_limit) {
+		smtpd_data_refuse(s, "552 5.3.4 Message size exceeds fixed "
+		    "limit");
+		return -1;
+	}
+	if (b->failed || inject_end(s->ij, qid, &reply) < 0) {
+		smtpd_data_refuse(s, reply != NULL ? reply :
+		    "451 4.3.0 Error: queue file write error");
+		return -1;
+	}
+	smtpd_reply(s, "250 2.0.0 Ok: queued as %s", qid);
+	return 0;
+}
+
+/* Send the Received: header, then stream the body; 0 or -1. */
+static int
+smtpd_data_body(struct smtpd_session *s, struct smtpd_body *b)
+{
+	int len;
+
+	b->raw_size = (size_t)var_smtpd_line_length_limit + 4096;
+	b->raw = xmalloc(b->raw_size);
+	b->acc_size = SMTPD_INJECT_CHUNK + b->raw_size;
+	b->acc = xmalloc(b->acc_size);
+	smtp_data_init(&b->dec);
+	len = smtpd_received(s, b->acc, b->acc_size);
+	if (len < 0)
+		b->failed = 1;
+	else
+		b->acc_len = (size_t)len;
+	if (smtpd_body_loop(s, b) < 0) {
+		smtpd_inject_abort(s);
+		smtpd_lost(s);
+		return -1;
+	}
+	return smtpd_data_finish(s, b);
+}
+
+/* DATA: the message itself. */
+int
+smtpd_cmd_data(struct smtpd_session *s, const char *arg, size_t len)
+{
+	struct smtpd_body b;
+	int rc;
+
+	(void)arg;
+	if (len > 0) {
+		smtpd_reply(s, "501 5.5.4 Syntax: DATA");
+		return -1;
+	}
+	if (smtpd_inject_start(s) < 0) {
+		smtpd_reset(s);
+		return -1;
+	}
+	smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	memset(&b, 0, sizeof(b));
+	rc = smtpd_data_body(s, &b);
+	free(b.raw);
+	free(b.acc);
+	smtpd_reset(s);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * received.c - the Received: trace header petrel-smtpd prepends
+ * (RFC 5321 4.4, RFC 5322 3.6.7), with LF line ends as the queue wants:
+ *   Received: from <helo> (<client name> [<ip>])
+ *   	by <myhostname> (Petrel) with ESMTP id <QID>
+ *   	for <rcpt>; <RFC 5322 date>
+ * "for" appears only with exactly one recipient (naming several would
+ * disclose Bcc recipients); the protocol is SMTP after HELO.
+ *
+ * Public: smtpd_received(s, dst, n) - the length written, or -1 when it does
+ * not fit.
+ * Security: the HELO name was validated as a domain or address literal and
+ * the recipient as an RFC 5321 mailbox, so neither can contain a line end.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "params.h"
+#include "smtpd.h"
+
+/* Format the current time as an RFC 5322 date-time. */
+static void
+smtpd_rfc5322_date(char *dst, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(dst, n, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		snprintf(dst, n, "Thu, 01 Jan 1970 00:00:00 +0000");
+}
+
+/* Build the Received: header for the current transaction. */
+int
+smtpd_received(const struct smtpd_session *s, char *dst, size_t n)
+{
+	char date[64];
+	int len;
+
+	smtpd_rfc5322_date(date, sizeof(date));
+	if (s->nrcpt == 1)
+		len = snprintf(dst, n, "Received: from %s (%s [%s])\n\tby %s "
+		    "(Petrel) with %s id %s\n\tfor <%s>; %s\n", s->helo,
+		    s->name, s->addr, var_myhostname, smtpd_proto(s), s->qid,
+		    s->rcpt[0], date);
+	else
+		len = snprintf(dst, n, "Received: from %s (%s [%s])\n\tby %s "
+		    "(Petrel) with %s id %s;\n\t%s\n", s->helo, s->name,
+		    s->addr, var_myhostname, smtpd_proto(s), s->qid, date);
+	return len < 0 || (size_t)len >= n ? -1 : len;
+}

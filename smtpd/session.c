@@ -1,0 +1,210 @@
+/*
+ * session.c - one SMTP session of petrel-smtpd, from greeting to close.
+ *
+ * Public: smtpd_session, smtpd_open_maps, smtpd_resolver, smtpd_reply,
+ * smtpd_lost, smtpd_reset, smtpd_proto.
+ * The loop reads one bounded command line at a time (conn.c flushes the
+ * buffered replies only when no more input is buffered, which gives
+ * PIPELINING), hands it to the command table (cmd.c) and enforces the
+ * bounds: line length (500 5.5.2), error budget smtpd_hard_error_limit
+ * (421 4.7.0, close), read timeout smtpd_timeout and the session deadline
+ * smtpd_session_time_limit (421 4.4.2, close).  EOF just closes.
+ * Logging follows Postfix's shape: "connect from", "disconnect from ...
+ * ehlo=1 mail=1 ... commands=N", "lost connection after X from ...".
+ * Security: runs as smtpd_user in a pre-forked worker; all input is
+ * untrusted.  In -S mode (stdin/stdout) the client counts as 127.0.0.1.
+ * Client names are not looked up in the DNS (yet): always "unknown".
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "conn.h"
+#include "inject.h"
+#include "log.h"
+#include "netmatch.h"
+#include "params.h"
+#include "resolve.h"
+#include "smtpd.h"
+
+static struct resolver *smtpd_res;
+static struct netmatch *smtpd_nets;
+static int smtpd_maps_opened;
+
+/* Open the resolver and mynetworks once per process (after the drop);
+ * a resolver that failed (maps not built yet) is retried per session. */
+void
+smtpd_open_maps(void)
+{
+	const char *err = NULL;
+
+	if (smtpd_res == NULL) {
+		smtpd_res = resolver_new(&err);
+		if (smtpd_res == NULL)
+			log_warn("resolver: %s (recipients get 451)",
+			    err != NULL ? err : "error");
+	}
+	if (smtpd_maps_opened)
+		return;
+	smtpd_maps_opened = 1;
+	err = NULL;
+	smtpd_nets = netmatch_new(var_mynetworks != NULL ? var_mynetworks : "",
+	    &err);
+	if (smtpd_nets == NULL)
+		log_fatal("mynetworks: %s", err != NULL ? err : "bad value");
+}
+
+/* The process's resolver, or NULL when its maps could not be opened. */
+struct resolver *
+smtpd_resolver(void)
+{
+	return smtpd_res;
+}
+
+/* Queue one reply line (CRLF added); 4xx/5xx count against the budget. */
+void
+smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 3)
+		n = (int)sizeof(line) - 3;
+	if ((line[0] == '4' || line[0] == '5') && strncmp(line, "421", 3) != 0)
+		s->errors++;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	conn_write(s->conn, line, (size_t)n);
+}
+
+/* "ESMTP" after EHLO, "SMTP" after HELO (for logs and Received:). */
+const char *
+smtpd_proto(const struct smtpd_session *s)
+{
+	return s->helo_seen == 1 ? "SMTP" : "ESMTP";
+}
+
+/* Forget the current transaction (sender, recipients). */
+void
+smtpd_reset(struct smtpd_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nrcpt; i++)
+		free(s->rcpt[i]);
+	free(s->rcpt);
+	s->rcpt = NULL;
+	s->nrcpt = 0;
+	s->in_mail = 0;
+	s->sender[0] = '\0';
+	s->qid[0] = '\0';
+	s->mail_opts.size = -1;
+	s->mail_opts.body = SMTP_BODY_NONE;
+}
+
+/* The input ended (EOF, error, timeout, deadline): say so and stop. */
+void
+smtpd_lost(struct smtpd_session *s)
+{
+	const char *after = s->last_verb != NULL ? s->last_verb : "CONNECT";
+	struct conn *c = s->conn;
+
+	s->done = 1;
+	if (!c->timed_out) {
+		log_info("lost connection after %s from %s[%s]", after,
+		    s->name, s->addr);
+		return;
+	}
+	if (c->deadline != 0 && time(NULL) >= c->deadline) {
+		conn_set_deadline(c, 0);	/* let the reply go out */
+		smtpd_reply(s, "421 4.4.2 %s Error: session time limit "
+		    "exceeded", var_myhostname);
+		log_info("session time limit exceeded after %s from %s[%s]",
+		    after, s->name, s->addr);
+	} else {
+		smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded",
+		    var_myhostname);
+		log_info("timeout after %s from %s[%s]", after, s->name,
+		    s->addr);
+	}
+	c->timed_out = 0;	/* the write gets its own timeout */
+}
+
+/* Fill in who the client is and whether it is in mynetworks; stdin (-S)
+ * and local sockets count as 127.0.0.1, so mynetworks still decides. */
+static void
+smtpd_identify(struct smtpd_session *s, const struct server_peer *peer)
+{
+	const char *a = peer->addr[0] != '\0' ? peer->addr : "127.0.0.1";
+
+	snprintf(s->addr, sizeof(s->addr), "%s", a);
+	snprintf(s->name, sizeof(s->name), "unknown");
+	s->trusted = smtpd_nets != NULL && netmatch_match(smtpd_nets, s->addr);
+}
+
+/* Read and execute commands until QUIT, EOF or a bound is hit. */
+static void
+smtpd_loop(struct smtpd_session *s)
+{
+	const char *line;
+	size_t len;
+	enum line_ending end;
+
+	while (!s->done) {
+		if (s->errors >= var_smtpd_hard_error_limit) {
+			smtpd_reply(s, "421 4.7.0 %s Error: too many errors",
+			    var_myhostname);
+			log_info("too many errors after %s from %s[%s]",
+			    s->last_verb != NULL ? s->last_verb : "CONNECT",
+			    s->name, s->addr);
+			break;
+		}
+		switch (conn_read_line(s->conn, &line, &len, &end)) {
+		case CONN_LINE:
+			smtpd_dispatch(s, line, len);
+			break;
+		case CONN_TOO_LONG:
+			smtpd_reply(s, "500 5.5.2 Error: Line too long");
+			break;
+		case CONN_EOF:
+			smtpd_lost(s);
+			break;
+		}
+	}
+}
+
+/* Serve one client on fd_in/fd_out. */
+void
+smtpd_session(int fd_in, int fd_out, const struct server_peer *peer)
+{
+	struct smtpd_session s;
+	char summary[512];
+
+	smtpd_open_maps();
+	memset(&s, 0, sizeof(s));
+	s.mail_opts.size = -1;
+	s.conn = conn_new(fd_in, fd_out,
+	    (size_t)var_smtpd_line_length_limit + 2, (int)var_smtpd_timeout);
+	conn_set_deadline(s.conn, time(NULL) + var_smtpd_session_time_limit);
+	smtpd_identify(&s, peer);
+	log_info("connect from %s[%s]", s.name, s.addr);
+	smtpd_reply(&s, "220 %s", var_smtpd_banner);
+	smtpd_loop(&s);
+	if (conn_flush(s.conn) < 0 && !s.conn->timed_out)
+		log_info("write error to %s[%s]", s.name, s.addr);
+	smtpd_count_summary(&s, summary, sizeof(summary));
+	log_info("disconnect from %s[%s]%s", s.name, s.addr, summary);
+	smtpd_reset(&s);
+	inject_close(&s.ij);
+	conn_close(s.conn);
+	conn_free(&s.conn);
+}
