@@ -12,6 +12,7 @@
 B=${B:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 export PETREL_TOP="$TOP" PETREL_BIN="$TOP/$B/bin" PETREL_TBIN="$TOP/$B/t"
+export PYTHONDONTWRITEBYTECODE=1
 T_TIMEOUT=${T_TIMEOUT:-300}
 LOG=$(mktemp -d /tmp/petrel-tlog.XXXXXX)
 pass=0; fail=0
