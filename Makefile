@@ -71,7 +71,11 @@ $(B)/bin/$(1): $$(SRC_$(1):%.c=$(B)/%.o) $(LIB)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
-$(B)/t/test_%: $(B)/t/unit/test_%.o $(LIB)
+# Unit tests link libpetrel; a test of a daemon's module names its objects here.
+UNIT_EXTRA_test_inject := $(B)/queue/inject_session.o
+
+.SECONDEXPANSION:
+$(B)/t/test_%: $(B)/t/unit/test_%.o $$(UNIT_EXTRA_test_$$*) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS)
 
 $(B)/t/%: $(B)/t/lib/%.o $(LIB)

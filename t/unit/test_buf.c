@@ -5,8 +5,6 @@
 #include <errno.h>
 #include <stdint.h>
 
-/* harness.h's CHECK trips gcc's misleading-indentation check. */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
 #include "buf.h"
 

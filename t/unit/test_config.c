@@ -9,8 +9,6 @@
 #include <unistd.h>
 
 #include "config.h"
-/* harness.h's CHECK trips gcc's misleading-indentation check. */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
 #include "params.h"
 

@@ -10,8 +10,6 @@
 #include <unistd.h>
 
 #include "conn.h"
-/* harness.h's CHECK trips gcc's misleading-indentation check. */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
 
 /* Write a C string to fd completely. */

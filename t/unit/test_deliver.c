@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* harness.h's CHECK trips gcc's misleading-indentation check (not our file). */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
 #include "buf.h"
 #include "deliver.h"

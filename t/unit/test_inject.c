@@ -19,10 +19,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* harness.h's CHECK trips gcc's misleading-indentation check. */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
-#include "../../queue/inject_session.c"
+#include "config.h"
+#include "inject.h"
+#include "log.h"
+#include "params.h"
+#include "qfile.h"
+#include "../../queue/inject_session.h"
 
 static char top[64], sockpath[100], incoming[100];
 

@@ -7,8 +7,6 @@
 #include <stdio.h>
 
 #include "buf.h"
-/* harness.h's CHECK trips gcc's misleading-indentation check. */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
 #include "linereader.h"
 

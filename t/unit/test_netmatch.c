@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* harness.h's CHECK trips gcc's misleading-indentation check. */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
 #include "netmatch.h"
 

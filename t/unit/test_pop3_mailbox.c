@@ -6,8 +6,6 @@
 #include <limits.h>
 #include <string.h>
 
-/* harness.h's CHECK trips gcc's misleading-indentation check (not our file). */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
 #include "pop3_mailbox.h"
 

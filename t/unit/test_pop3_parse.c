@@ -5,8 +5,6 @@
  */
 #include <string.h>
 
-/* harness.h's CHECK trips gcc's misleading-indentation check (not our file). */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
 #include "linereader.h"
 #include "pop3_parse.h"

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <pwd.h>
 
-/* harness.h's CHECK trips gcc's misleading-indentation check. */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
 #include "config.h"
 #include "log.h"

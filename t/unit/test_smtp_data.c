@@ -4,8 +4,6 @@
  * detection (SMTP smuggling), size counting, bytes after the end.  Every
  * case is fed whole, split in two at every byte, and one byte at a time.
  */
-/* harness.h's CHECK trips gcc's misleading-indentation check. */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
 #include "smtp_data.h"
 

@@ -5,8 +5,6 @@
  */
 #include <limits.h>
 
-/* harness.h's CHECK trips gcc's misleading-indentation check. */
-#pragma GCC diagnostic ignored "-Wmisleading-indentation"
 #include "harness.h"
 #include "smtp_parse.h"
 
