@@ -243,10 +243,25 @@ conn_read_once(struct conn *c, char *dst, size_t n)
 	ssize_t r;
 	int w;
 
+	int replied = 0;
+
 	if (c->timed_out)
 		return -1;
-	if (c->out->len > 0 && conn_flush(c) < 0)
-		return -1;
+	if (c->out->len > 0) {
+		if (conn_flush(c) < 0)
+			return -1;
+		replied = 1;
+	}
+	/* Having just answered, the peer has not had time to send more:
+	 * wait first instead of paying for a read that fails with EAGAIN. */
+	if (replied) {
+		w = conn_wait(c, c->fd_in, POLLIN);
+		if (w <= 0) {
+			if (w == 0)
+				c->timed_out = 1;
+			return -1;
+		}
+	}
 	for (;;) {
 		r = read(c->fd_in, dst, n);
 		if (r >= 0)

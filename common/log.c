@@ -12,6 +12,7 @@
  * Security: callers pass untrusted client text through log_sanitize() first.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,7 +33,30 @@ static char log_host[256];
 static int log_stderr;
 static int log_fd = -1;
 static int log_opened;
+static pid_t log_pid;		/* cached; reset in the child after fork */
 static int log_syslog_ok = 1;	/* 0: no /dev/log here, or maillog_file in use */
+
+/* After fork the child has a new pid. */
+static void
+log_forget_pid(void)
+{
+	log_pid = 0;
+}
+
+/* Our pid without a system call per log line. */
+static long
+log_getpid(void)
+{
+	static int registered;
+
+	if (!registered) {
+		(void)pthread_atfork(NULL, NULL, log_forget_pid);
+		registered = 1;
+	}
+	if (log_pid == 0)
+		log_pid = getpid();
+	return (long)log_pid;
+}
 
 /* Remember the program name, open syslog and decide about stderr. */
 void
@@ -103,7 +127,7 @@ log_to_file(const char *msg)
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	strftime(tz, sizeof(tz), "%z", &tm);
 	n = snprintf(line, sizeof(line), "%s.%06ld%s %s %s[%ld]: %s\n", ts,
-	    (long)tv.tv_usec, tz, log_host, log_ident, (long)getpid(), msg);
+	    (long)tv.tv_usec, tz, log_host, log_ident, log_getpid(), msg);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {
@@ -122,7 +146,7 @@ log_to_stderr(const char *msg)
 	int n;
 
 	n = snprintf(line, sizeof(line), "%s[%ld]: %s\n", log_ident,
-	    (long)getpid(), msg);
+	    log_getpid(), msg);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {

@@ -79,7 +79,7 @@ const struct param params_table[] = {
 	{ "daemon_directory", PARAM_STR, "/usr/local/sbin", 0, 0, &var_daemon_directory },
 	{ "home_mailbox", PARAM_STR, "Maildir/", 0, 0, &var_home_mailbox },
 	{ "inject_listen", PARAM_STR, "unix:$queue_directory/private/inject", 0, 0, &var_inject_listen },
-	{ "inject_process_limit", PARAM_INT, "100", 1, 10000, &var_inject_process_limit },
+	{ "inject_process_limit", PARAM_INT, "150", 1, 10000, &var_inject_process_limit },
 	{ "inject_timeout", PARAM_TIME, "300s", 1, DAY, &var_inject_timeout },
 	{ "inject_user", PARAM_STR, "petrel-inject", 0, 0, &var_inject_user },
 	{ "local_destination_concurrency_limit", PARAM_INT, "20", 1, 1000, &var_local_destination_concurrency_limit },

@@ -10,7 +10,7 @@
  *   server_listen_close(&ls, unlink_paths)        close and free.
  *   server_pool_run(spec, ls, pidfile)            the parent's loop; returns
  *                        the exit status once stopped (pid file removed).
- *   server_worker_main(spec, ls, status_fd, life_fd)  a worker's life
+ *   server_worker_main(spec, ls, board, slot, status_fd, life_fd)  a worker's life
  *                        (privilege drop, accept loop); never returns.
  *   server_pidfile_remove()                       unlink our pid file.
  * Security: runs as root in the parent; listen lists come from the
@@ -40,15 +40,33 @@ void server_listen_close(struct server_listeners *ls, int unlink_paths);
 int server_pool_run(const struct server_spec *spec,
     struct server_listeners *ls);
 
-/* A worker's report on the status pipe: fixed size, written atomically. */
-struct server_status_msg {
-	pid_t pid;
+/*
+ * The pool's shared board (one MAP_SHARED page set, made by the parent
+ * before forking): a slot per worker holding its busy flag, plus the count
+ * of idle workers.  Workers update their own slot and the count with
+ * atomic operations and write a wake-up byte on the status pipe only when
+ * the idle count drops below the minimum, so a session costs the parent
+ * nothing in the common case.  The parent corrects the count for workers
+ * that die while idle.
+ */
+#define SERVER_SLOTS_MAX 10001
+
+struct server_slot {
+	pid_t pid;		/* 0: free */
 	int busy;
+	int served;		/* took at least one client */
+};
+
+struct server_board {
+	int idle;		/* workers not in a session */
+	int min_idle;		/* below this, wake the parent */
+	struct server_slot slots[SERVER_SLOTS_MAX];
 };
 
 __attribute__((noreturn))
 void server_worker_main(const struct server_spec *spec,
-    struct server_listeners *ls, int status_fd, int life_fd);
+    struct server_listeners *ls, struct server_board *board,
+    struct server_slot *slot, int status_fd, int life_fd);
 
 void server_pidfile_remove(void);
 const char *server_config_path(void);

@@ -5,14 +5,15 @@
  *
  * Public (skeleton only): server_pool_run(spec, ls) - returns the exit
  * status after a stop, with the pid file removed.
- * Workers report busy/idle on a status pipe (struct server_status_msg,
- * smaller than PIPE_BUF, so each write is atomic).  A "life pipe" whose
+ * Workers keep their busy/idle state on a shared board (server_int.h) and
+ * wake the parent through the status pipe only when idle workers run
+ * short.  A "life pipe" whose
  * write end only the parent holds tells workers when the parent is gone.
  * Signals reach the loop through a self-pipe.  A single-process daemon
  * (spec->loop) is a pool of exactly one worker that runs loop(); it is
  * never started twice at once, not even during a reload.
  * Security: the parent stays root and never reads network input; the
- * only data it reads are its workers' fixed-size status records.
+ * only data it reads are wake-up bytes and the workers' board slots.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,12 +38,12 @@
 
 struct pool_worker {
 	pid_t pid;
-	int busy;
-	int served;		/* it took at least one client */
+	struct server_slot *slot;	/* on the shared board */
 	int retiring;
 	time_t started;
 };
 
+static struct server_board *pool_board;
 static struct pool_worker *pool_w;
 static size_t pool_n, pool_cap;
 static int pool_sig[2] = { -1, -1 };
@@ -122,21 +124,41 @@ pool_count(int idle_only)
 	size_t n = 0;
 
 	for (size_t i = 0; i < pool_n; i++)
-		if (!idle_only || (!pool_w[i].busy && !pool_w[i].retiring))
+		if (!idle_only || (!__atomic_load_n(&pool_w[i].slot->busy,
+		    __ATOMIC_ACQUIRE) && !pool_w[i].retiring))
 			n++;
 	return n;
+}
+
+/* A free slot on the board for a new worker, or NULL when all are used. */
+static struct server_slot *
+pool_free_slot(void)
+{
+	for (size_t i = 0; i < SERVER_SLOTS_MAX; i++)
+		if (pool_board->slots[i].pid == 0)
+			return &pool_board->slots[i];
+	return NULL;
 }
 
 /* Start one worker; the child never returns from here. */
 static int
 pool_fork(const struct server_spec *spec, struct server_listeners *ls)
 {
+	struct server_slot *slot = pool_free_slot();
 	sigset_t old;
 	pid_t pid;
 
+	if (slot == NULL)
+		return -1;
+	slot->pid = -1;		/* taken */
+	slot->busy = 0;
+	slot->served = 0;
+	__atomic_add_fetch(&pool_board->idle, 1, __ATOMIC_SEQ_CST);
 	pool_block(SIG_BLOCK, &old);
 	if ((pid = fork()) < 0) {
 		pool_block(SIG_SETMASK, &old);
+		__atomic_sub_fetch(&pool_board->idle, 1, __ATOMIC_SEQ_CST);
+		slot->pid = 0;
 		log_warn("fork: %m");
 		return -1;
 	}
@@ -145,15 +167,16 @@ pool_fork(const struct server_spec *spec, struct server_listeners *ls)
 		close(pool_sig[1]);
 		close(pool_status[0]);
 		close(pool_life[1]);
-		server_worker_main(spec, ls, pool_status[1], pool_life[0]);
+		server_worker_main(spec, ls, pool_board, slot, pool_status[1],
+		    pool_life[0]);
 	}
+	slot->pid = pid;
 	if (pool_n == pool_cap) {
 		pool_cap = pool_cap ? pool_cap * 2 : 16;
 		pool_w = xreallocarray(pool_w, pool_cap, sizeof(*pool_w));
 	}
 	pool_w[pool_n].pid = pid;
-	pool_w[pool_n].busy = 0;
-	pool_w[pool_n].served = 0;
+	pool_w[pool_n].slot = slot;
 	pool_w[pool_n].retiring = 0;
 	pool_w[pool_n].started = pool_now();
 	pool_n++;
@@ -170,6 +193,7 @@ pool_fill(const struct server_spec *spec, struct server_listeners *ls)
 	if (spec->loop == NULL) {
 		limit = server_param_long(spec->process_limit_param, 100);
 		want = var_server_min_idle > 1 ? var_server_min_idle : 1;
+		pool_board->min_idle = (int)want;
 		if (limit < 1)
 			limit = 1;
 	}
@@ -198,7 +222,7 @@ pool_note_death(const struct server_spec *spec, const struct pool_worker *w,
 		    WEXITSTATUS(status));
 	/* Only a worker that died before serving anyone points at a broken
 	 * environment; clients or admins killing busy workers do not. */
-	if (!bad || w->served || pool_now() - w->started >= POOL_FAST_DEATH) {
+	if (!bad || w->slot->served || pool_now() - w->started >= POOL_FAST_DEATH) {
 		pool_failures = 0;
 		return;
 	}
@@ -208,6 +232,16 @@ pool_note_death(const struct server_spec *spec, const struct pool_worker *w,
 	pool_failures++;
 	pool_throttle_until = pool_now() + delay;
 	log_warn("workers die fast; throttling respawn for %ld s", delay);
+}
+
+/* Give a dead worker's slot back; it no longer counts as idle. */
+static void
+pool_free_worker(struct pool_worker *w)
+{
+	if (!__atomic_load_n(&w->slot->busy, __ATOMIC_ACQUIRE))
+		__atomic_sub_fetch(&pool_board->idle, 1, __ATOMIC_SEQ_CST);
+	w->slot->busy = 0;
+	w->slot->pid = 0;
 }
 
 /* Collect exited workers and forget them. */
@@ -222,36 +256,21 @@ pool_reap(const struct server_spec *spec)
 			if (pool_w[i].pid != pid)
 				continue;
 			pool_note_death(spec, &pool_w[i], status);
+			pool_free_worker(&pool_w[i]);
 			pool_w[i] = pool_w[--pool_n];
 			break;
 		}
 	}
 }
 
-/* Record one worker's busy/idle report. */
-static void
-pool_note_status(const struct server_status_msg *m)
-{
-	for (size_t i = 0; i < pool_n; i++) {
-		if (pool_w[i].pid == m->pid) {
-			pool_w[i].busy = m->busy;
-			pool_w[i].served |= m->busy != 0;
-			return;
-		}
-	}
-}
-
-/* Read every pending status record from the workers. */
+/* Drain the workers' wake-up bytes (the board holds the real state). */
 static void
 pool_read_status(void)
 {
-	struct server_status_msg m[64];
-	ssize_t n;
+	char junk[256];
 
-	while ((n = read(pool_status[0], m, sizeof(m))) > 0) {
-		for (size_t k = 0; k < (size_t)n / sizeof(m[0]); k++)
-			pool_note_status(&m[k]);
-	}
+	while (read(pool_status[0], junk, sizeof(junk)) > 0)
+		continue;
 }
 
 /* Ask every current worker to finish (idle ones exit at once). */
@@ -335,6 +354,10 @@ pool_shutdown(const struct server_spec *spec, struct server_listeners *ls)
 int
 server_pool_run(const struct server_spec *spec, struct server_listeners *ls)
 {
+	pool_board = mmap(NULL, sizeof(*pool_board), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pool_board == MAP_FAILED)
+		log_fatal("mmap: %m");
 	pool_pipe(pool_sig, 1);
 	pool_pipe(pool_status, 0);
 	pool_pipe(pool_life, 0);

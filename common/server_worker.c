@@ -3,23 +3,28 @@
  * accept clients and hand each to spec->session(), or run spec->loop() for
  * a single-process daemon.
  *
- * Public (skeleton only): server_worker_main(spec, ls, status_fd, life_fd)
+ * Public (skeleton only): server_worker_main(spec, ls, board, slot,
+ * status_fd, life_fd)
  * never returns; the worker exits 0 after var_server_max_use sessions, when
  * told to stop, or when its parent is gone (EOF on the life pipe), and
  * through log_fatal when it cannot drop privileges.
  * Stopping: SIGTERM/SIGINT make an idle worker exit at once; a worker in a
  * session finishes that session (or its client goes away) and then exits.
+ * Accepting: each worker waits in its own epoll set with EPOLLEXCLUSIVE, so
+ * a new connection wakes one idle worker rather than all of them.
  * Security: the privilege drop (privs_drop: initgroups, setgid, setuid,
  * then proof that root cannot be regained) happens before any client is
  * accepted; spec->user_param NULL keeps root (local delivery only).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,6 +37,8 @@
 
 static volatile sig_atomic_t worker_busy;
 static int worker_status_fd = -1;
+static struct server_board *worker_board;
+static struct server_slot *worker_slot;
 
 /* SIGTERM/SIGINT in a worker: leave now when idle, else after the session. */
 static void
@@ -64,17 +71,26 @@ worker_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Tell the parent we are busy or idle (one atomic fixed-size write). */
+/* Mark ourselves busy or idle on the board; wake the parent only when
+ * idle workers run short. */
 static void
 worker_report(int busy)
 {
-	struct server_status_msg m;
+	char wake = 'w';
+	int idle;
 
-	memset(&m, 0, sizeof(m));
-	m.pid = getpid();
-	m.busy = busy;
-	if (write(worker_status_fd, &m, sizeof(m)) < 0)
-		(void)0;	/* the parent is gone; we notice soon */
+	if (busy) {
+		__atomic_store_n(&worker_slot->busy, 1, __ATOMIC_RELEASE);
+		worker_slot->served = 1;
+		idle = __atomic_sub_fetch(&worker_board->idle, 1,
+		    __ATOMIC_SEQ_CST);
+		if (idle < worker_board->min_idle &&
+		    write(worker_status_fd, &wake, 1) < 0)
+			(void)0;	/* full pipe: the parent is awake anyway */
+	} else {
+		__atomic_add_fetch(&worker_board->idle, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&worker_slot->busy, 0, __ATOMIC_RELEASE);
+	}
 }
 
 /* Become the daemon's user, then run the daemon's post-drop hook. */
@@ -141,10 +157,10 @@ static int
 worker_serve(const struct server_spec *spec, int lfd)
 {
 	struct server_peer peer;
-	int fd, fl;
+	int fd;
 
 	worker_busy = 1;
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0) {
 		worker_busy = 0;
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
@@ -153,8 +169,6 @@ worker_serve(const struct server_spec *spec, int lfd)
 		return 0;
 	}
 	worker_report(1);
-	if ((fl = fcntl(fd, F_GETFL)) >= 0)
-		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	worker_peer(fd, &peer);
 	spec->session(fd, fd, &peer);
 	close(fd);
@@ -163,42 +177,66 @@ worker_serve(const struct server_spec *spec, int lfd)
 	return 1;
 }
 
-/* Poll the listeners (and the parent's life pipe); serve what arrives. */
+/* An epoll set over the listeners (exclusive wake-ups) and the life pipe. */
+static int
+worker_epoll(struct server_listeners *ls, int life_fd)
+{
+	struct epoll_event ev;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		log_fatal("epoll_create1: %m");
+	for (size_t i = 0; i < ls->count; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, ls->fds[i], &ev) < 0)
+			log_fatal("epoll_ctl: %m");
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = UINT32_MAX;	/* the life pipe */
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, life_fd, &ev) < 0)
+		log_fatal("epoll_ctl: %m");
+	return ep;
+}
+
+/* Wait on the listeners (and the parent's life pipe); serve what arrives. */
 static void
 worker_accept_loop(const struct server_spec *spec,
     struct server_listeners *ls, int life_fd)
 {
-	struct pollfd pfd[SERVER_LISTEN_MAX + 1];
+	struct epoll_event evs[SERVER_LISTEN_MAX + 1];
+	int ep = worker_epoll(ls, life_fd), n;
 	long uses = 0;
-	size_t n = ls->count;
 
-	for (size_t i = 0; i < n; i++) {
-		pfd[i].fd = ls->fds[i];
-		pfd[i].events = POLLIN;
-	}
-	pfd[n].fd = life_fd;
-	pfd[n].events = POLLIN;
 	while (uses < var_server_max_use && !server_stop_flag) {
-		if (poll(pfd, n + 1, -1) < 0) {
+		n = epoll_wait(ep, evs, SERVER_LISTEN_MAX + 1, -1);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			log_fatal("poll: %m");
+			log_fatal("epoll_wait: %m");
 		}
-		if (pfd[n].revents != 0)
-			break;		/* the parent is gone */
-		for (size_t i = 0; i < n && !server_stop_flag; i++)
-			if (pfd[i].revents & POLLIN)
-				uses += worker_serve(spec, pfd[i].fd);
+		for (int i = 0; i < n && !server_stop_flag; i++) {
+			if (evs[i].data.u32 == UINT32_MAX)
+				return;		/* the parent is gone */
+			uses += worker_serve(spec,
+			    ls->fds[evs[i].data.u32]);
+		}
 	}
+	close(ep);
 }
 
 /* A worker's whole life. */
 void
 server_worker_main(const struct server_spec *spec,
-    struct server_listeners *ls, int status_fd, int life_fd)
+    struct server_listeners *ls, struct server_board *board,
+    struct server_slot *slot, int status_fd, int life_fd)
 {
 	int pid_fd = server_pidfile_fd();
 
+	worker_board = board;
+	worker_slot = slot;
 	worker_status_fd = status_fd;
 	if (pid_fd >= 0)
 		close(pid_fd);

@@ -11,8 +11,12 @@
  * still consumed up to the real end so that the session stays in step.
  * Bytes read past the end marker (pipelined commands) are handed back to
  * the connection's line reader; reads are sized so that they always fit.
- * Injection: one connection per session, reused; a refused or failed
- * message closes it, which makes the service discard the transaction.
+ * Injection: one connection, reused by the worker's later transactions and
+ * sessions (smtpd_inject_keep), which saves a connect and an accept per
+ * message when every message comes on a new SMTP connection; a refused or
+ * failed message closes it, which makes the service discard the
+ * transaction.  A kept connection the service has since closed is noticed
+ * at the next MAIL and replaced once.
  * Security: the body is untrusted and never held whole in memory (chunks
  * of at least 32 KB go to the service); the Received: header only holds
  * validated HELO/recipient text.
@@ -51,6 +55,20 @@ smtpd_inject_path(void)
 	return strncmp(p, "unix:", 5) == 0 ? p + 5 : p;
 }
 
+/* The idle injection connection a finished session left for the next. */
+static struct inject *smtpd_kept_inject;
+
+/* Keep the session's idle injection connection for the next session. */
+void
+smtpd_inject_keep(struct inject **ijp)
+{
+	if (*ijp == NULL)
+		return;
+	inject_close(&smtpd_kept_inject);
+	smtpd_kept_inject = *ijp;
+	*ijp = NULL;
+}
+
 /* Drop the injection connection (aborts an open transaction). */
 static void
 smtpd_inject_abort(struct smtpd_session *s)
@@ -75,12 +93,18 @@ smtpd_inject_envelope(struct smtpd_session *s)
 	return 0;
 }
 
-/* Open the queue transaction; 0, or -1 after an error reply. */
+/* Connect to the injection service unless a connection is at hand. */
 static int
-smtpd_inject_start(struct smtpd_session *s)
+smtpd_inject_connect(struct smtpd_session *s, int *reused_r)
 {
-	const char *err = NULL, *reply = NULL, *qid;
+	const char *err = NULL;
 
+	*reused_r = 0;
+	if (s->ij == NULL && smtpd_kept_inject != NULL) {
+		s->ij = smtpd_kept_inject;
+		smtpd_kept_inject = NULL;
+		*reused_r = 1;
+	}
 	if (s->ij == NULL && (s->ij = inject_connect(smtpd_inject_path(),
 	    &err)) == NULL) {
 		log_warn("connect to injection service %s: %s",
@@ -88,8 +112,28 @@ smtpd_inject_start(struct smtpd_session *s)
 		smtpd_reply(s, "451 4.3.0 Error: queue service unavailable");
 		return -1;
 	}
-	if (inject_begin(s->ij, s->sender) < 0 ||
-	    (qid = inject_qid(s->ij, &reply)) == NULL) {
+	return 0;
+}
+
+/* Open the queue transaction; 0, or -1 after an error reply. */
+static int
+smtpd_inject_start(struct smtpd_session *s)
+{
+	const char *reply = NULL, *qid = NULL;
+	int reused;
+
+	for (int attempt = 0; attempt < 2 && qid == NULL; attempt++) {
+		if (smtpd_inject_connect(s, &reused) < 0)
+			return -1;
+		reply = NULL;
+		if (inject_begin(s->ij, s->sender) == 0)
+			qid = inject_qid(s->ij, &reply);
+		if (qid == NULL && (!reused || reply != NULL))
+			break;		/* a real answer, or a fresh failure */
+		if (qid == NULL)
+			smtpd_inject_abort(s);	/* stale kept connection */
+	}
+	if (qid == NULL) {
 		/* reply points into s->ij: use it before the abort */
 		smtpd_reply(s, "%s", reply != NULL ? reply :
 		    "451 4.3.0 Error: queue file write error");

@@ -204,7 +204,7 @@ smtpd_session(int fd_in, int fd_out, const struct server_peer *peer)
 	smtpd_count_summary(&s, summary, sizeof(summary));
 	log_info("disconnect from %s[%s]%s", s.name, s.addr, summary);
 	smtpd_reset(&s);
-	inject_close(&s.ij);
+	smtpd_inject_keep(&s.ij);
 	conn_close(s.conn);
 	conn_free(&s.conn);
 }

@@ -71,6 +71,7 @@ void smtpd_count_summary(const struct smtpd_session *s, char *dst, size_t n);
 
 /* data.c */
 int smtpd_cmd_data(struct smtpd_session *s, const char *arg, size_t arg_len);
+void smtpd_inject_keep(struct inject **ijp);
 
 /* received.c */
 int smtpd_received(const struct smtpd_session *s, char *dst, size_t n);
