@@ -6,13 +6,19 @@
  * qfile_put_content, qfile_commit, qfile_abort.  The reader lives in
  * qfile_read.c.  Record format and completion rule: see qfile.h.
  *
- * Durability (DESIGN.md spool rule 1): the file is renamed to its queue ID
- * right after creation, so that the name exists before any content; commit
- * writes the end records, chmods the file complete and then calls fsync
- * exactly once.  On ext4/XFS that one fsync commits the journal transaction
- * that holds the rename as well; sync_dir adds a directory fsync for other
- * filesystems.  Any failure unlinks the file: a caller never reports success
- * for a file that may be incomplete.
+ * Durability (DESIGN.md spool rule 1): the file is created unnamed
+ * (O_TMPFILE) and its queue ID comes from its inode at once; commit writes
+ * the end records, chmods the file complete, links it into the directory
+ * under its queue ID and then calls fsync exactly once.  On ext4/XFS with a
+ * journal that one fsync commits the transaction holding the link; ext4
+ * without a journal syncs the parent of a newly linked inode inside fsync
+ * itself; sync_dir adds an explicit directory fsync for other filesystems.
+ * An unnamed file needs no directory lock while it is written (less
+ * contention between concurrent writers) and vanishes by itself if the
+ * writer dies.  Where O_TMPFILE is not supported the file is created under
+ * a temporary name and renamed to its queue ID at once, as before.  Any
+ * failure removes the file: a caller never reports success for a file that
+ * may be incomplete.
  *
  * Returns: 0/-1 (errstr set) or NULL; never fatal except on out-of-memory.
  * Security: runs in petrel-inject (group petrel-spool); payloads are opaque
@@ -37,7 +43,8 @@
 
 struct qfile_writer {
 	int fd;
-	int dirfd;
+	int dirfd;		/* O_PATH; cached per directory, not ours to close */
+	int unnamed;		/* O_TMPFILE: linked only at commit */
 	int failed;
 	int content_started;
 	char qid[QFILE_QID_MAX];
@@ -261,12 +268,20 @@ qfile_put_content(struct qfile_writer *w, const void *p, size_t n)
 	return w->failed ? -1 : 0;
 }
 
-/* Create the temporary file in the directory; fd or -1. */
+/* Create the file unnamed, or else under a temporary name; fd or -1. */
 static int
 qfile_open_temp(struct qfile_writer *w, char *tmp, size_t size)
 {
 	int fd;
 
+	fd = openat(w->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
+	    QFILE_MODE_WRITING);
+	if (fd >= 0) {
+		w->unnamed = 1;
+		return fd;
+	}
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return -1;
 	snprintf(tmp, size, ".t%ld.%lu", (long)getpid(), qfile_counter++);
 	fd = openat(w->dirfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
 	    QFILE_MODE_WRITING);
@@ -312,6 +327,8 @@ qfile_name(struct qfile_writer *w, const char *tmp, const char **errstr_r)
 			return -1;
 		}
 		qfile_make_qid(w->qid, (long)w->tv.tv_usec, st.st_ino);
+		if (w->unnamed)
+			return 0;	/* named by qfile_link at commit */
 		if (qfile_rename_noreplace(w->dirfd, tmp, w->qid) == 0)
 			return 0;
 		if (errno != EEXIST) {
@@ -348,13 +365,60 @@ qfile_writer_free(struct qfile_writer **wp)
 		return;
 	if (w->fd >= 0)
 		close(w->fd);
-	if (w->dirfd >= 0)
-		close(w->dirfd);
 	free(w);
 	*wp = NULL;
 }
 
-/* New queue file in dir, already renamed to its queue ID; NULL on error. */
+/* An O_PATH descriptor of dir, opened once per process and directory
+ * (O_PATH needs no read permission on the directory). */
+static int
+qfile_dirfd(const char *dir)
+{
+	static char cached_dir[4096];
+	static int cached_fd = -1;
+
+	if (cached_fd >= 0 && strcmp(cached_dir, dir) == 0)
+		return cached_fd;
+	if (strlen(dir) >= sizeof(cached_dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (cached_fd >= 0)
+		close(cached_fd);
+	cached_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cached_fd >= 0)
+		snprintf(cached_dir, sizeof(cached_dir), "%s", dir);
+	return cached_fd;
+}
+
+/* Give an unnamed (O_TMPFILE) file its queue-ID name. */
+static int
+qfile_link(struct qfile_writer *w)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", w->fd);
+	if (linkat(AT_FDCWD, path, w->dirfd, w->qid, AT_SYMLINK_FOLLOW) < 0)
+		return -1;
+	w->unnamed = 0;
+	return 0;
+}
+
+/* fsync the directory (sync_directories = yes): O_PATH cannot do it. */
+static int
+qfile_sync_dir(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* New queue file for dir with its queue ID chosen; NULL on error. */
 struct qfile_writer *
 qfile_create(const char *dir, const char **errstr_r)
 {
@@ -362,7 +426,7 @@ qfile_create(const char *dir, const char **errstr_r)
 	char tmp[64];
 
 	w->fd = -1;
-	w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w->dirfd = qfile_dirfd(dir);
 	if (w->dirfd < 0) {
 		*errstr_r = qfile_err("open queue directory", errno);
 		qfile_writer_free(&w);
@@ -375,7 +439,8 @@ qfile_create(const char *dir, const char **errstr_r)
 		return NULL;
 	}
 	if (qfile_name(w, tmp, errstr_r) < 0) {
-		(void)unlinkat(w->dirfd, tmp, 0);
+		if (!w->unnamed)
+			(void)unlinkat(w->dirfd, tmp, 0);
 		qfile_writer_free(&w);
 		return NULL;
 	}
@@ -429,12 +494,22 @@ qfile_commit(struct qfile_writer **wp, int sync_dir, const char **errstr_r)
 		qfile_abort(wp);
 		return -1;
 	}
-	if (fchmod(w->fd, QFILE_MODE_COMPLETE) < 0 || fsync(w->fd) < 0) {
+	if (fchmod(w->fd, QFILE_MODE_COMPLETE) < 0) {
+		*errstr_r = qfile_err("chmod queue file", errno);
+		qfile_abort(wp);
+		return -1;
+	}
+	if (w->unnamed && qfile_link(w) < 0) {
+		*errstr_r = qfile_err("link queue file", errno);
+		qfile_abort(wp);
+		return -1;
+	}
+	if (fsync(w->fd) < 0) {
 		*errstr_r = qfile_err("sync queue file", errno);
 		qfile_abort(wp);
 		return -1;
 	}
-	if (sync_dir && fsync(w->dirfd) < 0) {
+	if (sync_dir && qfile_sync_dir(w->dirfd) < 0) {
 		*errstr_r = qfile_err("sync queue directory", errno);
 		qfile_abort(wp);
 		return -1;
@@ -458,7 +533,7 @@ qfile_abort(struct qfile_writer **wp)
 
 	if (w == NULL)
 		return;
-	if (w->qid[0] != '\0' && w->dirfd >= 0)
+	if (w->qid[0] != '\0' && w->dirfd >= 0 && !w->unnamed)
 		(void)unlinkat(w->dirfd, w->qid, 0);
 	qfile_writer_free(wp);
 }

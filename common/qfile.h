@@ -20,14 +20,17 @@
  *   'Z' "<content length>"        end of content; must equal the sum of 'C'
  *   'E' ""                        end of file; nothing may follow
  *
- * Completion: a file is created mode 0660 and becomes 0760 (owner execute)
- * only when complete.  The writer renames the file to its queue ID before
- * writing, chmods it complete, and then calls fsync once: on journaling
- * filesystems that one fsync also makes the directory entry durable (the
- * rename precedes it in the journal).  With sync_directories = yes the
- * directory is fsynced as well.  A reader refuses a file without the
- * execute bit, a wrong first record, a truncated record, a 'Z' length that
- * does not add up or a missing 'E': such files are "corrupt" (moved to
+ * Completion: the writer creates the file unnamed (O_TMPFILE), writes it,
+ * chmods it 0760 (owner execute = complete), links it into the directory
+ * under its queue ID and then calls fsync once: on journaling filesystems
+ * that one fsync also makes the directory entry durable (the link precedes
+ * it in the journal), and ext4 without a journal syncs the new entry's
+ * directory inside fsync.  With sync_directories = yes the directory is
+ * fsynced as well.  Without O_TMPFILE the file is created mode 0660 under a
+ * temporary name and renamed to its queue ID at once, so readers must still
+ * refuse a file without the execute bit.  A reader refuses a file without
+ * the execute bit, a wrong first record, a truncated record, a 'Z' length
+ * that does not add up or a missing 'E': such files are "corrupt" (moved to
  * corrupt/ by the queue manager, never deleted).
  *
  * Queue IDs: "%05X%lX" of (arrival microseconds, inode number): unique among
