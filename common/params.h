@@ -68,6 +68,7 @@ extern long var_queue_run_delay;
 extern long var_maximal_queue_lifetime;
 extern long var_bounce_queue_lifetime;
 extern long var_stale_temp_file_time;
+extern long var_queue_file_recycle_limit;
 /* pop3d */
 extern long var_pop3d_auth_failure_delay;
 extern char *var_pop3d_listen;

@@ -16,7 +16,15 @@
  * An unnamed file needs no directory lock while it is written (less
  * contention between concurrent writers) and vanishes by itself if the
  * writer dies.  Where O_TMPFILE is not supported the file is created under
- * a temporary name and renamed to its queue ID at once, as before.  Any
+ * a temporary name and renamed to its queue ID at once, as before.
+ * Recycling: before allocating a new inode the writer tries to take a
+ * finished queue file the queue manager left in the sibling directory
+ * free/: it renames it to a temporary name in incoming/ (the rename decides
+ * which writer gets it), checks it is a plain file of ours, marks it
+ * incomplete, truncates it and then proceeds as with a new file (renamed to
+ * its queue ID at once, complete bit at commit, one fsync).  A recycled
+ * file's old contents are never visible under a queue ID: the temporary
+ * name is not a queue ID and the file is incomplete before it is renamed.  Any
  * failure removes the file: a caller never reports success for a file that
  * may be incomplete.
  *
@@ -24,6 +32,7 @@
  * Security: runs in petrel-inject (group petrel-spool); payloads are opaque
  * bytes with their length, so nothing here parses untrusted text.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -33,10 +42,12 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
 #include "qfile.h"
+#include "qfile_int.h"
 
 #define QFILE_OUTBUF 65536
 #define QFILE_RENAME_TRIES 50
@@ -274,6 +285,8 @@ qfile_open_temp(struct qfile_writer *w, char *tmp, size_t size)
 {
 	int fd;
 
+	if ((fd = qfile_free_take(w->dirfd, tmp, size, &qfile_counter)) >= 0)
+		return fd;
 	fd = openat(w->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
 	    QFILE_MODE_WRITING);
 	if (fd >= 0) {
@@ -427,6 +440,7 @@ qfile_create(const char *dir, const char **errstr_r)
 
 	w->fd = -1;
 	w->dirfd = qfile_dirfd(dir);
+	qfile_free_open(dir);
 	if (w->dirfd < 0) {
 		*errstr_r = qfile_err("open queue directory", errno);
 		qfile_writer_free(&w);

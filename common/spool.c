@@ -210,6 +210,7 @@ spool_setup(const char **errstr_r)
 		{ SPOOL_DEFERRED, &var_qmgr_user, NULL, 0700 },
 		{ SPOOL_CORRUPT, &var_qmgr_user, NULL, 0700 },
 		{ SPOOL_DEFER, &var_qmgr_user, NULL, 0700 },
+		{ SPOOL_FREE, &var_qmgr_user, &var_spool_group, 0770 },
 		{ SPOOL_PUBLIC, NULL, NULL, 0755 },
 		{ SPOOL_PRIVATE, NULL, NULL, 0711 },
 		{ SPOOL_PID, NULL, NULL, 0755 },

@@ -10,6 +10,9 @@
  *                                              next attempt (queue files belong to
  *                                              the injection user, so qmgr cannot
  *                                              set their times)
+ *     free/       qmgr_user:spool_group 0770   finished queue files kept for
+ *                                              reuse (their inodes spare the
+ *                                              filesystem an allocation)
  *     public/     root:root 0755  qmgr FIFO "qmgr" (qmgr_user:spool_group 0620)
  *     private/    root:root 0711  "inject" socket (root:<smtpd_user group> 0660,
  *                                 so smtpd workers may inject and nobody else
@@ -33,6 +36,7 @@
 #define SPOOL_DEFERRED "deferred"
 #define SPOOL_CORRUPT "corrupt"
 #define SPOOL_DEFER "defer"
+#define SPOOL_FREE "free"
 #define SPOOL_PUBLIC "public"
 #define SPOOL_PRIVATE "private"
 #define SPOOL_PID "pid"

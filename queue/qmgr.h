@@ -52,6 +52,10 @@ void qmgr_scan_incoming(void);
 void qmgr_scan_deferred(void);
 void qmgr_take_incoming(const char *qid);
 
+/* qmgr_recycle.c */
+void qmgr_retire(const char *qid);
+void qmgr_recycle_scan(void);
+
 /* qmgr_msg.c */
 void qmgr_msg_start(const char *qid, int fd, struct qfile_env *env);
 void qmgr_msg_result(struct qmgr_msg *m, size_t idx, int result,

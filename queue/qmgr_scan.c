@@ -209,6 +209,7 @@ qmgr_scan_deferred(void)
 {
 	scan_dir(SPOOL_DEFERRED, deferred_entry);
 	scan_dir(SPOOL_INCOMING, maybe_stale);
+	qmgr_recycle_scan();
 }
 
 /* Fallback scan of incoming/. */
@@ -225,4 +226,5 @@ qmgr_recover(void)
 	scan_dir(SPOOL_ACTIVE, active_entry);
 	scan_dir(SPOOL_INCOMING, incoming_start_entry);
 	scan_dir(SPOOL_DEFERRED, deferred_entry);
+	qmgr_recycle_scan();
 }

@@ -5,7 +5,8 @@
 # $PERF_POP3_PORT with users perfuN / $PERF_PASSWORD.  The whole system runs
 # under `etc/petrel run` whose pid goes to $PERF_BASE/petrel/master.pid, so
 # the benchmark's process-tree accounting sees every Petrel process.
-# Environment: PETREL_TOP (repo top), B (build dir, default build).
+# Environment: PETREL_TOP (repo top), B (build dir, default build),
+# PETREL_EXTRA_CONF (lines appended to petrel.conf, for A/B comparisons).
 set -euo pipefail
 source "${PERF_ANCHORS_DIR:-$(dirname "$0")/../../../shared/bench}/env.sh"
 TOP=${PETREL_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -37,6 +38,7 @@ alias_database =
 vmail_user = $PERF_MAIL_USER
 smtpd_listen = 127.0.0.1:$PERF_SMTP_PORT
 pop3d_listen = 127.0.0.1:$PERF_POP3_PORT
+${PETREL_EXTRA_CONF:-}
 CONF
 for u in perfu bench $(seq -f 'perfu%g' 1 "$PERF_NUSERS") $(seq -f '%gperfu' 2 100); do
 	echo "$u@$PERF_DOMAIN $PERF_DOMAIN/$u/"

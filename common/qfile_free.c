@@ -1,0 +1,122 @@
+/*
+ * qfile_free.c - reuse of finished queue files (see qmgr_recycle.c for why):
+ * the queue manager leaves them in free/, next to incoming/, and the writer
+ * takes one instead of allocating a new inode.
+ *
+ * Public (qfile.c only, through qfile_int.h): qfile_free_open(incoming_dir)
+ * opens free/ once per process; qfile_free_take(dirfd, tmp, size, &counter)
+ * claims a file by renaming it to the temporary name tmp in incoming/
+ * (the rename decides between concurrent writers), checks that it is a
+ * plain, singly linked file owned by us, marks it incomplete (mode 0660)
+ * and truncates it; it returns the descriptor, or -1 when free/ has
+ * nothing (then the caller creates a new file).
+ * Names are read from free/ in batches of 64; an empty free/ is looked at
+ * again at most once a second.
+ * Security: runs in petrel-inject; free/ is writable by the spool group, so
+ * anything found there is checked before use and removed when it fails.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qfile.h"
+#include "qfile_int.h"
+
+/* The names waiting in free/, read in batches. */
+static struct {
+	int dirfd;		/* O_RDONLY on free/, -1 when absent */
+	char path[4096];
+	char names[64][QFILE_QID_MAX];
+	size_t n, next;
+	time_t empty_at;	/* last refill found nothing */
+} qfile_free = { -1, "", { "" }, 0, 0, 0 };
+
+/* Open free/ next to dir (incoming/) once; absent is fine. */
+void
+qfile_free_open(const char *dir)
+{
+	char path[4096];
+	const char *slash = strrchr(dir, '/');
+
+	if (slash == NULL || (size_t)(slash - dir) + 6 > sizeof(path))
+		return;
+	snprintf(path, sizeof(path), "%.*s/free", (int)(slash - dir), dir);
+	if (qfile_free.dirfd >= 0 && strcmp(path, qfile_free.path) == 0)
+		return;
+	if (qfile_free.dirfd >= 0)
+		close(qfile_free.dirfd);
+	qfile_free.n = qfile_free.next = 0;
+	qfile_free.dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(qfile_free.path, sizeof(qfile_free.path), "%s", path);
+}
+
+/* Read the next batch of names from free/ (not more than once a second
+ * while it is empty). */
+static void
+qfile_free_refill(void)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	qfile_free.n = qfile_free.next = 0;
+	if (qfile_free.empty_at == time(NULL))
+		return;
+	if ((fd = dup(qfile_free.dirfd)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	rewinddir(d);
+	while (qfile_free.n < 64 && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (len < QFILE_QID_MAX && qfile_valid_qid(de->d_name))
+			memcpy(qfile_free.names[qfile_free.n++], de->d_name,
+			    len + 1);
+	}
+	closedir(d);
+	if (qfile_free.n == 0)
+		qfile_free.empty_at = time(NULL);
+}
+
+/* Claim one file from free/ under the temporary name tmp in the directory
+ * dirfd and make it an empty, incomplete file of ours; fd or -1 when there
+ * is none to take. */
+int
+qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter)
+{
+	const char *name;
+	struct stat st;
+	int fd;
+
+	if (qfile_free.dirfd < 0)
+		return -1;
+	for (int tries = 0; tries < 8; tries++) {
+		if (qfile_free.next >= qfile_free.n)
+			qfile_free_refill();
+		if (qfile_free.next >= qfile_free.n)
+			return -1;
+		name = qfile_free.names[qfile_free.next++];
+		snprintf(tmp, size, ".t%ld.%lu", (long)getpid(), (*counter)++);
+		if (renameat(qfile_free.dirfd, name, dirfd, tmp) < 0)
+			continue;	/* another writer took it */
+		fd = openat(dirfd, tmp, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_nlink == 1 && st.st_uid == geteuid() &&
+		    fchmod(fd, QFILE_MODE_WRITING) == 0 &&
+		    ftruncate(fd, 0) == 0)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+		(void)unlinkat(dirfd, tmp, 0);
+	}
+	return -1;
+}
+

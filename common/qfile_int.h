@@ -1,0 +1,14 @@
+/*
+ * qfile_int.h - private interface between the queue-file writer (qfile.c)
+ * and the reuse of finished queue files (qfile_free.c).  Nothing outside
+ * common/qfile*.c includes this file.
+ */
+#ifndef PETREL_QFILE_INT_H
+#define PETREL_QFILE_INT_H
+
+#include <stddef.h>
+
+void qfile_free_open(const char *incoming_dir);
+int qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter);
+
+#endif
