@@ -105,7 +105,10 @@ install: all
 	for p in $(PROGS); do install -m 0755 $(B)/bin/$$p $(DESTDIR)$(PREFIX)/sbin/$$p; done
 	install -m 0755 etc/petrel $(DESTDIR)$(PREFIX)/sbin/petrel
 	for m in doc/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/ || true; done
-	[ -f $(DESTDIR)/etc/petrel/petrel.conf ] || install -m 0644 etc/petrel.conf $(DESTDIR)/etc/petrel/petrel.conf
+	[ -f $(DESTDIR)/etc/petrel/petrel.conf ] || \
+		sed 's|^#daemon_directory = .*|daemon_directory = $(PREFIX)/sbin|' \
+		etc/petrel.conf > $(DESTDIR)/etc/petrel/petrel.conf
+	ln -sf petrel-map $(DESTDIR)$(PREFIX)/sbin/petrel-newaliases
 
 clean:
 	rm -rf build build-asan build-fuzz

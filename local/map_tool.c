@@ -6,7 +6,7 @@
  *   petrel-map [-f conf] -a [type:path...]     alias syntax; with no maps,
  *                                              rebuild every $alias_database
  *   petrel-map [-f conf] [-a] -q key type:path...   print the value
- *   newaliases [-f conf]                       same as petrel-map -a
+ *   newaliases, petrel-newaliases [-f conf]    same as petrel-map -a
  * Exit: 0 ok (or found), 1 not found or a map failed to build (the message
  * names file:line), 64 usage, 75 configuration or temporary lookup error.
  *
@@ -98,7 +98,9 @@ is_newaliases(const char *argv0)
 {
 	const char *base = strrchr(argv0, '/');
 
-	return strcmp(base != NULL ? base + 1 : argv0, "newaliases") == 0;
+	base = base != NULL ? base + 1 : argv0;
+	return strcmp(base, "newaliases") == 0 ||
+	    strcmp(base, "petrel-newaliases") == 0;
 }
 
 int
