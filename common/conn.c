@@ -236,6 +236,27 @@ conn_printf(struct conn *c, const char *fmt, ...)
 	}
 }
 
+/* Format one protocol line into line[size] (cut to fit), queue it with
+ * CRLF, and return the text (NUL-terminated, without CRLF). */
+const char *
+conn_vputline(struct conn *c, char *line, size_t size, const char *fmt,
+    va_list ap)
+{
+	int n;
+
+	ASSERT(size >= 3);
+	n = vsnprintf(line, size - 2, fmt, ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > size - 3)
+		n = (int)(size - 3);
+	line[n] = '\r';
+	line[n + 1] = '\n';
+	conn_write(c, line, (size_t)n + 2);
+	line[n] = '\0';
+	return line;
+}
+
 /* Read once from fd_in into dst (flushing output first): >0, 0 EOF, -1. */
 static long
 conn_read_once(struct conn *c, char *dst, size_t n)

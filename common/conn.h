@@ -14,6 +14,9 @@
  *   conn_input_pending(c)            bytes already buffered (PIPELINING check).
  *   conn_read_raw(c, dst, n)         up to n raw bytes (buffered first); 0 = EOF.
  *   conn_write(c, p, n) / conn_puts(c, s) / conn_printf(c, fmt, ...)  buffer output
+ *   conn_vputline(c, line, size, fmt, ap)  format one reply line into the
+ *                                    caller's buffer (cut to fit), queue it
+ *                                    with CRLF; returns the text without CRLF.
  *   conn_flush(c)                    0 or -1 on write error/timeout.
  *   conn_set_deadline(c, unix_time)  whole-session bound.
  *   conn_discard_input(c)            drop everything buffered (before TLS).
@@ -22,6 +25,7 @@
 #ifndef PETREL_CONN_H
 #define PETREL_CONN_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <time.h>
 #include "linereader.h"
@@ -54,6 +58,8 @@ void conn_write(struct conn *c, const void *p, size_t n);
 void conn_puts(struct conn *c, const char *s);
 void conn_printf(struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+const char *conn_vputline(struct conn *c, char *line, size_t size,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 int conn_flush(struct conn *c) WARN_UNUSED;
 void conn_set_deadline(struct conn *c, time_t when);
 void conn_discard_input(struct conn *c);

@@ -60,18 +60,10 @@ pop3d_reply(struct pop3d_session *s, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	(void)conn_vputline(s->conn, line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(line) - 3)
-		n = (int)(sizeof(line) - 3);
-	line[n++] = '\r';
-	line[n++] = '\n';
-	conn_write(s->conn, line, (size_t)n);
 }
 
 /* An error reply charged to the error budget. */

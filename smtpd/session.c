@@ -69,21 +69,14 @@ void
 smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 {
 	char line[1024];
+	const char *text;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	text = conn_vputline(s->conn, line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(line) - 3)
-		n = (int)sizeof(line) - 3;
-	if ((line[0] == '4' || line[0] == '5') && strncmp(line, "421", 3) != 0)
+	if ((text[0] == '4' || text[0] == '5') && strncmp(text, "421", 3) != 0)
 		s->errors++;
-	line[n++] = '\r';
-	line[n++] = '\n';
-	conn_write(s->conn, line, (size_t)n);
 }
 
 /* "ESMTP" after EHLO, "SMTP" after HELO (for logs and Received:). */
