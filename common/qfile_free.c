@@ -33,8 +33,9 @@ static struct {
 	char path[4096];
 	char names[64][QFILE_QID_MAX];
 	size_t n, next;
+	size_t start;		/* per-process rotation of the batch */
 	time_t empty_at;	/* last refill found nothing */
-} qfile_free = { -1, "", { "" }, 0, 0, 0 };
+} qfile_free = { -1, "", { "" }, 0, 0, 0, 0 };
 
 /* Open free/ next to dir (incoming/) once; absent is fine. */
 void
@@ -84,6 +85,8 @@ qfile_free_refill(void)
 	closedir(d);
 	if (qfile_free.n == 0)
 		qfile_free.empty_at = time(NULL);
+	else	/* writers read the same batch: start at different places */
+		qfile_free.start = (size_t)getpid() % qfile_free.n;
 }
 
 /* Claim one file from free/ under the temporary name tmp in the directory
@@ -94,6 +97,7 @@ qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter)
 {
 	const char *name;
 	struct stat st;
+	long pid = (long)getpid();
 	int fd;
 
 	if (qfile_free.dirfd < 0)
@@ -103,8 +107,9 @@ qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter)
 			qfile_free_refill();
 		if (qfile_free.next >= qfile_free.n)
 			return -1;
-		name = qfile_free.names[qfile_free.next++];
-		snprintf(tmp, size, ".t%ld.%lu", (long)getpid(), (*counter)++);
+		name = qfile_free.names[(qfile_free.start + qfile_free.next++) %
+		    qfile_free.n];
+		snprintf(tmp, size, ".t%ld.%lu", pid, (*counter)++);
 		if (renameat(qfile_free.dirfd, name, dirfd, tmp) < 0)
 			continue;	/* another writer took it */
 		fd = openat(dirfd, tmp, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
