@@ -126,7 +126,10 @@ smtpd_inject_start(struct smtpd_session *s)
 		if (smtpd_inject_connect(s, &reused) < 0)
 			return -1;
 		reply = NULL;
-		if (inject_begin(s->ij, s->sender) == 0)
+		/* The whole envelope goes out before the QID reply is read:
+		 * one round trip to the service per message, not two. */
+		if (inject_begin(s->ij, s->sender) == 0 &&
+		    smtpd_inject_envelope(s) == 0)
 			qid = inject_qid(s->ij, &reply);
 		if (qid == NULL && (!reused || reply != NULL))
 			break;		/* a real answer, or a fresh failure */
@@ -142,11 +145,6 @@ smtpd_inject_start(struct smtpd_session *s)
 	}
 	snprintf(s->qid, sizeof(s->qid), "%s", qid);
 	log_info("%s: client=%s[%s]", s->qid, s->name, s->addr);
-	if (smtpd_inject_envelope(s) < 0) {
-		smtpd_inject_abort(s);
-		smtpd_reply(s, "451 4.3.0 Error: queue file write error");
-		return -1;
-	}
 	return 0;
 }
 
