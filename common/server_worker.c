@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -244,6 +245,11 @@ server_worker_main(const struct server_spec *spec,
 		worker_busy = 1;	/* loop() polls server_stopping() */
 	worker_signals();
 	worker_drop(spec);
+	/* After the drop: a credential change clears the setting.  A parent
+	 * killed outright must not leave an orphan behind (a loop daemon has
+	 * no life pipe to watch). */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() == 1)
+		exit(0);
 	if (spec->loop != NULL) {
 		spec->loop();
 		exit(0);
