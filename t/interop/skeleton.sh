@@ -186,6 +186,23 @@ else
 	fail "SIGTERM stops parent and workers, removes pid file" "left:$left"
 fi
 
+# --- a parent killed outright takes its workers with it (no orphans that
+# would run beside the next instance)
+if "$ECHO" -f "$CONF" && wait_until has_pid && wait_until nworkers_ge 2; then
+	P=$(parent_pid)
+	all="$(workers | tr '\n' ' ')"
+	kill -KILL "$P"
+	if wait_until gone; then
+		pass "workers exit when the parent is killed"
+	else
+		fail "workers exit when the parent is killed" "left: $all"
+		kill -KILL $all 2>/dev/null
+	fi
+	rm -f "$PIDF"
+else
+	fail "workers exit when the parent is killed" "restart failed"
+fi
+
 # --- workers that die at once (unknown user) do not fork-bomb
 sed -e "s/^smtpd_user = .*/smtpd_user = petrel-no-such-user/" \
     -e "s/^maillog_file = .*/maillog_file = \$queue_directory\/..\/maillog2/" \
