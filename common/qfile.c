@@ -21,10 +21,12 @@
  * finished queue file the queue manager left in the sibling directory
  * free/: it renames it to a temporary name in incoming/ (the rename decides
  * which writer gets it), checks it is a plain file of ours, marks it
- * incomplete, truncates it and then proceeds as with a new file (renamed to
- * its queue ID at once, complete bit at commit, one fsync).  A recycled
- * file's old contents are never visible under a queue ID: the temporary
- * name is not a queue ID and the file is incomplete before it is renamed.  Any
+ * incomplete, truncates it and writes it under that temporary name; at
+ * commit it is marked complete and renamed to its queue ID just before the
+ * one fsync.  A recycled file never carries a queue ID while it is being
+ * written, so neither its old contents nor a half-written message can be
+ * taken for a message, and a stale-file sweep can only ever remove a
+ * temporary name (the commit then fails instead of losing mail).  Any
  * failure removes the file: a caller never reports success for a file that
  * may be incomplete.
  *
@@ -56,6 +58,8 @@ struct qfile_writer {
 	int fd;
 	int dirfd;		/* O_PATH; cached per directory, not ours to close */
 	int unnamed;		/* O_TMPFILE: linked only at commit */
+	int recycled;		/* from free/: renamed from tmp only at commit */
+	char tmp[64];		/* the recycled file's temporary name */
 	int failed;
 	int content_started;
 	char qid[QFILE_QID_MAX];
@@ -285,8 +289,11 @@ qfile_open_temp(struct qfile_writer *w, char *tmp, size_t size)
 {
 	int fd;
 
-	if ((fd = qfile_free_take(w->dirfd, tmp, size, &qfile_counter)) >= 0)
+	if ((fd = qfile_free_take(w->dirfd, tmp, size, &qfile_counter)) >= 0) {
+		w->recycled = 1;
+		snprintf(w->tmp, sizeof(w->tmp), "%s", tmp);
 		return fd;
+	}
 	fd = openat(w->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
 	    QFILE_MODE_WRITING);
 	if (fd >= 0) {
@@ -340,8 +347,8 @@ qfile_name(struct qfile_writer *w, const char *tmp, const char **errstr_r)
 			return -1;
 		}
 		qfile_make_qid(w->qid, (long)w->tv.tv_usec, st.st_ino);
-		if (w->unnamed)
-			return 0;	/* named by qfile_link at commit */
+		if (w->unnamed || w->recycled)
+			return 0;	/* named at commit (qfile_link) */
 		if (qfile_rename_noreplace(w->dirfd, tmp, w->qid) == 0)
 			return 0;
 		if (errno != EEXIST) {
@@ -404,12 +411,19 @@ qfile_dirfd(const char *dir)
 	return cached_fd;
 }
 
-/* Give an unnamed (O_TMPFILE) file its queue-ID name. */
+/* Give an unnamed (O_TMPFILE) or recycled file its queue-ID name. */
 static int
 qfile_link(struct qfile_writer *w)
 {
 	char path[64];
 
+	if (w->recycled) {
+		if (renameat2(w->dirfd, w->tmp, w->dirfd, w->qid,
+		    RENAME_NOREPLACE) < 0)
+			return -1;
+		w->recycled = 0;
+		return 0;
+	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", w->fd);
 	if (linkat(AT_FDCWD, path, w->dirfd, w->qid, AT_SYMLINK_FOLLOW) < 0)
 		return -1;
@@ -513,7 +527,7 @@ qfile_commit(struct qfile_writer **wp, int sync_dir, const char **errstr_r)
 		qfile_abort(wp);
 		return -1;
 	}
-	if (w->unnamed && qfile_link(w) < 0) {
+	if ((w->unnamed || w->recycled) && qfile_link(w) < 0) {
 		*errstr_r = qfile_err("link queue file", errno);
 		qfile_abort(wp);
 		return -1;
@@ -547,7 +561,9 @@ qfile_abort(struct qfile_writer **wp)
 
 	if (w == NULL)
 		return;
-	if (w->qid[0] != '\0' && w->dirfd >= 0 && !w->unnamed)
+	if (w->recycled && w->dirfd >= 0)
+		(void)unlinkat(w->dirfd, w->tmp, 0);
+	else if (w->qid[0] != '\0' && w->dirfd >= 0 && !w->unnamed)
 		(void)unlinkat(w->dirfd, w->qid, 0);
 	qfile_writer_free(wp);
 }

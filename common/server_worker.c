@@ -235,11 +235,15 @@ server_worker_main(const struct server_spec *spec,
     struct server_slot *slot, int status_fd, int life_fd)
 {
 	int pid_fd = server_pidfile_fd();
+	pid_t parent = getppid();
 
 	worker_board = board;
 	worker_slot = slot;
 	worker_status_fd = status_fd;
-	if (pid_fd >= 0)
+	/* A single-process daemon keeps the pid file's lock alive while it
+	 * lives, so that no second instance can start beside it even if its
+	 * parent was killed outright. */
+	if (pid_fd >= 0 && spec->loop == NULL)
 		close(pid_fd);
 	if (spec->loop != NULL)
 		worker_busy = 1;	/* loop() polls server_stopping() */
@@ -248,7 +252,7 @@ server_worker_main(const struct server_spec *spec,
 	/* After the drop: a credential change clears the setting.  A parent
 	 * killed outright must not leave an orphan behind (a loop daemon has
 	 * no life pipe to watch). */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() == 1)
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		exit(0);
 	if (spec->loop != NULL) {
 		spec->loop();

@@ -131,6 +131,20 @@ content_next(void *ctx, const char **p_r, size_t *n_r)
 	return qfile_content_next(ctx, p_r, n_r);
 }
 
+/* Whether the maildir has all three subdirectories: one stat in the
+ * common case (cur/ is made last by maildir_create), and a half-made
+ * maildir gets repaired instead of deferring forever. */
+static int
+maildir_complete(const char *maildir)
+{
+	char path[4096];
+	struct stat sb;
+	int n = snprintf(path, sizeof(path), "%s/cur", maildir);
+
+	return n > 0 && (size_t)n < sizeof(path) && stat(path, &sb) == 0 &&
+	    S_ISDIR(sb.st_mode);
+}
+
 /* Write one maildir as its owner. */
 static void
 write_maildir(struct req_ctx *c, const struct local_leaf *l,
@@ -140,7 +154,6 @@ write_maildir(struct req_ctx *c, const struct local_leaf *l,
 	struct qfile_content *it = NULL;
 	const char *err;
 	char *name = NULL;
-	struct stat sb;
 	int ok;
 
 	if (privs_become(l->uid, l->gid, &err) < 0) {
@@ -153,7 +166,8 @@ write_maildir(struct req_ctx *c, const struct local_leaf *l,
 	    l->addr) == 0;
 	if (!ok)
 		err = "envelope too long";
-	else if (stat(l->maildir, &sb) < 0 && maildir_create(l->maildir, &err) < 0)
+	else if (!maildir_complete(l->maildir) &&
+	    maildir_create(l->maildir, &err) < 0)
 		ok = 0;
 	if (ok) {
 		it = qfile_content_open(c->qfd, c->env);

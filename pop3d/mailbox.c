@@ -125,7 +125,8 @@ mbox_add(struct pop3d_mailbox *mb, const char *sub, const char *base)
 static int
 mbox_scan_dir(struct pop3d_mailbox *mb, const char *sub)
 {
-	int fd = openat(mb->dir_fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(mb->dir_fd, sub,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
 
@@ -225,7 +226,9 @@ pop3d_mailbox_open(const char *path, struct pop3d_mailbox **mb_r,
 	}
 	mb->rbuf = xmalloc(MBOX_READ_SIZE);
 	mb->wbuf = xmalloc(2 * MBOX_READ_SIZE + POP3_ENCODE_END_MAX);
-	if (mbox_scan_dir(mb, "new") < 0 || mbox_scan_dir(mb, "cur") < 0) {
+	/* cur/ first: a message another client moves from new/ to cur/
+	 * meanwhile is then missed for this session, never listed twice. */
+	if (mbox_scan_dir(mb, "cur") < 0 || mbox_scan_dir(mb, "new") < 0) {
 		*errstr_r = mbox_error("list maildir");
 		pop3d_mailbox_free(&mb);
 		return POP3D_OPEN_ERROR;
@@ -265,7 +268,8 @@ mbox_relocate(struct pop3d_mailbox *mb, size_t i)
 {
 	const char *base = mb->msgs[i].name + 4;
 	size_t ulen = strcspn(base, ":");
-	int fd = openat(mb->dir_fd, "cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(mb->dir_fd, "cur",
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
 

@@ -36,6 +36,7 @@ struct qmgr_msg {
 	struct qfile_env *env;
 	struct qmgr_rstate *rs;	/* env->nrcpts entries */
 	int retried;		/* one free retry after a stale reused connection */
+	int agent_lost;		/* an agent that may still hold the fd went away */
 	struct qmgr_msg *next;	/* in the wait queue */
 };
 
@@ -53,7 +54,7 @@ void qmgr_scan_deferred(void);
 void qmgr_take_incoming(const char *qid);
 
 /* qmgr_recycle.c */
-void qmgr_retire(const char *qid);
+void qmgr_retire(const char *qid, int recyclable);
 void qmgr_recycle_scan(void);
 
 /* qmgr_msg.c */

@@ -128,6 +128,7 @@ conn_fail(struct lconn *c, const char *text)
 		return;
 	}
 	log_warn("%s: local delivery agent: %s", m->qid, text);
+	m->agent_lost = 1;	/* it may still read the file: never recycle it */
 	fail_msg(m, "4.3.0", text);
 }
 

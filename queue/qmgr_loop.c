@@ -153,6 +153,8 @@ qmgr_loop(void)
 	qmgr_local_dispatch();
 	while (!server_stopping()) {
 		poll_once(pfd, max);
+		if (server_stopping())
+			break;	/* e.g. our parent died: touch nothing more */
 		run_timers(time(NULL), &next_in, &next_def);
 		qmgr_local_dispatch();
 	}

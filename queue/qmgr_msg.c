@@ -221,7 +221,7 @@ qmgr_msg_finish(struct qmgr_msg *m)
 			pending++;
 	}
 	if (pending == 0) {
-		qmgr_retire(m->qid);
+		qmgr_retire(m->qid, !m->agent_lost);
 		spool_unlink(SPOOL_DEFER, m->qid);
 		log_info("%s: removed", m->qid);
 	} else {

@@ -2,7 +2,9 @@
  * qmgr_recycle.c - finished queue files are kept in free/ for the injection
  * service to reuse instead of being unlinked.
  *
- * Public: qmgr_retire(qid) - retire a finished active/QID file;
+ * Public: qmgr_retire(qid, recyclable) - retire a finished active/QID file
+ * (recyclable 0: a delivery agent that timed out or died may still read
+ * it, so it is unlinked, never reused);
  * qmgr_recycle_scan() - recount free/ and trim it to the limit.
  *
  * Why: every message otherwise costs the filesystem one inode allocation
@@ -66,7 +68,7 @@ qmgr_recycle_scan(void)
 
 /* Move a finished active/QID to free/, or unlink it. */
 void
-qmgr_retire(const char *qid)
+qmgr_retire(const char *qid, int recyclable)
 {
 	char from[4096], to[4096];
 
@@ -75,7 +77,7 @@ qmgr_retire(const char *qid)
 	if (recycle_count >= var_queue_file_recycle_limit &&
 	    var_queue_file_recycle_limit > 0 && recycle_counted != time(NULL))
 		qmgr_recycle_scan();
-	if (recycle_count < var_queue_file_recycle_limit &&
+	if (recyclable && recycle_count < var_queue_file_recycle_limit &&
 	    spool_path(to, sizeof(to), SPOOL_FREE, qid) == 0 &&
 	    rename(from, to) == 0) {
 		recycle_count++;

@@ -63,9 +63,16 @@ take_active(const char *qid)
 		return;
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
+		int e = errno;
+
 		log_warn("%s: open %s: %m", qid, path);
-		if (errno != ENOENT)
-			to_corrupt(qid, strerror(errno));
+		if (e == EMFILE || e == ENFILE || e == ENOMEM || e == EINTR) {
+			/* Our trouble, not the file's: the next scan retries. */
+			if (spool_move(SPOOL_ACTIVE, SPOOL_INCOMING, qid) < 0)
+				log_warn("%s: rename back to incoming/: %m", qid);
+		} else if (e != ENOENT) {
+			to_corrupt(qid, strerror(e));
+		}
 		return;
 	}
 	if (qfile_read_envelope(fd, &env, &err) < 0) {
@@ -117,7 +124,13 @@ maybe_stale(const char *name, time_t now)
 		return;
 	if (qfile_valid_qid(name) && (st.st_mode & 0100) != 0)
 		return;
-	if (now - st.st_mtime < var_stale_temp_file_time)
+	/* An incomplete file with a queue-ID name (only where O_TMPFILE is
+	 * missing) may still be committed by a slow writer: wait out the
+	 * longest injection before removing it.  A temporary name is safe to
+	 * remove: its writer's commit then fails and nothing is acknowledged. */
+	if (now - st.st_mtime < var_stale_temp_file_time ||
+	    (qfile_valid_qid(name) && now - st.st_mtime <
+	    var_smtpd_session_time_limit + var_inject_timeout))
 		return;
 	if (unlink(path) == 0)
 		log_warn("removed stale incomplete queue file incoming/%s", name);
