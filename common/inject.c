@@ -60,6 +60,20 @@ inject_wait(int fd, short events)
 	return r;
 }
 
+/* Whether an idle connection is still usable: the service closes idle
+ * connections after inject_timeout, and an idle one has nothing to read. */
+int
+inject_alive(struct inject *ij)
+{
+	char c;
+	ssize_t r;
+
+	if (ij == NULL || ij->broken)
+		return 0;
+	r = recv(ij->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 /* Connect to the service's unix socket; NULL with errstr on failure. */
 struct inject *
 inject_connect(const char *path, const char **errstr_r)
@@ -105,7 +119,10 @@ inject_write_all(struct inject *ij, const char *p, size_t n)
 
 			if (inject_wait(ij->fd, POLLOUT) <= 0)
 				break;
-			r = send(ij->fd, parts[k], lens[k], MSG_NOSIGNAL);
+			/* MSG_DONTWAIT: a service that stops reading must
+			 * not hold us past the timeout poll() enforces. */
+			r = send(ij->fd, parts[k], lens[k],
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (r < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (r <= 0)

@@ -30,6 +30,9 @@
  *   inject_end(ij, qid_r, &reply_r) 0: queued, qid_r filled; -1: *reply_r is
  *                                   "<code> <enh> <text>" for the SMTP client
  *                                   (a local "451 4.3.0 ..." on I/O failure).
+ *   inject_alive(ij)                1 if an idle connection is still open
+ *                                   (the service closes idle ones after
+ *                                   inject_timeout); 0 otherwise.
  *   inject_close(&ij)
  */
 #ifndef PETREL_INJECT_H
@@ -51,6 +54,7 @@ int inject_rcpt(struct inject *ij, const char *addr) WARN_UNUSED;
 int inject_data(struct inject *ij, const void *p, size_t n) WARN_UNUSED;
 int inject_end(struct inject *ij, char qid_r[QFILE_QID_MAX],
     const char **reply_r) WARN_UNUSED;
+int inject_alive(struct inject *ij);
 void inject_close(struct inject **ijp);
 
 #endif

@@ -418,8 +418,7 @@ qfile_link(struct qfile_writer *w)
 	char path[64];
 
 	if (w->recycled) {
-		if (renameat2(w->dirfd, w->tmp, w->dirfd, w->qid,
-		    RENAME_NOREPLACE) < 0)
+		if (qfile_rename_noreplace(w->dirfd, w->tmp, w->qid) < 0)
 			return -1;
 		w->recycled = 0;
 		return 0;

@@ -19,7 +19,10 @@
  * when it reaches the limit, and at every deferred-queue run.
  * Durability: nothing here needs a sync: a file lost from free/ by a crash
  * is only an inode not reused, and a finished message whose rename was lost
- * is delivered again (at-least-once).
+ * is delivered again (at-least-once).  On a filesystem without a journal a
+ * crash can even keep active/A while the inode already holds a newer
+ * message B (renames are not ordered there): then B is delivered twice,
+ * once under A's queue ID - a duplicate, never a loss.
  * Security: runs as qmgr_user; free/ is writable by the spool group, and
  * the injection service checks what it takes from there.
  */

@@ -15,8 +15,8 @@
  * sessions (smtpd_inject_keep), which saves a connect and an accept per
  * message when every message comes on a new SMTP connection; a refused or
  * failed message closes it, which makes the service discard the
- * transaction.  A kept connection the service has since closed is noticed
- * at the next MAIL and replaced once.
+ * transaction.  An idle connection the service has since closed (after
+ * inject_timeout) is noticed before use and replaced.
  * Security: the body is untrusted and never held whole in memory (chunks
  * of at least 32 KB go to the service); the Received: header only holds
  * validated HELO/recipient text.
@@ -93,18 +93,19 @@ smtpd_inject_envelope(struct smtpd_session *s)
 	return 0;
 }
 
-/* Connect to the injection service unless a connection is at hand. */
+/* Connect to the injection service unless an idle connection (this
+ * session's or one a previous session left) is still open. */
 static int
-smtpd_inject_connect(struct smtpd_session *s, int *reused_r)
+smtpd_inject_connect(struct smtpd_session *s)
 {
 	const char *err = NULL;
 
-	*reused_r = 0;
 	if (s->ij == NULL && smtpd_kept_inject != NULL) {
 		s->ij = smtpd_kept_inject;
 		smtpd_kept_inject = NULL;
-		*reused_r = 1;
 	}
+	if (s->ij != NULL && !inject_alive(s->ij))
+		inject_close(&s->ij);	/* timed out by the service */
 	if (s->ij == NULL && (s->ij = inject_connect(smtpd_inject_path(),
 	    &err)) == NULL) {
 		log_warn("connect to injection service %s: %s",
@@ -120,22 +121,14 @@ static int
 smtpd_inject_start(struct smtpd_session *s)
 {
 	const char *reply = NULL, *qid = NULL;
-	int reused;
 
-	for (int attempt = 0; attempt < 2 && qid == NULL; attempt++) {
-		if (smtpd_inject_connect(s, &reused) < 0)
-			return -1;
-		reply = NULL;
-		/* The whole envelope goes out before the QID reply is read:
-		 * one round trip to the service per message, not two. */
-		if (inject_begin(s->ij, s->sender) == 0 &&
-		    smtpd_inject_envelope(s) == 0)
-			qid = inject_qid(s->ij, &reply);
-		if (qid == NULL && (!reused || reply != NULL))
-			break;		/* a real answer, or a fresh failure */
-		if (qid == NULL)
-			smtpd_inject_abort(s);	/* stale kept connection */
-	}
+	if (smtpd_inject_connect(s) < 0)
+		return -1;
+	/* The whole envelope goes out before the QID reply is read: one
+	 * round trip to the service per message, not two. */
+	if (inject_begin(s->ij, s->sender) == 0 &&
+	    smtpd_inject_envelope(s) == 0)
+		qid = inject_qid(s->ij, &reply);
 	if (qid == NULL) {
 		/* reply points into s->ij: use it before the abort */
 		smtpd_reply(s, "%s", reply != NULL ? reply :

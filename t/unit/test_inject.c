@@ -191,11 +191,12 @@ test_errors(void)
 	pid_t pid = serve_one(0);
 	const char *err = NULL, *reply = "";
 	struct inject *ij = inject_connect(sockpath, &err);
-	char qid[QFILE_QID_MAX], *big = malloc(5001);
+	/* over message_size_limit (2000) plus the trace-header allowance */
+	char qid[QFILE_QID_MAX], *big = malloc(20001);
 	const char *ok = "Subject: ok\n\nfine\n";
 
-	memset(big, 'a', 5000);
-	big[5000] = '\0';
+	memset(big, 'a', 20000);
+	big[20000] = '\0';
 	CHECK(ij != NULL);
 	if (ij == NULL)
 		return;
