@@ -244,7 +244,9 @@ forward_leaves(struct req_ctx *c, const char *orig,
 	free(addrs);
 }
 
-/* Log one recipient's outcome. */
+/* Log one recipient's outcome when aliases changed where it went; the
+ * queue manager logs every result itself, so a plain delivery needs no
+ * second line. */
 static void
 log_result(const struct req_ctx *c, const char *orig,
     const struct local_expansion *x, const struct local_status *st)
@@ -253,6 +255,9 @@ log_result(const struct req_ctx *c, const char *orig,
 	    "bounced" };
 	char a[300], o[300];
 	const char *fin = x->nleaves == 1 ? x->leaves[0].addr : orig;
+
+	if (x->nleaves == 1 && strcmp(fin, orig) == 0)
+		return;
 
 	log_sanitize(a, sizeof(a), fin, strlen(fin));
 	log_sanitize(o, sizeof(o), orig, strlen(orig));
