@@ -101,7 +101,7 @@ auth_become_owner(uid_t uid, gid_t gid)
 {
 	if (!privs_is_root())
 		return 0;
-	if (uid == 0 || setgroups(1, &gid) < 0 || setgid(gid) < 0 ||
+	if (uid == 0 || gid == 0 || setgroups(1, &gid) < 0 || setgid(gid) < 0 ||
 	    setuid(uid) < 0 || setuid(0) == 0) {
 		log_warn("cannot become the owner (uid %ld) of the mailbox",
 		    (long)uid);

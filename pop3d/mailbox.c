@@ -70,12 +70,14 @@ mbox_openat(int dir_fd, const char *name)
 	return fd;
 }
 
-/* The CRLF size of a file without W=: its length plus its bare LFs. */
+/* The CRLF size of a file without W=: its length plus its bare LFs (plus
+ * the CRLF that RETR adds to an unterminated last line). */
 static long long
 mbox_count_size(struct pop3d_mailbox *mb, const char *name)
 {
 	int fd = mbox_openat(mb->dir_fd, name), prev_cr = 0;
 	long long size = 0;
+	char last = '\n';
 	ssize_t r;
 
 	if (fd < 0)
@@ -88,8 +90,15 @@ mbox_count_size(struct pop3d_mailbox *mb, const char *name)
 			break;
 		size += r + (long long)pop3_mailbox_bare_lf(mb->rbuf,
 		    (size_t)r, &prev_cr);
+		last = mb->rbuf[r - 1];
 	}
 	close(fd);
+	/* RETR completes an unterminated last line (pop3_mailbox_encode_end):
+	 * LF after a trailing CR, CRLF after anything else. */
+	if (last == '\r')
+		size += 1;
+	else if (last != '\n')
+		size += 2;
 	return r < 0 ? -1 : size;
 }
 

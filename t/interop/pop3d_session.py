@@ -47,7 +47,10 @@ def report(ok, case, why=""):
 
 
 def crlf_size(text):
-    return len(text) + text.count("\n")
+    """Octets RETR sends: LF becomes CRLF, and an unterminated last line
+    is completed with CRLF (so LIST and RETR agree, RFC 1939 LIST)."""
+    extra = 2 if text and not text.endswith("\n") else 0
+    return len(text) + text.count("\n") + extra
 
 
 class Inst:
