@@ -26,7 +26,7 @@ ifeq ($(SANITIZE),)
 ALL_CFLAGS += $(HARDEN)
 endif
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(SANITIZE) $(LDFLAGS)
-LDLIBS = -ldb -lcrypt -lssl -lcrypto
+LDLIBS = -ldb -lcrypt -lssl -lcrypto -lresolv
 
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
@@ -37,11 +37,12 @@ SRC_petrel-smtpd  := $(wildcard smtpd/*.c)
 SRC_petrel-pop3d  := $(wildcard pop3d/*.c)
 SRC_petrel-inject := $(wildcard queue/inject_*.c)
 SRC_petrel-qmgr   := $(wildcard queue/qmgr_*.c)
+SRC_petrel-smtp   := $(wildcard queue/smtp_*.c)
 SRC_petrel-config := $(wildcard queue/config_tool*.c)
 SRC_petrel-local  := $(wildcard local/local_*.c)
 SRC_petrel-map    := $(wildcard local/map_tool*.c)
 SRC_petrel-user   := $(wildcard local/user_tool*.c)
-PROGS := $(foreach p,petrel-smtpd petrel-pop3d petrel-inject petrel-qmgr \
+PROGS := $(foreach p,petrel-smtpd petrel-pop3d petrel-inject petrel-qmgr petrel-smtp \
 	petrel-config petrel-local petrel-map petrel-user,$(if $(SRC_$(p)),$(p)))
 BINS := $(PROGS:%=$(B)/bin/%)
 

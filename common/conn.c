@@ -3,7 +3,16 @@
  *
  * Public: conn_new, conn_free, conn_close, conn_read_line,
  * conn_input_pending, conn_read_raw, conn_write, conn_puts, conn_printf,
- * conn_flush, conn_set_deadline, conn_discard_input.
+ * conn_flush, conn_set_deadline, conn_discard_input, conn_starttls_client,
+ * conn_starttls_server, conn_is_tls, conn_tls_info.
+ * TLS: once a handshake has started, every byte goes through the session in
+ * c->tls (tls.c), which never blocks; conn.c polls the socket for whichever
+ * direction OpenSSL wants (a read may need to write and vice versa) with the
+ * same timeouts as plaintext.  A handshake first flushes pending output and
+ * then discards all buffered input, so bytes that arrived before it (e.g.
+ * commands pipelined after STARTTLS by an attacker in the path) are never
+ * read as if they had come through TLS.  A failed handshake leaves the
+ * dead session in place: no later read or write can fall back to plaintext.
  * Input goes through a fixed-size linereader; output collects in a buf that
  * is flushed when it passes CONN_OUT_FLUSH bytes and always before blocking
  * for input (so pipelined replies go out together, and never deadlock).
@@ -34,6 +43,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "conn.h"
+#include "tls.h"
 
 #define CONN_OUT_FLUSH	(16 * 1024)
 
@@ -67,22 +77,27 @@ conn_new(int fd_in, int fd_out, size_t maxline, int timeout_sec)
 	return c;
 }
 
-/* Free the connection (descriptors stay open) and NULL the pointer. */
+/* Free the connection (descriptors stay open; a live TLS session says
+ * close_notify first) and NULL the pointer. */
 void
 conn_free(struct conn **cp)
 {
 	if (cp == NULL || *cp == NULL)
 		return;
+	tls_session_free(&(*cp)->tls, (*cp)->fd_in >= 0 && !(*cp)->broken);
 	linereader_free(&(*cp)->in);
 	buf_free(&(*cp)->out);
 	free(*cp);
 	*cp = NULL;
 }
 
-/* Close the descriptors (once each). */
+/* End TLS (close_notify, not waiting for the answer), then close the
+ * descriptors (once each). */
 void
 conn_close(struct conn *c)
 {
+	tls_session_free(&c->tls, c->fd_in >= 0 && !c->broken);
+	c->tls_up = 0;
 	if (c->fd_in >= 0)
 		close(c->fd_in);
 	if (c->fd_out >= 0 && c->fd_out != c->fd_in)
@@ -130,10 +145,63 @@ conn_wait(struct conn *c, int fd, short events)
 	}
 }
 
+/* Wait for the direction TLS asked for; 0, or -1 (timed_out on timeout). */
+static int
+conn_tls_wait(struct conn *c, enum tls_io io)
+{
+	int w = conn_wait(c, c->fd_in, io == TLS_IO_WANT_WRITE ? POLLOUT : POLLIN);
+
+	if (w == 0)
+		c->timed_out = 1;
+	return w > 0 ? 0 : -1;
+}
+
+/* Write n bytes through TLS with bounded waits; 0 or -1. */
+static int
+conn_tls_write_all(struct conn *c, const char *p, size_t n)
+{
+	while (n > 0) {
+		size_t put;
+		enum tls_io io = tls_session_write(c->tls, p, n, &put);
+
+		if (io == TLS_IO_DONE) {
+			p += put;
+			n -= put;
+			continue;
+		}
+		if (io != TLS_IO_WANT_READ && io != TLS_IO_WANT_WRITE)
+			return -1;
+		if (conn_tls_wait(c, io) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Read once through TLS: >0, 0 at close_notify, -1 error or timeout. */
+static long
+conn_tls_read(struct conn *c, char *dst, size_t n)
+{
+	for (;;) {
+		size_t got;
+		enum tls_io io = tls_session_read(c->tls, dst, n, &got);
+
+		if (io == TLS_IO_DONE)
+			return (long)got;
+		if (io == TLS_IO_EOF)
+			return 0;
+		if (io != TLS_IO_WANT_READ && io != TLS_IO_WANT_WRITE)
+			return -1;
+		if (conn_tls_wait(c, io) < 0)
+			return -1;
+	}
+}
+
 /* Write n bytes with bounded waits; 0 or -1 (timed_out set on timeout). */
 static int
 conn_write_all(struct conn *c, const char *p, size_t n)
 {
+	if (c->tls != NULL)
+		return conn_tls_write_all(c, p, n);
 	while (n > 0) {
 		ssize_t r = write(c->fd_out, p, n);
 		int w;
@@ -262,9 +330,7 @@ static long
 conn_read_once(struct conn *c, char *dst, size_t n)
 {
 	ssize_t r;
-	int w;
-
-	int replied = 0;
+	int w, replied = 0;
 
 	if (c->timed_out)
 		return -1;
@@ -273,6 +339,9 @@ conn_read_once(struct conn *c, char *dst, size_t n)
 			return -1;
 		replied = 1;
 	}
+	/* TLS may hold decrypted bytes the socket no longer shows: ask it. */
+	if (c->tls != NULL)
+		return conn_tls_read(c, dst, n);
 	/* Having just answered, the peer has not had time to send more:
 	 * wait first instead of paying for a read that fails with EAGAIN. */
 	if (replied) {
@@ -360,4 +429,105 @@ void
 conn_discard_input(struct conn *c)
 {
 	linereader_discard(c->in);
+}
+
+/* Checks and cleanup shared by both handshakes; 0 or -1. */
+static int
+conn_tls_prepare(struct conn *c, const char **errstr_r)
+{
+	if (c->tls != NULL) {
+		*errstr_r = "TLS already active";
+		return -1;
+	}
+	if (c->fd_in < 0 || c->fd_in != c->fd_out) {
+		*errstr_r = "TLS needs a socket";
+		return -1;
+	}
+	if (conn_flush(c) < 0) {
+		*errstr_r = "handshake failed: write error";
+		return -1;
+	}
+	/* Anything the peer sent before the handshake is not protected. */
+	conn_discard_input(c);
+	return 0;
+}
+
+/* Drive the handshake of c->tls to its end; 0 or -1 (connection dead). */
+static int
+conn_tls_handshake(struct conn *c, const char **errstr_r)
+{
+	static char err[256];
+
+	for (;;) {
+		enum tls_io io = tls_session_handshake(c->tls);
+
+		if (io == TLS_IO_DONE) {
+			c->tls_up = 1;
+			return 0;
+		}
+		if (io != TLS_IO_WANT_READ && io != TLS_IO_WANT_WRITE) {
+			snprintf(err, sizeof(err), "%s", tls_session_error(c->tls));
+			*errstr_r = err;
+			break;
+		}
+		if (conn_tls_wait(c, io) < 0) {
+			*errstr_r = c->timed_out ? "handshake failed: timed out" :
+			    "handshake failed: poll error";
+			break;
+		}
+	}
+	c->broken = 1;
+	return -1;
+}
+
+/* Client STARTTLS handshake on an established connection; 0 or -1. */
+int
+conn_starttls_client(struct conn *c, struct tls_ctx *ctx, const char *name,
+    int verify, const char **errstr_r)
+{
+	if (conn_tls_prepare(c, errstr_r) < 0)
+		return -1;
+	c->tls = tls_session_new(ctx, c->fd_in, name, verify, errstr_r);
+	if (c->tls == NULL) {
+		c->broken = 1;
+		c->timed_out = 1;	/* no plaintext reads either */
+		return -1;
+	}
+	return conn_tls_handshake(c, errstr_r);
+}
+
+/* Server STARTTLS handshake (buffered input is dropped first); 0 or -1. */
+int
+conn_starttls_server(struct conn *c, struct tls_ctx *ctx,
+    const char **errstr_r)
+{
+	if (conn_tls_prepare(c, errstr_r) < 0)
+		return -1;
+	c->tls = tls_session_new(ctx, c->fd_in, NULL, CONN_TLS_VERIFY_NONE,
+	    errstr_r);
+	if (c->tls == NULL) {
+		c->broken = 1;
+		c->timed_out = 1;	/* no plaintext reads either */
+		return -1;
+	}
+	return conn_tls_handshake(c, errstr_r);
+}
+
+/* 1 when a TLS handshake has completed on c. */
+int
+conn_is_tls(const struct conn *c)
+{
+	return c->tls != NULL && c->tls_up;
+}
+
+/* Protocol and cipher of the TLS session into buf ("" for plaintext). */
+const char *
+conn_tls_info(const struct conn *c, char *buf, size_t size)
+{
+	if (!conn_is_tls(c)) {
+		if (size > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	return tls_session_info(c->tls, buf, size);
 }

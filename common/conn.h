@@ -1,6 +1,6 @@
 /*
- * conn.h - one client connection: buffered, bounded, timed line I/O on a socket
- * (TLS is added behind this interface by a later issue).
+ * conn.h - one client connection: buffered, bounded, timed line I/O on a socket,
+ * in plaintext or (after STARTTLS) through TLS, transparently.
  *
  * Public:
  *   conn_new(fd_in, fd_out, maxline, timeout_sec)  fd_in may equal fd_out.
@@ -20,6 +20,27 @@
  *   conn_flush(c)                    0 or -1 on write error/timeout.
  *   conn_set_deadline(c, unix_time)  whole-session bound.
  *   conn_discard_input(c)            drop everything buffered (before TLS).
+ *   conn_starttls_client(c, ctx, name, verify, &errstr)  client handshake:
+ *        flushes pending output, DISCARDS buffered input (a server's bytes
+ *        sent before the handshake are ignored), SNI = name unless it is an
+ *        IP literal; verify CONN_TLS_VERIFY_NONE (encrypt only) or
+ *        CONN_TLS_VERIFY_NAME (chain against the context's CAs and the
+ *        certificate must match name, wildcards ok).  0, or -1 with errstr
+ *        "handshake failed: ...", "certificate verification failed: ..."
+ *        or "certificate name mismatch"; after -1 the connection is dead
+ *        (reads fail, writes are dropped) and the caller closes it - except
+ *        for "TLS needs a socket" and "TLS already active", which are
+ *        checked before anything is sent and leave the connection as it was.
+ *   conn_starttls_server(c, ctx, &errstr)  server handshake; discards all
+ *        buffered input first (STARTTLS command injection defence).  0 / -1.
+ *        Both need fd_in == fd_out ("TLS needs a socket") and are bounded by
+ *        the timeout per wait and by the session deadline.
+ *   conn_is_tls(c)                   1 after a successful handshake.
+ *   conn_tls_info(c, buf, size)      "TLSv1.3 with cipher X (256/256 bits)",
+ *                                    "" for plaintext; returns buf.
+ * After the handshake every read/write goes through TLS.  conn_close (and
+ * conn_free, if the TLS session is still there) sends close_notify once
+ * without waiting.
  * Output errors are sticky: after one, writes are dropped and c->broken is set.
  */
 #ifndef PETREL_CONN_H
@@ -33,7 +54,12 @@
 
 enum conn_status { CONN_LINE, CONN_TOO_LONG, CONN_EOF };
 
+#define CONN_TLS_VERIFY_NONE	0	/* encrypt only, no checks */
+#define CONN_TLS_VERIFY_NAME	1	/* CA chain + name must match */
+
 struct buf;
+struct tls_ctx;
+struct tls_session;
 
 struct conn {
 	int fd_in;
@@ -44,7 +70,8 @@ struct conn {
 	int broken;
 	struct linereader *in;
 	struct buf *out;
-	void *tls;		/* reserved for the TLS issue */
+	struct tls_session *tls;	/* NULL while plaintext */
+	int tls_up;		/* handshake completed */
 };
 
 struct conn *conn_new(int fd_in, int fd_out, size_t maxline, int timeout_sec);
@@ -63,5 +90,11 @@ const char *conn_vputline(struct conn *c, char *line, size_t size,
 int conn_flush(struct conn *c) WARN_UNUSED;
 void conn_set_deadline(struct conn *c, time_t when);
 void conn_discard_input(struct conn *c);
+int conn_starttls_client(struct conn *c, struct tls_ctx *ctx,
+    const char *name, int verify, const char **errstr_r) WARN_UNUSED;
+int conn_starttls_server(struct conn *c, struct tls_ctx *ctx,
+    const char **errstr_r) WARN_UNUSED;
+int conn_is_tls(const struct conn *c);
+const char *conn_tls_info(const struct conn *c, char *buf, size_t size);
 
 #endif

@@ -45,9 +45,12 @@ msg_clear(struct deliver_msg *m)
 	for (size_t i = 0; i < m->nrcpts; i++) {
 		free(m->rcpts[i].addr);
 		free(m->rcpts[i].text);
+		free(m->rcpts[i].remote_mta);
+		free(m->rcpts[i].diag);
 	}
 	free(m->rcpts);
 	free(m->sender);
+	free(m->nexthop);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -165,6 +168,24 @@ parse_status(struct deliver_msg *m, const char *p, size_t len)
 	return 0;
 }
 
+/* "<mta> <diag>" of a REMOTE line: belongs to the last STATUS line. */
+static int
+parse_remote(struct deliver_msg *m, const char *p, size_t len)
+{
+	const char *rest;
+	size_t restlen, wl = next_word(p, len, &rest, &restlen);
+	struct deliver_rcpt *r;
+
+	if (m->nrcpts == 0 || wl == 0)
+		return -1;
+	r = &m->rcpts[m->nrcpts - 1];
+	if (r->remote_mta != NULL)
+		return -1;
+	r->remote_mta = xstrndup(p, wl);
+	r->diag = rest != NULL ? xstrndup(rest, restlen) : xstrdup("");
+	return 0;
+}
+
 /* Keyword match: line starts with kw followed by a blank (or ends). */
 static int
 keyword(const char *p, size_t len, const char *kw, const char **arg_r,
@@ -209,6 +230,11 @@ request_line(struct deliver_decoder *d, const char *p, size_t len)
 		d->state = DEC_RCPT;
 		return 0;
 	}
+	if (keyword(p, len, "NEXTHOP", &arg, &al) && arg != NULL && al > 0 &&
+	    d->msg.nexthop == NULL && d->msg.nrcpts == 0) {
+		d->msg.nexthop = xstrndup(arg, al);
+		return 0;
+	}
 	if (keyword(p, len, "RCPT", &arg, &al) && arg != NULL)
 		return parse_rcpt(&d->msg, arg, al);
 	if (len == 3 && memcmp(p, "END", 3) == 0 && d->msg.nrcpts > 0)
@@ -225,6 +251,12 @@ reply_line(struct deliver_decoder *d, const char *p, size_t len)
 
 	if (keyword(p, len, "STATUS", &arg, &al) && arg != NULL)
 		return parse_status(&d->msg, arg, al);
+	if (keyword(p, len, "REMOTE", &arg, &al) && arg != NULL)
+		return parse_remote(&d->msg, arg, al);
+	if (len == 8 && memcmp(p, "SITEFAIL", 8) == 0) {
+		d->msg.site_failed = 1;
+		return 0;
+	}
 	if (len == 3 && memcmp(p, "END", 3) == 0)
 		return 1;
 	return -1;
@@ -272,10 +304,22 @@ int
 deliver_encode_request(struct buf *b, const char *qid, const char *sender,
     const struct deliver_rcpt *rcpts, size_t n)
 {
+	return deliver_encode_request_nh(b, qid, sender, NULL, rcpts, n);
+}
+
+/* Append a whole request with an optional NEXTHOP line to b. */
+int
+deliver_encode_request_nh(struct buf *b, const char *qid, const char *sender,
+    const char *nexthop, const struct deliver_rcpt *rcpts, size_t n)
+{
 	if (!line_safe(qid) || !line_safe(sender) || n == 0 ||
 	    n > DELIVER_RCPT_MAX)
 		return -1;
 	if (buf_printf(b, "QID %s\nSENDER %s\n", qid, sender) < 0)
+		return -1;
+	if (nexthop != NULL && (!line_safe(nexthop) || nexthop[0] == '\0' ||
+	    strlen(nexthop) > DELIVER_LINE_MAX - 16 ||
+	    buf_printf(b, "NEXTHOP %s\n", nexthop) < 0))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (!line_safe(rcpts[i].addr) || rcpts[i].addr[0] == '\0' ||
@@ -302,6 +346,26 @@ deliver_encode_status(struct buf *b, long index, int status_class,
 	log_sanitize(clean, sizeof(clean), text, strlen(text));
 	return buf_printf(b, "STATUS %ld %d %s %s\n", index, status_class,
 	    enh, clean);
+}
+
+/* Append a REMOTE line (mta and diagnostic cleaned and cut). */
+int
+deliver_encode_remote(struct buf *b, const char *mta, const char *diag)
+{
+	char cm[256], cd[DELIVER_TEXT_MAX];
+
+	log_sanitize(cm, sizeof(cm), mta, strlen(mta));
+	log_sanitize(cd, sizeof(cd), diag, strlen(diag));
+	if (cm[0] == '\0' || strchr(cm, ' ') != NULL)
+		return -1;
+	return buf_printf(b, "REMOTE %s %s\n", cm, cd);
+}
+
+/* Append the SITEFAIL line. */
+int
+deliver_encode_sitefail(struct buf *b)
+{
+	return buf_append_str(b, "SITEFAIL\n");
 }
 
 /* Append the END line of a reply. */

@@ -8,6 +8,9 @@
  *                             this line's bytes as an SCM_RIGHTS descriptor
  *                             (the agent never opens spool paths)
  *   SENDER <address>          "SENDER " alone is the null sender
+ *   NEXTHOP <destination>     optional (remote agent): a domain for an MX
+ *                             lookup, "[host]" or "[host]:port" for no MX
+ *                             lookup, "host:port" for an MX lookup on port
  *   RCPT <index> <address>    one or more; index = position in the queue
  *                             file's recipient list (the address is the rest
  *                             of the line and may hold blanks)
@@ -15,6 +18,12 @@
  * Reply (agent -> queue manager):
  *   STATUS <index> <class> <enhanced> <text>   one per request recipient;
  *                             class 2 (delivered), 4 (try again), 5 (failed)
+ *   REMOTE <mta> <reply>      optional, right after a STATUS line: the
+ *                             remote host name and its SMTP reply text (for
+ *                             the DSN's Remote-MTA and Diagnostic-Code)
+ *   SITEFAIL                  optional: the destination itself could not be
+ *                             reached (no session at all); the queue manager
+ *                             uses it to shrink concurrency / mark it dead
  *   END
  * Lines are at most DELIVER_LINE_MAX bytes, a request holds at most
  * DELIVER_RCPT_MAX recipients; anything else is a protocol error and the
@@ -34,6 +43,10 @@
  *   deliver_encode_status(b, index, class, enh, text)  text is cleaned of
  *                                    control characters and cut.
  *   deliver_encode_end(b)
+ *   deliver_encode_request_nh(b, qid, sender, nexthop, rcpts, n)  the
+ *                                    same with a NEXTHOP line (NULL: none).
+ *   deliver_encode_remote(b, mta, diag)  REMOTE line (cleaned and cut).
+ *   deliver_encode_sitefail(b)
  * Public (I/O):
  *   deliver_send_fd(sock, fd, p, n)  sendmsg with the descriptor attached to
  *                                    the bytes; MSG_NOSIGNAL|MSG_DONTWAIT;
@@ -68,11 +81,15 @@ struct deliver_rcpt {
 	int status_class;	/* reply: 2, 4 or 5 */
 	char enh[DELIVER_ENH_MAX];
 	char *text;		/* reply */
+	char *remote_mta;	/* reply, optional: remote host name */
+	char *diag;		/* reply, optional: remote server's reply */
 };
 
 struct deliver_msg {
 	char qid[QFILE_QID_MAX];
 	char *sender;
+	char *nexthop;		/* request, optional; NULL when absent */
+	int site_failed;	/* reply: SITEFAIL was present */
 	struct deliver_rcpt *rcpts;
 	size_t nrcpts;
 	size_t alloc;
@@ -94,9 +111,15 @@ void deliver_decoder_reset(struct deliver_decoder *d);
 
 int deliver_encode_request(struct buf *b, const char *qid, const char *sender,
     const struct deliver_rcpt *rcpts, size_t n) WARN_UNUSED;
+int deliver_encode_request_nh(struct buf *b, const char *qid,
+    const char *sender, const char *nexthop, const struct deliver_rcpt *rcpts,
+    size_t n) WARN_UNUSED;
 int deliver_encode_status(struct buf *b, long index, int status_class,
     const char *enh, const char *text) WARN_UNUSED;
 int deliver_encode_end(struct buf *b) WARN_UNUSED;
+int deliver_encode_remote(struct buf *b, const char *mta, const char *diag)
+    WARN_UNUSED;
+int deliver_encode_sitefail(struct buf *b) WARN_UNUSED;
 
 ssize_t deliver_send_fd(int sock, int fd, const void *p, size_t n);
 ssize_t deliver_recv(int sock, void *p, size_t n, int *fd_r);

@@ -68,6 +68,32 @@ char *var_virtual_mailbox_domains;
 char *var_virtual_mailbox_maps;
 char *var_vmail_user;
 
+char *var_bounce_notice_recipient;
+long var_bounce_size_limit;
+long var_default_destination_concurrency_limit;
+long var_delay_warning_time;
+long var_initial_destination_concurrency;
+char *var_relayhost;
+long var_smtp_connect_timeout;
+long var_smtp_connection_cache_time_limit;
+long var_smtp_data_done_timeout;
+long var_smtp_data_init_timeout;
+long var_smtp_data_xfer_timeout;
+long var_smtp_destination_recipient_limit;
+char *var_smtp_helo_name;
+long var_smtp_helo_timeout;
+char *var_smtp_listen;
+long var_smtp_mail_timeout;
+long var_smtp_mx_address_limit;
+long var_smtp_mx_session_limit;
+long var_smtp_process_limit;
+long var_smtp_quit_timeout;
+long var_smtp_rcpt_timeout;
+char *var_smtp_tls_CAfile;
+char *var_smtp_tls_policy_maps;
+char *var_smtp_tls_security_level;
+char *var_transport_maps;
+
 #define DAY (24L * 3600)
 
 /* The defaults "$myhostname" and "$mydomain" are computed by config.c from
@@ -75,10 +101,15 @@ char *var_vmail_user;
 const struct param params_table[] = {
 	{ "alias_database", PARAM_STR, "hash:$config_directory/aliases", 0, 0, &var_alias_database },
 	{ "alias_maps", PARAM_STR, "hash:$config_directory/aliases", 0, 0, &var_alias_maps },
+	{ "bounce_notice_recipient", PARAM_STR, "postmaster", 0, 0, &var_bounce_notice_recipient },
 	{ "bounce_queue_lifetime", PARAM_TIME, "5d", 0, 100 * DAY, &var_bounce_queue_lifetime },
+	{ "bounce_size_limit", PARAM_INT, "50000", 1, 100000000, &var_bounce_size_limit },
 	{ "config_directory", PARAM_STR, "/etc/petrel", 0, 0, &var_config_directory },
 	{ "daemon_directory", PARAM_STR, "/usr/local/sbin", 0, 0, &var_daemon_directory },
+	{ "default_destination_concurrency_limit", PARAM_INT, "20", 1, 1000, &var_default_destination_concurrency_limit },
+	{ "delay_warning_time", PARAM_TIME, "4h", 0, 100 * DAY, &var_delay_warning_time },
 	{ "home_mailbox", PARAM_STR, "Maildir/", 0, 0, &var_home_mailbox },
+	{ "initial_destination_concurrency", PARAM_INT, "5", 1, 1000, &var_initial_destination_concurrency },
 	{ "inject_listen", PARAM_STR, "unix:$queue_directory/private/inject", 0, 0, &var_inject_listen },
 	{ "inject_process_limit", PARAM_INT, "150", 1, 10000, &var_inject_process_limit },
 	{ "inject_timeout", PARAM_TIME, "300s", 1, DAY, &var_inject_timeout },
@@ -109,9 +140,28 @@ const struct param params_table[] = {
 	{ "queue_run_delay", PARAM_TIME, "300s", 1, DAY, &var_queue_run_delay },
 	{ "recipient_delimiter", PARAM_STR, "+", 0, 0, &var_recipient_delimiter },
 	{ "relay_domains", PARAM_STR, "", 0, 0, &var_relay_domains },
+	{ "relayhost", PARAM_STR, "", 0, 0, &var_relayhost },
 	{ "remote_user", PARAM_STR, "petrel-remote", 0, 0, &var_remote_user },
 	{ "server_max_use", PARAM_INT, "100", 1, 1000000, &var_server_max_use },
 	{ "server_min_idle", PARAM_INT, "2", 0, 1000, &var_server_min_idle },
+	{ "smtp_connect_timeout", PARAM_TIME, "30s", 1, DAY, &var_smtp_connect_timeout },
+	{ "smtp_connection_cache_time_limit", PARAM_TIME, "2s", 0, 3600, &var_smtp_connection_cache_time_limit },
+	{ "smtp_data_done_timeout", PARAM_TIME, "600s", 1, DAY, &var_smtp_data_done_timeout },
+	{ "smtp_data_init_timeout", PARAM_TIME, "120s", 1, DAY, &var_smtp_data_init_timeout },
+	{ "smtp_data_xfer_timeout", PARAM_TIME, "180s", 1, DAY, &var_smtp_data_xfer_timeout },
+	{ "smtp_destination_recipient_limit", PARAM_INT, "50", 1, 100000, &var_smtp_destination_recipient_limit },
+	{ "smtp_helo_name", PARAM_STR, "$myhostname", 0, 0, &var_smtp_helo_name },
+	{ "smtp_helo_timeout", PARAM_TIME, "300s", 1, DAY, &var_smtp_helo_timeout },
+	{ "smtp_listen", PARAM_STR, "unix:$queue_directory/private/smtp", 0, 0, &var_smtp_listen },
+	{ "smtp_mail_timeout", PARAM_TIME, "300s", 1, DAY, &var_smtp_mail_timeout },
+	{ "smtp_mx_address_limit", PARAM_INT, "5", 1, 100, &var_smtp_mx_address_limit },
+	{ "smtp_mx_session_limit", PARAM_INT, "2", 1, 100, &var_smtp_mx_session_limit },
+	{ "smtp_process_limit", PARAM_INT, "100", 1, 10000, &var_smtp_process_limit },
+	{ "smtp_quit_timeout", PARAM_TIME, "300s", 1, DAY, &var_smtp_quit_timeout },
+	{ "smtp_rcpt_timeout", PARAM_TIME, "300s", 1, DAY, &var_smtp_rcpt_timeout },
+	{ "smtp_tls_CAfile", PARAM_STR, "", 0, 0, &var_smtp_tls_CAfile },
+	{ "smtp_tls_policy_maps", PARAM_STR, "", 0, 0, &var_smtp_tls_policy_maps },
+	{ "smtp_tls_security_level", PARAM_STR, "may", 0, 0, &var_smtp_tls_security_level },
 	{ "smtpd_banner", PARAM_STR, "$myhostname ESMTP Petrel", 0, 0, &var_smtpd_banner },
 	{ "smtpd_hard_error_limit", PARAM_INT, "20", 1, 1000, &var_smtpd_hard_error_limit },
 	{ "smtpd_line_length_limit", PARAM_INT, "2048", 512, 65536, &var_smtpd_line_length_limit },
@@ -124,6 +174,7 @@ const struct param params_table[] = {
 	{ "spool_group", PARAM_STR, "petrel-spool", 0, 0, &var_spool_group },
 	{ "stale_temp_file_time", PARAM_TIME, "3600s", 1, 100 * DAY, &var_stale_temp_file_time },
 	{ "sync_directories", PARAM_BOOL, "no", 0, 0, &var_sync_directories },
+	{ "transport_maps", PARAM_STR, "", 0, 0, &var_transport_maps },
 	{ "user_password_maps", PARAM_STR, "hash:$config_directory/passwd", 0, 0, &var_user_password_maps },
 	{ "virtual_alias_maps", PARAM_STR, "", 0, 0, &var_virtual_alias_maps },
 	{ "virtual_mailbox_base", PARAM_STR, "/var/mail/vhosts", 0, 0, &var_virtual_mailbox_base },

@@ -333,7 +333,5 @@ local_deliver_request(int qfd, const struct deliver_msg *req,
 			one_rcpt(&c, &req->rcpts[i], reply);
 		}
 	}
-	if (deliver_encode_end(reply) < 0)
-		log_warn("%s: cannot encode reply", req->qid);
 	ctx_clear(&c);
 }

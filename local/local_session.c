@@ -1,136 +1,24 @@
 /*
- * local_session.c - one connection from the queue manager: read a request
- * (the queue file descriptor arrives with its first bytes), deliver, write
- * the reply, and wait for the next request on the same connection.
+ * local_session.c - one connection from the queue manager: the shared agent
+ * request loop (common/agent.c) with local delivery as its handler.
  *
  * Public: local_session(fd_in, fd_out, peer).
- * Bounds: an idle connection is closed after local_timeout; a request is
- * read under the same timeout; any protocol error, a missing or second
- * descriptor, or bytes after END close the connection (the queue manager
- * then defers and reconnects).
- * Security: the peer can only be the queue manager (socket mode 0660,
- * group of qmgr_user), but its bytes are still parsed with bounds.
+ * Bounds: an idle connection is closed after local_timeout.
  */
-#include <errno.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include "buf.h"
-#include "deliver.h"
+#include "agent.h"
 #include "local.h"
-#include "log.h"
 #include "params.h"
 #include "server.h"
-
-/* Wait until fd is ready for events; 1 ready, 0 timeout, error or stop
- * (SIGTERM interrupts poll: the connection from the queue manager is
- * persistent, so waiting for it to close would hold up a shutdown). */
-static int
-wait_fd(int fd, short events)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int r;
-
-	do
-		r = poll(&p, 1, (int)(var_local_timeout * 1000));
-	while (r < 0 && errno == EINTR && !server_stopping());
-	return r > 0;
-}
-
-/* Keep the one descriptor of a request; a second one is an error. */
-static int
-take_fd(int *qfd, int got)
-{
-	if (got < 0)
-		return 0;
-	if (*qfd >= 0) {
-		close(got);
-		return -1;
-	}
-	*qfd = got;
-	return 0;
-}
-
-/* Read one request: 1 complete, 0 EOF/timeout, -1 protocol error. */
-static int
-read_request(int fd, struct deliver_decoder *d, int *qfd)
-{
-	char tmp[4096];
-	const char *err;
-	ssize_t n;
-	size_t off;
-	int got, r;
-
-	for (;;) {
-		if (!wait_fd(fd, POLLIN))
-			return 0;
-		n = deliver_recv(fd, tmp, sizeof(tmp), &got);
-		if (n < 0 && errno == ENOTSOCK)
-			n = read(fd, tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n == 0 ? 0 : -1;
-		if (take_fd(qfd, got) < 0)
-			return -1;
-		for (off = 0, r = 0; off < (size_t)n && r == 0;) {
-			off += deliver_decoder_feed(d, tmp + off, (size_t)n - off);
-			r = deliver_decoder_run(d, &err);
-		}
-		if (r < 0 || (r == 1 && off < (size_t)n))
-			return -1;
-		if (r == 1)
-			return 1;
-	}
-}
-
-/* Write the whole reply; 0 or -1. */
-static int
-write_reply(int fd, const struct buf *b)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < b->len) {
-		if (!wait_fd(fd, POLLOUT))
-			return -1;
-		n = write(fd, b->data + off, b->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		off += (size_t)n;
-	}
-	return 0;
-}
 
 /* Serve requests until the queue manager closes or misbehaves. */
 void
 local_session(int fd_in, int fd_out, const struct server_peer *peer)
 {
-	struct deliver_decoder *d = deliver_decoder_new(DELIVER_REQUEST);
-	struct buf *reply = buf_new(1024, 0);
-	int qfd = -1, r;
+	struct agent_spec spec = {
+		.timeout = var_local_timeout,
+		.handle = local_deliver_request,
+	};
 
 	(void)peer;
-	while ((r = read_request(fd_in, d, &qfd)) == 1) {
-		if (qfd < 0) {
-			log_warn("delivery request without queue file");
-			break;
-		}
-		buf_reset(reply);
-		local_deliver_request(qfd, &d->msg, reply);
-		close(qfd);
-		qfd = -1;
-		deliver_decoder_reset(d);
-		if (write_reply(fd_out, reply) < 0)
-			break;
-	}
-	if (r < 0)
-		log_warn("queue manager connection: protocol error");
-	if (qfd >= 0)
-		close(qfd);
-	buf_free(&reply);
-	deliver_decoder_free(&d);
+	agent_serve(fd_in, fd_out, &spec);
 }

@@ -2,10 +2,12 @@
  * qmgr_loop.c - the queue manager's one poll() loop: FIFO wakeups (a queue
  * ID per line, an empty line means "scan incoming/"), fallback scans of
  * incoming/ every QMGR_INCOMING_SCAN seconds and of deferred/ every
- * queue_run_delay, and the local delivery agent connections.
+ * queue_run_delay, and the delivery agent connections.
  *
  * Public: qmgr_loop() (returns when server_stopping()), qmgr_resolver,
- * qmgr_active_count.
+ * qmgr_active_count, qmgr_wakeup(qid) (a queue ID into our own FIFO: used
+ * for notices we write, so they are taken in the next round, not
+ * recursively).
  * Nothing in the loop blocks except short file operations; the FIFO is
  * opened O_RDWR|O_NONBLOCK so it never reports EOF when writers go away.
  * Fatal: the resolver (maps) or the FIFO cannot be opened.
@@ -57,6 +59,18 @@ fifo_open(void)
 	fifo_lr = linereader_new(QFILE_QID_MAX + 2);
 }
 
+/* Ask ourselves to take incoming/QID in the next round. */
+void
+qmgr_wakeup(const char *qid)
+{
+	char line[QFILE_QID_MAX + 1];
+	int n = snprintf(line, sizeof(line), "%s\n", qid);
+
+	if (fifo_fd < 0 || n <= 0 || (size_t)n >= sizeof(line) ||
+	    write(fifo_fd, line, (size_t)n) != n)
+		scan_incoming_now = 1;
+}
+
 /* Act on every complete line waiting in the FIFO. */
 static void
 fifo_lines(void)
@@ -104,7 +118,7 @@ fifo_read(void)
 
 /* Run the scans that are due. */
 static void
-run_timers(time_t now, time_t *next_in, time_t *next_def)
+run_timers(time_t now, time_t *next_in, time_t *next_def, time_t *last_gc)
 {
 	if (scan_incoming_now || now >= *next_in) {
 		scan_incoming_now = 0;
@@ -115,7 +129,11 @@ run_timers(time_t now, time_t *next_in, time_t *next_def)
 		qmgr_scan_deferred();
 		*next_def = now + var_queue_run_delay;
 	}
-	qmgr_local_timeouts(now);
+	qmgr_agent_timeouts(now);
+	if (now != *last_gc) {
+		*last_gc = now;
+		qmgr_dest_gc();
+	}
 }
 
 /* One poll round over the FIFO and the agent connections. */
@@ -127,12 +145,12 @@ poll_once(struct pollfd *pfd, size_t max)
 	pfd[0].fd = fifo_fd;
 	pfd[0].events = POLLIN;
 	pfd[0].revents = 0;
-	n = qmgr_local_pollfds(pfd + 1, max - 1);
+	n = qmgr_agent_pollfds(pfd + 1, max - 1);
 	if (poll(pfd, (nfds_t)(n + 1), 1000) <= 0)
 		return;
 	if (pfd[0].revents & POLLIN)
 		fifo_read();
-	qmgr_local_events(pfd + 1, n);
+	qmgr_agent_events(pfd + 1, n);
 }
 
 /* The queue manager's main loop. */
@@ -140,25 +158,32 @@ void
 qmgr_loop(void)
 {
 	const char *err;
-	size_t max = qmgr_local_maxfds() + 1;
-	struct pollfd *pfd = xcalloc(max, sizeof(*pfd));
+	size_t max;
+	struct pollfd *pfd;
 	time_t now = time(NULL), next_in = now + QMGR_INCOMING_SCAN;
-	time_t next_def = now + var_queue_run_delay;
+	time_t next_def = now + var_queue_run_delay, last_gc = now;
 
 	if ((qmgr_resolver = resolver_new(&err)) == NULL)
 		log_fatal("cannot open address maps: %s", err);
+	if (qmgr_route_init(&err) < 0)
+		log_fatal("cannot open transport_maps: %s", err);
 	fifo_open();
-	qmgr_local_init();
+	qmgr_dest_init();
+	max = qmgr_agent_maxfds() + 1;
+	pfd = xcalloc(max, sizeof(*pfd));
 	qmgr_recover();
-	qmgr_local_dispatch();
+	qmgr_dispatch();
 	while (!server_stopping()) {
 		poll_once(pfd, max);
 		if (server_stopping())
 			break;	/* e.g. our parent died: touch nothing more */
-		run_timers(time(NULL), &next_in, &next_def);
-		qmgr_local_dispatch();
+		run_timers(time(NULL), &next_in, &next_def, &last_gc);
+		qmgr_dispatch();
 	}
-	qmgr_local_shutdown();
+	qmgr_agent_shutdown();
+	qmgr_dest_shutdown();
+	qmgr_msg_abandon_all();
+	qmgr_route_free();
 	free(pfd);
 	linereader_free(&fifo_lr);
 	close(fifo_fd);

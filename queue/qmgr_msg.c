@@ -1,24 +1,35 @@
 /*
- * qmgr_msg.c - one active message: routing of its pending recipients,
- * per-recipient results and logging, and the final step.
+ * qmgr_msg.c - one active message: per-recipient results and logging, and
+ * the final step.
  *
  * Public:
- *   qmgr_msg_start(qid, fd, env)   takes ownership of fd and env; routes
- *                                  LOCAL/VIRTUAL recipients to petrel-local
- *                                  and defers the others (no remote agent yet).
+ *   qmgr_msg_start(qid, fd, env)   takes ownership of fd and env and routes
+ *                                  the pending recipients (qmgr_route.c).
  *   qmgr_msg_result(m, i, class, enh, text)  record and log one result.
- *   qmgr_msg_finish(m)             all requests are back: remove the file
- *                                  when every recipient is final, else mark,
- *                                  sync once, write defer/QID, reschedule and
- *                                  move to deferred/.  Frees m.
+ *   qmgr_msg_remote(m, i, mta, diag)  the remote host and its reply, for
+ *                                  the log's relay= and the DSN.
+ *   qmgr_msg_job_done(m)           one job is over; the last one finishes.
+ *   qmgr_msg_finish(m)             every job is back: expire recipients past
+ *                                  their lifetime, send the failure notice
+ *                                  (qmgr_bounce.c) and, when due, the delay
+ *                                  warning; remove the file when every
+ *                                  recipient is final, else mark, sync once,
+ *                                  write defer/QID, reschedule and move to
+ *                                  deferred/.  Frees m.
  *   qmgr_msg_delay(m)              seconds since arrival.
  *   qmgr_msg_abandon(m)            free without touching the file (shutdown:
  *                                  it is redone from active/ at restart).
+ *   qmgr_msg_abandon_all()         the same for every active message.
  * Durability: removal needs no fsync (a lost unlink only repeats a delivery:
  * at-least-once); marks get exactly one fdatasync before the message leaves
- * active/.  defer/QID is advisory (no fsync).
- * Bounces (RFC 3464 DSNs) are not generated yet: failed recipients are
- * marked and logged status=bounced.
+ * active/.  A failed recipient is marked only after its failure notice is
+ * committed (fsynced) as a new queue file; when the notice cannot be
+ * written the recipient is deferred instead, so a failure is never lost.
+ * defer/QID is advisory (no fsync); its first line "#warned" records that
+ * the delay warning went out (lost in a crash: at worst a second warning).
+ * Who is told of a failure: the envelope sender; for mail with the null
+ * sender, bounce_notice_recipient (postmaster) - unless the mail is itself
+ * such a notice ("notice=postmaster" attribute), which is only logged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,10 +79,57 @@ qmgr_msg_result(struct qmgr_msg *m, size_t idx, int result, const char *enh,
 	log_sanitize(saddr, sizeof(saddr), addr, strlen(addr));
 	log_sanitize(stext, sizeof(stext), text, strlen(text));
 	log_info("%s: to=<%s>, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
-	    m->qid, saddr, rs->in_flight ? "local" : "none",
+	    m->qid, saddr, rs->mta != NULL ? rs->mta : "none",
 	    qmgr_msg_delay(m), enh, status[result == 2 ? 0 : result == 4 ? 1 : 2],
 	    stext);
 	rs->in_flight = 0;
+}
+
+/* Remember the remote host and reply of a recipient's attempt. */
+void
+qmgr_msg_remote(struct qmgr_msg *m, size_t idx, const char *mta,
+    const char *diag)
+{
+	struct qmgr_rstate *rs = &m->rs[idx];
+
+	free(rs->mta);
+	free(rs->diag);
+	rs->mta = mta != NULL ? xstrdup(mta) : NULL;
+	rs->diag = diag != NULL && diag[0] ? xstrdup(diag) : NULL;
+}
+
+static struct qmgr_msg *active_head;
+
+/* 1 if defer/QID says the delay warning was sent. */
+static int
+read_warned(const char *qid)
+{
+	char path[4096], line[16];
+	ssize_t n;
+	int fd;
+
+	if (spool_path(path, sizeof(path), SPOOL_DEFER, qid) < 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0;
+	n = read(fd, line, sizeof(line));
+	close(fd);
+	return n >= 8 && memcmp(line, "#warned\n", 8) == 0;
+}
+
+/* Attribute flags of the message and the delay-warning state. */
+static void
+msg_flags(struct qmgr_msg *m)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < m->env->nattrs; i++)
+		if (strcmp(m->env->attrs[i], "notice=postmaster") == 0)
+			m->is_notice = 1;
+	if (fstat(m->fd, &st) == 0 && st.st_uid == geteuid())
+		m->own_file = 1;
+	if (var_delay_warning_time > 0 && m->env->sender[0] != '\0' &&
+	    time(NULL) - m->env->arrival_sec >= var_delay_warning_time)
+		m->warned = read_warned(m->qid);
 }
 
 /* Take a validated queue file into the active set and route it. */
@@ -79,29 +137,25 @@ void
 qmgr_msg_start(const char *qid, int fd, struct qfile_env *env)
 {
 	struct qmgr_msg *m = xcalloc(1, sizeof(*m));
-	size_t nlocal = 0;
-	enum resolve_class c;
 
 	snprintf(m->qid, sizeof(m->qid), "%s", qid);
 	m->fd = fd;
 	m->env = env;
 	m->rs = xcalloc(env->nrcpts ? env->nrcpts : 1, sizeof(*m->rs));
+	m->anext = active_head;
+	if (active_head != NULL)
+		active_head->aprev = m;
+	active_head = m;
 	qmgr_active_count++;
-	for (size_t i = 0; i < env->nrcpts; i++) {
-		if (env->rcpts[i].status != QFILE_RCPT_PENDING)
-			continue;
-		c = resolve_class(qmgr_resolver, env->rcpts[i].addr);
-		if (c == RESOLVE_LOCAL || c == RESOLVE_VIRTUAL) {
-			m->rs[i].in_flight = 1;
-			nlocal++;
-		} else {
-			qmgr_msg_result(m, i, 4, "4.4.1",
-			    "remote delivery is not available on this host yet");
-		}
-	}
-	if (nlocal > 0)
-		qmgr_local_enqueue(m);
-	else
+	msg_flags(m);
+	qmgr_route(m);
+}
+
+/* One job of the message is over; after the last, finish it. */
+void
+qmgr_msg_job_done(struct qmgr_msg *m)
+{
+	if (m->jobs_left > 0 && --m->jobs_left == 0)
 		qmgr_msg_finish(m);
 }
 
@@ -109,13 +163,30 @@ qmgr_msg_start(const char *qid, int fd, struct qfile_env *env)
 void
 qmgr_msg_abandon(struct qmgr_msg *m)
 {
-	for (size_t i = 0; i < m->env->nrcpts; i++)
+	for (size_t i = 0; i < m->env->nrcpts; i++) {
 		free(m->rs[i].reason);
+		free(m->rs[i].mta);
+		free(m->rs[i].diag);
+	}
+	if (m->aprev != NULL)
+		m->aprev->anext = m->anext;
+	else
+		active_head = m->anext;
+	if (m->anext != NULL)
+		m->anext->aprev = m->aprev;
 	free(m->rs);
 	qfile_env_free(&m->env);
 	close(m->fd);
 	free(m);
 	qmgr_active_count--;
+}
+
+/* Abandon every active message (shutdown). */
+void
+qmgr_msg_abandon_all(void)
+{
+	while (active_head != NULL)
+		qmgr_msg_abandon(active_head);
 }
 
 /* Unlink a spool file, ignoring one that is already gone. */
@@ -143,6 +214,8 @@ write_defer(const struct qmgr_msg *m, const struct timespec ts[2])
 		buf_free(&b);
 		return;
 	}
+	if (m->warned)
+		ok = buf_append_str(b, "#warned\n") == 0;
 	for (size_t i = 0; i < m->env->nrcpts && ok; i++) {
 		if (m->env->rcpts[i].status == QFILE_RCPT_PENDING &&
 		    m->rs[i].result != 2 && m->rs[i].result != 5)
@@ -203,28 +276,86 @@ keep_deferred(struct qmgr_msg *m)
 		log_warn("%s: cannot move to deferred/: %m", m->qid);
 }
 
-/* Every request is back: remove the message or defer what is left. */
+/* Fail what is past its lifetime with 5.4.7. */
+static void
+expire_pending(struct qmgr_msg *m)
+{
+	long life = m->env->sender[0] == '\0' ? var_bounce_queue_lifetime :
+	    var_maximal_queue_lifetime;
+	int expired = time(NULL) - m->env->arrival_sec > life;
+	char text[600];
+
+	for (size_t i = 0; i < m->env->nrcpts; i++) {
+		struct qmgr_rstate *rs = &m->rs[i];
+		if (m->env->rcpts[i].status != QFILE_RCPT_PENDING ||
+		    rs->result == 2 || rs->result == 5)
+			continue;
+		if (!expired)
+			continue;
+		snprintf(text, sizeof(text), "message expired after %ld "
+		    "seconds in the queue; last error: %s", life,
+		    rs->reason != NULL ? rs->reason : "none");
+		qmgr_msg_result(m, i, 5, "5.4.7", text);
+	}
+}
+
+/* Send the failure notice for newly failed recipients; on failure they
+ * are deferred instead (so they are tried, and noticed, again). */
+static void
+notify_failures(struct qmgr_msg *m)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < m->env->nrcpts; i++)
+		if (m->env->rcpts[i].status == QFILE_RCPT_PENDING &&
+		    m->rs[i].result == 5)
+			failed++;
+	if (failed == 0)
+		return;
+	if (m->env->sender[0] == '\0' && m->is_notice) {
+		log_info("%s: notice to postmaster undeliverable: discarded",
+		    m->qid);
+		return;
+	}
+	if (qmgr_bounce(m, QMGR_NOTICE_FAILURE) == 0)
+		return;
+	for (size_t i = 0; i < m->env->nrcpts; i++)
+		if (m->env->rcpts[i].status == QFILE_RCPT_PENDING &&
+		    m->rs[i].result == 5)
+			qmgr_msg_result(m, i, 4, "4.3.0",
+			    "cannot write the failure notice; will try again");
+}
+
+/* Send the delay warning when it is due. */
+static void
+maybe_warn(struct qmgr_msg *m)
+{
+	if (var_delay_warning_time <= 0 || m->warned ||
+	    m->env->sender[0] == '\0' ||
+	    time(NULL) - m->env->arrival_sec < var_delay_warning_time)
+		return;
+	if (qmgr_bounce(m, QMGR_NOTICE_DELAY) == 0)
+		m->warned = 1;
+}
+
+/* Every job is back: notify, then remove the message or defer the rest. */
 void
 qmgr_msg_finish(struct qmgr_msg *m)
 {
-	int expired = time(NULL) - m->env->arrival_sec >
-	    var_maximal_queue_lifetime;
 	size_t pending = 0;
 
-	for (size_t i = 0; i < m->env->nrcpts; i++) {
-		if (m->env->rcpts[i].status != QFILE_RCPT_PENDING ||
-		    m->rs[i].result == 2 || m->rs[i].result == 5)
-			continue;
-		if (expired)
-			qmgr_msg_result(m, i, 5, "5.4.7", "message expired");
-		else
+	expire_pending(m);
+	notify_failures(m);
+	for (size_t i = 0; i < m->env->nrcpts; i++)
+		if (m->env->rcpts[i].status == QFILE_RCPT_PENDING &&
+		    m->rs[i].result != 2 && m->rs[i].result != 5)
 			pending++;
-	}
 	if (pending == 0) {
-		qmgr_retire(m->qid, !m->agent_lost);
+		qmgr_retire(m->qid, !m->agent_lost && !m->own_file);
 		spool_unlink(SPOOL_DEFER, m->qid);
 		log_info("%s: removed", m->qid);
 	} else {
+		maybe_warn(m);
 		keep_deferred(m);
 	}
 	qmgr_msg_abandon(m);

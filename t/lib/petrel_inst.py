@@ -20,6 +20,10 @@ Public (module):
   free_port()      a port that was free on 127.0.0.1 a moment ago.
   strip_added(msg) drop the Return-Path/Delivered-To/Received/X-Original-To
                    headers that delivery and retrieval add at the top.
+  submit(port, sender, rcpts, msg, ...)  send one message with smtplib;
+                   (queue_id, "") or ("", why).  Also Instance.submit().
+  Instance.wait_log(regex, timeout)  the first maillog match (bounded wait);
+  Instance.log_lines(substr)  maillog lines containing substr.
 CLI (for Tcl/sh): python3 petrel_inst.py create [name=value ...]  -> prints dir
   start DIR | stop DIR | cleanup DIR | adduser DIR ADDR PW | aliases DIR FILE
   | maildir DIR ADDR | queue-count DIR | wait-queue-empty DIR SECS
@@ -41,8 +45,11 @@ TOP = os.environ.get("PETREL_TOP") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("PETREL_BIN") or os.path.join(TOP, "build", "bin")
 CTL = os.path.join(TOP, "etc", "petrel")
-DAEMONS = os.environ.get("PETREL_DAEMONS",
-                         "inject qmgr local smtpd pop3d").split()
+# "smtp" (petrel-smtp, remote delivery) joins the default set once it is
+# built, so that suites keep running while it does not exist yet.
+DAEMONS = os.environ.get("PETREL_DAEMONS", "inject qmgr local smtpd pop3d" + (
+    " smtp" if os.path.exists(os.path.join(BIN, "petrel-smtp")) else "")
+).split()
 USERS = ["petrel-smtpd", "petrel-inject", "petrel-queue", "petrel-remote",
          "petrel-vmail"]
 ADDED_HEADERS = (b"return-path:", b"delivered-to:", b"received:",
@@ -67,6 +74,30 @@ def strip_added(msg):
         while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
             i += 1
     return b"".join(lines[i:])
+
+
+def submit(port, sender, rcpts, msg, helo="client.petrel.test",
+           mail_options=(), timeout=20, host="127.0.0.1"):
+    """Send one message over SMTP; (queue_id, "") or ("", why)."""
+    import re
+    import smtplib
+    try:
+        with smtplib.SMTP(host, port, timeout=timeout) as s:
+            s.ehlo(helo)
+            code, text = s.mail(sender, list(mail_options))
+            if code != 250:
+                return "", "MAIL %d %r" % (code, text)
+            for r in rcpts:
+                code, text = s.rcpt(r)
+                if code not in (250, 251):
+                    return "", "RCPT %s %d %r" % (r, code, text)
+            code, text = s.data(msg)
+            if code != 250:
+                return "", "DATA %d %r" % (code, text)
+            m = re.search(rb"queued as ([0-9A-Za-z]+)", text)
+            return (m.group(1).decode() if m else "?"), ""
+    except (smtplib.SMTPException, OSError) as e:
+        return "", repr(e)
 
 
 class Reporter:
@@ -411,6 +442,25 @@ class Instance:
                 return f.read().decode("utf-8", "replace")
         except OSError:
             return ""
+
+    def submit(self, sender, rcpts, msg, **kw):
+        """Send one message to this instance's smtpd (see submit())."""
+        return submit(self.smtp_port, sender, rcpts, msg, **kw)
+
+    def log_lines(self, substr=""):
+        """Maillog lines that contain substr."""
+        return [ln for ln in self.log().splitlines() if substr in ln]
+
+    def wait_log(self, regex, timeout=20):
+        """Wait (bounded) for a maillog line matching regex; the match."""
+        import re
+        pat = re.compile(regex, re.M)
+        deadline = time.time() + timeout
+        while True:
+            m = pat.search(self.log())
+            if m or time.time() >= deadline:
+                return m
+            time.sleep(0.1)
 
     def setup_maildir(self, addr):
         """Create a user's maildir owned by the vmail user (for POP3 tests)."""
