@@ -3,8 +3,9 @@
  * the TLS policy of a next hop.
  *
  * Public:
- *   smtp_connect(addr, timeout, why, whylen)  a connected socket, or -1
- *        with why = "connect to <addr>: <error>" (timeouts say "timed out").
+ *   smtp_connect(addr, timeout, why, whylen)  a connected socket
+ *        (TCP_NODELAY: every write is a whole command group), or -1 with
+ *        why = the error text (timeouts say "timed out").
  *   smtp_tls_policy_init(&errstr)  opens smtp_tls_policy_maps.
  *   smtp_tls_policy(nexthop)  the level for a next hop: the policy map's
  *        value for the next hop as written ("example.com", "[10.0.0.1]:25")
@@ -16,6 +17,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +38,7 @@ int
 smtp_connect(const struct dns_addr *a, long timeout, char *why, size_t whylen)
 {
 	struct pollfd p;
-	int fd, err = 0, r;
+	int fd, err = 0, r, one = 1;
 	socklen_t len = sizeof(err);
 
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
@@ -44,6 +47,9 @@ smtp_connect(const struct dns_addr *a, long timeout, char *why, size_t whylen)
 		snprintf(why, whylen, "socket: %s", strerror(errno));
 		return -1;
 	}
+	/* Commands and body are written whole: no Nagle delay for the last
+	 * small piece (the end-of-data dot, a pipelined DATA). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0)
 		return fd;
 	if (errno != EINPROGRESS) {

@@ -240,7 +240,9 @@ put_mail(struct smtp_session *s, struct smtp_job *j)
 	conn_puts(s->c, "\r\n");
 }
 
-/* Send the message body, dot-stuffed with CRLF line ends; 0 or -1. */
+/* Send the message body, dot-stuffed with CRLF line ends, in as few
+ * writes as possible (the end-of-data dot goes with the last piece);
+ * 0 or -1. */
 static int
 send_body(struct smtp_session *s, struct smtp_job *j)
 {
@@ -249,28 +251,28 @@ send_body(struct smtp_session *s, struct smtp_job *j)
 	struct smtp_body_enc e;
 	const char *p;
 	size_t n;
-	int r = 0, more;
+	int r = it != NULL ? 0 : -1, more;
 
 	smtp_body_init(&e, 998);
 	s->c->timeout = (int)var_smtp_data_xfer_timeout;
-	while (it != NULL && r == 0 && (more = qfile_content_next(it, &p,
-	    &n)) != 0) {
-		buf_reset(out);
-		if (more < 0 || smtp_body_encode(&e, p, n, out) < 0)
+	while (r == 0 && (more = qfile_content_next(it, &p, &n)) != 0) {
+		if (more < 0 || smtp_body_encode(&e, p, n, out) < 0) {
 			r = -1;
-		else
+		} else if (out->len >= BODY_CHUNK) {
 			conn_write(s->c, out->data, out->len);
-		if (r == 0 && conn_flush(s->c) < 0)
-			r = -1;
+			buf_reset(out);
+			r = conn_flush(s->c);
+		}
 	}
-	buf_reset(out);
-	if (it == NULL || r < 0 || smtp_body_finish(&e, out) < 0)
-		r = -1;
-	else
+	if (r == 0 && smtp_body_finish(&e, out) == 0) {
 		conn_write(s->c, out->data, out->len);
+		r = conn_flush(s->c);
+	} else {
+		r = -1;
+	}
 	qfile_content_close(&it);
 	buf_free(&out);
-	return r == 0 && conn_flush(s->c) == 0 ? 0 : -1;
+	return r;
 }
 
 /* Checks before MAIL: size and 8-bit; 1 if the job is settled. */

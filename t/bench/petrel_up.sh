@@ -2,7 +2,8 @@
 # petrel_up.sh - start a private Petrel for ../shared/bench's "custom" profile.
 # Mirrors postfix_up.sh: SMTP on 127.0.0.1:$PERF_SMTP_PORT, virtual maildirs in
 # $PERF_VMAIL/perf.test/<localpart>/ owned by $PERF_MAIL_USER, POP3 on
-# $PERF_POP3_PORT with users perfuN / $PERF_PASSWORD.  The whole system runs
+# $PERF_POP3_PORT with users perfuN / $PERF_PASSWORD, $PERF_SINK_DOMAIN relayed
+# to the sink on [127.0.0.1]:$PERF_SINK_PORT (transport_maps).  The whole system runs
 # under `etc/petrel run` whose pid goes to $PERF_BASE/petrel/master.pid, so
 # the benchmark's process-tree accounting sees every Petrel process.
 # Environment: PETREL_TOP (repo top), B (build dir, default build),
@@ -38,8 +39,10 @@ alias_database =
 vmail_user = $PERF_MAIL_USER
 smtpd_listen = 127.0.0.1:$PERF_SMTP_PORT
 pop3d_listen = 127.0.0.1:$PERF_POP3_PORT
+transport_maps = texthash:\$config_directory/transport
 ${PETREL_EXTRA_CONF:-}
 CONF
+echo "$PERF_SINK_DOMAIN smtp:[127.0.0.1]:$PERF_SINK_PORT" > "$CONF/transport"
 for u in perfu bench $(seq -f 'perfu%g' 1 "$PERF_NUSERS") $(seq -f '%gperfu' 2 100); do
 	echo "$u@$PERF_DOMAIN $PERF_DOMAIN/$u/"
 done > "$CONF/vmailbox"

@@ -1,11 +1,14 @@
 #!/bin/sh
 # t/bench/run.sh - `make bench`: SMTP -> maildir throughput, 10,000 x 4 KB
 # messages over 10 and 50 concurrent sessions, end to end (until every message
-# is in the maildirs), plus server CPU per message and peak memory; run side by
+# is in the maildirs), and relay throughput (the same messages relayed to a
+# sink SMTP server on loopback, until the sink accepted the last one), plus
+# server CPU per message and peak memory; run side by
 # side with a private Postfix through ../shared/bench when it is present, then
 # the ratio table.  Prints figures; never fails on speed.
 # Environment: BENCH_REPEAT (default 1), BENCH_CASES (smtp_bench cases
-# N:SIZE:CONC:RCPTS), BENCH_POSTFIX=0 to skip the Postfix side.
+# N:SIZE:CONC:RCPTS), BENCH_RELAY_CASES (the same for relay; "" skips it),
+# BENCH_POSTFIX=0 to skip the Postfix side.
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 export PETREL_TOP="$TOP" B="${B:-build}"
 SHARED=${SHARED_BENCH:-$TOP/../shared/bench}
@@ -18,18 +21,25 @@ OUT=${BENCH_OUT:-$TOP/build/bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 REPEAT=${BENCH_REPEAT:-1}
 CASES=${BENCH_CASES:-"10000:4096:10:1 10000:4096:50:1"}
+RELAY_CASES=${BENCH_RELAY_CASES-"10000:4096:10:1 10000:4096:50:1"}
+# One server's workloads: label, pid file.
+workloads() {
+	[ -n "$CASES" ] && bash "$SHARED/smtp_inject.sh" 127.0.0.1:13525 \
+		--cases "$CASES" --repeat 1 --pidfile "$2" --label "$1" \
+		--out "$OUT/results.jsonl"
+	[ -n "$RELAY_CASES" ] && bash "$SHARED/smtp_relay.sh" 127.0.0.1:13525 \
+		--cases "$RELAY_CASES" --repeat 1 --pidfile "$2" --label "$1" \
+		--out "$OUT/results.jsonl"
+	return 0
+}
 for r in $(seq 1 "$REPEAT"); do
 	if [ "${BENCH_POSTFIX:-1}" = 1 ]; then
 		bash "$SHARED/postfix_up.sh" >/dev/null 2>&1
-		bash "$SHARED/smtp_inject.sh" 127.0.0.1:13525 --cases "$CASES" \
-			--repeat 1 --pidfile /tmp/perfD/postfix/spool/pid/master.pid \
-			--label postfix --out "$OUT/results.jsonl"
+		workloads postfix /tmp/perfD/postfix/spool/pid/master.pid
 		bash "$SHARED/postfix_down.sh" >/dev/null 2>&1
 	fi
 	bash "$TOP/t/bench/petrel_up.sh"
-	bash "$SHARED/smtp_inject.sh" 127.0.0.1:13525 --cases "$CASES" \
-		--repeat 1 --pidfile /tmp/perfD/petrel/master.pid \
-		--label petrel --out "$OUT/results.jsonl"
+	workloads petrel /tmp/perfD/petrel/master.pid
 	bash "$TOP/t/bench/petrel_down.sh"
 done
 python3 "$SHARED/summarize.py" "$OUT/results.jsonl" --times
