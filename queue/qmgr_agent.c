@@ -109,16 +109,17 @@ qmgr_agent_maxfds(void)
 	return poll_map_size;
 }
 
-/* Defer the job's in-flight recipients with text; the job is done. */
+/* Defer the job's in-flight recipients with text; the job is done (our
+ * own trouble, not the destination's: no concurrency feedback). */
 static void
-fail_job(struct qmgr_job *j, const char *enh, const char *text, int site)
+fail_job(struct qmgr_job *j, const char *enh, const char *text)
 {
 	struct qmgr_msg *m = j->msg;
 
 	for (size_t i = 0; i < j->n; i++)
 		if (m->rs[j->idx[i]].in_flight)
 			qmgr_msg_result(m, j->idx[i], 4, enh, text);
-	qmgr_job_done(j, site, text);
+	qmgr_job_done(j, -1, text);
 }
 
 /* Close a connection; its job (if any) is retried or deferred. */
@@ -143,7 +144,7 @@ conn_fail(struct qmgr_transport *t, struct aconn *c, const char *what)
 	snprintf(text, sizeof(text), "%s delivery agent %s", t->name, what);
 	log_warn("%s: %s", j->msg->qid, text);
 	j->msg->agent_lost = 1;	/* it may still read the file: never recycle */
-	fail_job(j, "4.3.0", text, 0);
+	fail_job(j, "4.3.0", text);
 }
 
 /* Send what is pending; the first bytes carry the queue file descriptor. */
@@ -248,16 +249,16 @@ qmgr_agent_start(struct qmgr_transport *t, struct qmgr_job *j,
 		return 0;
 	if ((n = build_request(c, j, nexthop)) <= 0) {
 		if (n < 0)
-			fail_job(j, "4.3.0", "cannot encode delivery request", 0);
+			fail_job(j, "4.3.0", "cannot encode delivery request");
 		else
-			qmgr_job_done(j, 0, NULL);
+			qmgr_job_done(j, -1, NULL);
 		return 1;
 	}
 	c->reused = c->fd >= 0;
 	if (c->fd < 0 && conn_open(t, c) < 0) {
 		snprintf(why, sizeof(why), "cannot connect to %s delivery "
 		    "agent: %s", t->name, strerror(errno));
-		fail_job(j, "4.3.0", why, 0);
+		fail_job(j, "4.3.0", why);
 		return 1;
 	}
 	free(c->last_hop);
@@ -279,6 +280,7 @@ conn_reply(struct qmgr_transport *t, struct aconn *c)
 	struct qmgr_msg *m = j->msg;
 	const struct deliver_msg *r = &c->dec->msg;
 	const char *why = NULL;
+	int site_failed = r->site_failed;
 	char text[128];
 
 	for (size_t i = 0; i < r->nrcpts; i++) {
@@ -301,8 +303,8 @@ conn_reply(struct qmgr_transport *t, struct aconn *c)
 			qmgr_msg_result(m, j->idx[i], 4, "4.3.0", text);
 	/* why points into m; the job's end may free m, so copy it. */
 	snprintf(text, sizeof(text), "%s", why != NULL ? why : "");
-	deliver_decoder_reset(c->dec);
-	qmgr_job_done(j, r->site_failed, text);
+	deliver_decoder_reset(c->dec);	/* r is gone from here on */
+	qmgr_job_done(j, site_failed, text);
 }
 
 /* Read what the agent sent and act on complete replies. */

@@ -184,7 +184,7 @@ defer_dead(struct qmgr_job *j)
 	    sp ? sp + 1 : "destination not reachable");
 	for (size_t i = 0; i < j->n; i++)
 		qmgr_msg_result(j->msg, j->idx[i], 4, enh, text);
-	qmgr_job_done(j, 0, NULL);
+	qmgr_job_done(j, -1, NULL);
 }
 
 /* 1 if the destination is dead now (reviving it when its time is up). */
@@ -323,7 +323,8 @@ feedback(struct qmgr_dest *d, int site_failed, const char *why)
 		mark_dead(d, why);
 }
 
-/* A job is over (all its recipients have results). */
+/* A job is over (all its recipients have results); site_failed 1: the
+ * agent could not reach the destination, 0: it could, -1: no verdict. */
 void
 qmgr_job_done(struct qmgr_job *j, int site_failed, const char *why)
 {
@@ -332,7 +333,7 @@ qmgr_job_done(struct qmgr_job *j, int site_failed, const char *why)
 
 	if (j->started) {
 		d->active--;
-		if (d->feedback)
+		if (d->feedback && site_failed >= 0)
 			feedback(d, site_failed, why);
 	}
 	job_free(j);

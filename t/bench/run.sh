@@ -20,7 +20,7 @@ command -v smtp-source >/dev/null 2>&1 || [ -x /usr/sbin/smtp-source ] || {
 OUT=${BENCH_OUT:-$TOP/build/bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 REPEAT=${BENCH_REPEAT:-1}
-CASES=${BENCH_CASES:-"10000:4096:10:1 10000:4096:50:1"}
+CASES=${BENCH_CASES-"10000:4096:10:1 10000:4096:50:1"}
 RELAY_CASES=${BENCH_RELAY_CASES-"10000:4096:10:1 10000:4096:50:1"}
 # One server's workloads: label, pid file.
 workloads() {

@@ -213,7 +213,7 @@ def check_verify(inst, peers):
     R.check(t == [True], "verify + CAfile + MX name matching the cert "
             "(mx1.tls.test): delivered with TLS",
             "tls flags %r; %s" % (t, log_tail(inst)))
-    m = deferred(inst, "v2@vbad.test", "")
+    m = deferred(inst, "v2@vbad.test", "TLS")
     R.check(m, "verify + MX name mx2.tls.test not in the cert: deferred",
             "; ".join(inst.log_lines("v2@vbad.test")) or log_tail(inst))
     R.check(not p7.transactions(None),
