@@ -135,12 +135,17 @@ def kill_workers(inst):
     return n
 
 
-def corrupt_files(inst):
-    """Files in the spool's corrupt/ area."""
+def area_files(inst, area):
+    """Files in one spool area."""
     found = []
-    for root, _d, files in os.walk(os.path.join(inst.spool, "corrupt")):
+    for _root, _d, files in os.walk(os.path.join(inst.spool, area)):
         found.extend(files)
     return found
+
+
+def corrupt_files(inst):
+    """Files in the spool's corrupt/ area."""
+    return area_files(inst, "corrupt")
 
 
 def final_checks(inst, peer, prefix, label):
@@ -156,6 +161,9 @@ def final_checks(inst, peer, prefix, label):
                 len(missing), missing[:5], log_tail(inst)))
     R.check(empty, "%s: the queue is empty" % label, "%d files left; %s" % (
         len(inst.queue_files()), log_tail(inst)))
+    stale = area_files(inst, "defer")
+    R.check(not stale, "%s: no stale defer logs left in defer/" % label,
+            "%d files, e.g. %r" % (len(stale), stale[:3]))
     bad = corrupt_files(inst)
     R.check(not bad, "%s: nothing in corrupt/" % label, "%r" % bad[:5])
     bounced = inst.log_lines("status=bounced")

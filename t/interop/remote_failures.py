@@ -267,6 +267,9 @@ def run(insta, instb, peers):
     for c in deferred:
         R.check(state[c], "%s: deferred (maillog status=deferred)" % c,
                 short_log(insta, deferred[c]))
+        if c in peers:
+            R.check(peers[c].wait_log(bool, 8), "%s: the agent did talk to the peer" % c,
+                    "no connection logged by the peer at %s" % CASES[c][0])
     R.check(log_has(insta, "x@sf.test", "status=deferred", "4.4.3"),
             "sf: SERVFAIL defers with 4.4.3", short_log(insta, "x@sf.test"))
     R.check(state["drop seen"], "dropdata: the peer saw the drop mid-DATA",

@@ -115,6 +115,51 @@ test_reply_roundtrip(void)
 	buf_free(&b);
 }
 
+/* The request and reply of test_remote_lines. */
+static int
+check_nexthop(const struct deliver_msg *m)
+{
+	return !(m->nexthop != NULL && strcmp(m->nexthop, "[10.0.0.1]:2525") == 0 &&
+	    m->nrcpts == 1 && strcmp(m->sender, "s@x") == 0);
+}
+
+static int
+check_remote(const struct deliver_msg *m)
+{
+	return !(m->nrcpts == 2 && m->site_failed == 1 &&
+	    m->rcpts[0].remote_mta != NULL &&
+	    strcmp(m->rcpts[0].remote_mta, "mx.example[192.0.2.1]:25") == 0 &&
+	    strcmp(m->rcpts[0].diag, "550 5.1.1 no such user") == 0 &&
+	    m->rcpts[1].remote_mta == NULL);
+}
+
+/* NEXTHOP in requests; REMOTE and SITEFAIL in replies (remote agent). */
+static void
+test_remote_lines(void)
+{
+	struct buf *b = buf_new(64, 0);
+	struct deliver_rcpt r[1] = { { .index = 3, .addr = "u@example.test" } };
+	struct expect e = { DELIVER_REQUEST, 1, check_nexthop };
+
+	CHECK(deliver_encode_request_nh(b, "Q1", "s@x", "[10.0.0.1]:2525", r,
+	    1) == 0);
+	CHECK(test_split_feed(b->data, b->len, split_cb, &e) == 0);
+	buf_reset(b);
+	CHECK(deliver_encode_request_nh(b, "Q1", "s@x", "a\nb", r, 1) == -1);
+	buf_reset(b);
+	CHECK(deliver_encode_status(b, 0, 5, "5.1.1", "host said no") == 0);
+	CHECK(deliver_encode_remote(b, "mx.example[192.0.2.1]:25",
+	    "550 5.1.1 no such user") == 0);
+	CHECK(deliver_encode_status(b, 1, 4, "4.4.1", "x") == 0);
+	CHECK(deliver_encode_sitefail(b) == 0);
+	CHECK(deliver_encode_end(b) == 0);
+	e.kind = DELIVER_REPLY;
+	e.check = check_remote;
+	CHECK(test_split_feed(b->data, b->len, split_cb, &e) == 0);
+	CHECK(deliver_encode_remote(b, "two words", "x") == -1);
+	buf_free(&b);
+}
+
 /* Requests and replies that must be refused. */
 static void
 test_errors(void)
@@ -125,11 +170,16 @@ test_errors(void)
 		"QID x\nSENDER a\nRCPT 0\n", "QID x\nSENDER a\nRCPT -1 a\n",
 		"QID x\nSENDER a\nRCPT 0 a\nFOO\n",
 		"QID 0123456789012345678901234567890123\n",
+		"QID x\nSENDER a\nRCPT 0 a\nNEXTHOP h\nEND\n",
+		"QID x\nSENDER a\nNEXTHOP h\nNEXTHOP h\nRCPT 0 a\nEND\n",
+		"QID x\nSENDER a\nNEXTHOP \nRCPT 0 a\nEND\n",
 	};
 	static const char *bad_rep[] = {
 		"STATUS 0 3 3.0.0 x\n", "STATUS 0 2\n", "STATUS x 2 2.0.0 t\n",
 		"STATUS 0 2 2.0.0a t\n", "STATUS 0 2  t\n", "ENDX\n",
-		"STATUS 0 6 6.0.0 t\n",
+		"STATUS 0 6 6.0.0 t\n", "REMOTE mx x\nEND\n",
+		"STATUS 0 2 2.0.0 t\nREMOTE mx a\nREMOTE mx b\nEND\n",
+		"SITEFAILX\nEND\n",
 	};
 	struct expect e = { DELIVER_REQUEST, -1, NULL };
 
@@ -230,6 +280,7 @@ main(void)
 {
 	TEST_RUN(test_request_roundtrip);
 	TEST_RUN(test_reply_roundtrip);
+	TEST_RUN(test_remote_lines);
 	TEST_RUN(test_errors);
 	TEST_RUN(test_long_line);
 	TEST_RUN(test_encode_refuses);
