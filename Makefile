@@ -38,11 +38,15 @@ SRC_petrel-pop3d  := $(wildcard pop3d/*.c)
 SRC_petrel-inject := $(wildcard queue/inject_*.c)
 SRC_petrel-qmgr   := $(wildcard queue/qmgr_*.c)
 SRC_petrel-smtp   := $(wildcard queue/smtp_*.c)
+SRC_petrel-sendmail := $(wildcard queue/sendmail_*.c)
+SRC_petrel-postdrop := $(wildcard queue/postdrop_*.c)
+SRC_petrel-qtool  := $(wildcard queue/qtool_*.c)
 SRC_petrel-config := $(wildcard queue/config_tool*.c)
 SRC_petrel-local  := $(wildcard local/local_*.c)
 SRC_petrel-map    := $(wildcard local/map_tool*.c)
 SRC_petrel-user   := $(wildcard local/user_tool*.c)
 PROGS := $(foreach p,petrel-smtpd petrel-pop3d petrel-inject petrel-qmgr petrel-smtp \
+	petrel-sendmail petrel-postdrop petrel-qtool \
 	petrel-config petrel-local petrel-map petrel-user,$(if $(SRC_$(p)),$(p)))
 BINS := $(PROGS:%=$(B)/bin/%)
 

@@ -58,6 +58,21 @@ long var_smtpd_recipient_limit;
 long var_smtpd_session_time_limit;
 long var_smtpd_timeout;
 char *var_smtpd_user;
+long var_smtpd_auth_failure_delay;
+long var_smtpd_auth_failure_limit;
+long var_smtpd_client_connection_count_limit;
+long var_smtpd_client_connection_rate_limit;
+char *var_smtpd_client_event_limit_exceptions;
+long var_smtpd_client_message_rate_limit;
+int var_smtpd_sasl_auth_enable_smtp;
+char *var_smtpd_sender_login_maps;
+long var_smtpd_session_message_limit;
+char *var_smtpd_smtps_listen;
+long var_smtpd_starttls_timeout;
+char *var_smtpd_submission_listen;
+int var_smtpd_tls_auth_only;
+char *var_smtpd_tls_cert_file;
+char *var_smtpd_tls_key_file;
 char *var_spool_group;
 long var_stale_temp_file_time;
 int var_sync_directories;
@@ -162,14 +177,29 @@ const struct param params_table[] = {
 	{ "smtp_tls_CAfile", PARAM_STR, "", 0, 0, &var_smtp_tls_CAfile },
 	{ "smtp_tls_policy_maps", PARAM_STR, "", 0, 0, &var_smtp_tls_policy_maps },
 	{ "smtp_tls_security_level", PARAM_STR, "may", 0, 0, &var_smtp_tls_security_level },
+	{ "smtpd_auth_failure_delay", PARAM_TIME, "1s", 0, 60, &var_smtpd_auth_failure_delay },
+	{ "smtpd_auth_failure_limit", PARAM_INT, "3", 1, 1000, &var_smtpd_auth_failure_limit },
 	{ "smtpd_banner", PARAM_STR, "$myhostname ESMTP Petrel", 0, 0, &var_smtpd_banner },
+	{ "smtpd_client_connection_count_limit", PARAM_INT, "50", 0, 100000, &var_smtpd_client_connection_count_limit },
+	{ "smtpd_client_connection_rate_limit", PARAM_INT, "0", 0, 10000000, &var_smtpd_client_connection_rate_limit },
+	{ "smtpd_client_event_limit_exceptions", PARAM_STR, "$mynetworks", 0, 0, &var_smtpd_client_event_limit_exceptions },
+	{ "smtpd_client_message_rate_limit", PARAM_INT, "0", 0, 10000000, &var_smtpd_client_message_rate_limit },
 	{ "smtpd_hard_error_limit", PARAM_INT, "20", 1, 1000, &var_smtpd_hard_error_limit },
 	{ "smtpd_line_length_limit", PARAM_INT, "2048", 512, 65536, &var_smtpd_line_length_limit },
 	{ "smtpd_listen", PARAM_STR, "0.0.0.0:25", 0, 0, &var_smtpd_listen },
 	{ "smtpd_process_limit", PARAM_INT, "100", 1, 10000, &var_smtpd_process_limit },
 	{ "smtpd_recipient_limit", PARAM_INT, "1000", 1, 100000, &var_smtpd_recipient_limit },
+	{ "smtpd_sasl_auth_enable_smtp", PARAM_BOOL, "no", 0, 0, &var_smtpd_sasl_auth_enable_smtp },
+	{ "smtpd_sender_login_maps", PARAM_STR, "", 0, 0, &var_smtpd_sender_login_maps },
+	{ "smtpd_session_message_limit", PARAM_INT, "1000", 0, 10000000, &var_smtpd_session_message_limit },
 	{ "smtpd_session_time_limit", PARAM_TIME, "3600s", 1, DAY, &var_smtpd_session_time_limit },
+	{ "smtpd_smtps_listen", PARAM_STR, "", 0, 0, &var_smtpd_smtps_listen },
+	{ "smtpd_starttls_timeout", PARAM_TIME, "60s", 1, 3600, &var_smtpd_starttls_timeout },
+	{ "smtpd_submission_listen", PARAM_STR, "", 0, 0, &var_smtpd_submission_listen },
 	{ "smtpd_timeout", PARAM_TIME, "300s", 1, DAY, &var_smtpd_timeout },
+	{ "smtpd_tls_auth_only", PARAM_BOOL, "yes", 0, 0, &var_smtpd_tls_auth_only },
+	{ "smtpd_tls_cert_file", PARAM_STR, "", 0, 0, &var_smtpd_tls_cert_file },
+	{ "smtpd_tls_key_file", PARAM_STR, "", 0, 0, &var_smtpd_tls_key_file },
 	{ "smtpd_user", PARAM_STR, "petrel-smtpd", 0, 0, &var_smtpd_user },
 	{ "spool_group", PARAM_STR, "petrel-spool", 0, 0, &var_spool_group },
 	{ "stale_temp_file_time", PARAM_TIME, "3600s", 1, 100 * DAY, &var_stale_temp_file_time },

@@ -53,6 +53,22 @@ extern long var_smtpd_hard_error_limit;
 extern long var_smtpd_line_length_limit;
 extern long var_smtpd_process_limit;
 extern long var_message_size_limit;
+/* smtpd: submission, TLS, AUTH, per-client limits (issue 4) */
+extern long var_smtpd_auth_failure_delay;
+extern long var_smtpd_auth_failure_limit;
+extern long var_smtpd_client_connection_count_limit;
+extern long var_smtpd_client_connection_rate_limit;
+extern char *var_smtpd_client_event_limit_exceptions;
+extern long var_smtpd_client_message_rate_limit;
+extern int var_smtpd_sasl_auth_enable_smtp;
+extern char *var_smtpd_sender_login_maps;
+extern long var_smtpd_session_message_limit;
+extern char *var_smtpd_smtps_listen;
+extern long var_smtpd_starttls_timeout;
+extern char *var_smtpd_submission_listen;
+extern int var_smtpd_tls_auth_only;
+extern char *var_smtpd_tls_cert_file;
+extern char *var_smtpd_tls_key_file;
 /* injection, queue manager, local delivery */
 extern char *var_inject_listen;
 extern long var_inject_process_limit;

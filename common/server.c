@@ -283,8 +283,8 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 	if (spec->pre_drop != NULL)
 		spec->pre_drop();
 	memset(&ls, 0, sizeof(ls));
-	if (spec->loop == NULL && server_listen_open(spec->listen_param ?
-	    config_get(spec->listen_param) : NULL, spec, &ls, &err) != 0)
+	if (spec->loop == NULL && server_listen_open_spec(spec, &ls,
+	    &err) != 0)
 		log_fatal("%s", err);
 	if (spec->loop == NULL && ls.count == 0)
 		log_fatal("no listen address in parameter %s",

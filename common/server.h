@@ -12,7 +12,9 @@
  * parameter spec->listen_param ("host:port", "[v6]:port", or "unix:/path"; a
  * unix socket gets mode spec->unix_mode and its group from the parameter
  * spec->unix_group_param), writes "<queue_directory>/pid/<name>.pid", and
- * forks workers.  A worker drops to the user named by spec->user_param
+ * forks workers.  Each parameter named in spec->extra_listen_params (if any)
+ * is bound the same way, and peer->listener tells the session which
+ * parameter's socket accepted the client (0 = listen_param).  A worker drops to the user named by spec->user_param
  * (setgroups via initgroups, setgid, setuid, then proves setuid(0) fails;
  * spec->user_param NULL keeps root - only local delivery does that), runs
  * spec->post_drop(), then accepts and calls spec->session() for each client,
@@ -41,6 +43,8 @@ struct server_peer {
 	char local_addr[64];
 	int local_port;
 	int is_unix;
+	int listener;		/* 0: spec->listen_param; n: the n-th name of
+				 * spec->extra_listen_params */
 };
 
 struct server_spec {
@@ -54,6 +58,10 @@ struct server_spec {
 	void (*post_drop)(void);
 	void (*session)(int fd_in, int fd_out, const struct server_peer *peer);
 	void (*loop)(void);
+	/* More listen parameters (NULL-terminated, may be NULL); an empty
+	 * value opens nothing.  The session learns through peer->listener
+	 * which one accepted (e.g. smtpd: submission, smtps). */
+	const char *const *extra_listen_params;
 };
 
 __attribute__((noreturn))

@@ -8,6 +8,9 @@
  *   server_listen_open(list, spec, &ls, &errstr)  bind every address of a
  *                        listen list; 0 or -1 (nothing stays open then).
  *   server_listen_close(&ls, unlink_paths)        close and free.
+ *   server_listen_open_spec(spec, &ls, &errstr)   every listen parameter
+ *                        of the spec (listen_param, extra_listen_params),
+ *                        each socket tagged with its role; 0 or -1.
  *   server_pool_run(spec, ls, pidfile)            the parent's loop; returns
  *                        the exit status once stopped (pid file removed).
  *   server_worker_main(spec, ls, board, slot, status_fd, life_fd)  a worker's life
@@ -30,12 +33,15 @@
 struct server_listeners {
 	int fds[SERVER_LISTEN_MAX];
 	char *paths[SERVER_LISTEN_MAX];	/* unix socket path or NULL */
+	int roles[SERVER_LISTEN_MAX];	/* server_peer.listener of each */
 	size_t count;
 };
 
 int server_listen_open(const char *list, const struct server_spec *spec,
     struct server_listeners *ls, const char **errstr_r) WARN_UNUSED;
 void server_listen_close(struct server_listeners *ls, int unlink_paths);
+int server_listen_open_spec(const struct server_spec *spec,
+    struct server_listeners *ls, const char **errstr_r) WARN_UNUSED;
 
 int server_pool_run(const struct server_spec *spec,
     struct server_listeners *ls);

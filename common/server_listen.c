@@ -7,6 +7,9 @@
  *   server_listen_open(list, spec, &ls, &errstr)  0, or -1 with a reason
  *                        (and every socket opened so far closed again).
  *   server_listen_close(&ls, unlink_paths)
+ *   server_listen_open_spec(spec, &ls, &errstr)  listen_param plus the
+ *                        spec's extra_listen_params, sockets tagged with
+ *                        the index of their parameter (ls->roles).
  * TCP sockets get SO_REUSEADDR, IPV6_V6ONLY for v6, O_NONBLOCK and a
  * backlog of SERVER_BACKLOG.  A unix socket's stale path is unlinked (the
  * caller holds the pid-file lock, so no live instance owns it), then the
@@ -215,15 +218,15 @@ listen_tcp(struct server_listeners *ls, const char *addr,
 	return rc;
 }
 
-/* Open every address in the list; all or nothing. */
-int
-server_listen_open(const char *list, const struct server_spec *spec,
-    struct server_listeners *ls, const char **errstr_r)
+/* Add every address in the list to ls, tagged with role; 0 or -1. */
+static int
+listen_open_append(const char *list, const struct server_spec *spec,
+    struct server_listeners *ls, int role, const char **errstr_r)
 {
 	char **items = config_list(list != NULL ? list : "");
+	size_t first = ls->count;
 	int rc = 0;
 
-	memset(ls, 0, sizeof(*ls));
 	for (size_t i = 0; items[i] != NULL && rc == 0; i++) {
 		if (strncmp(items[i], "unix:", 5) == 0)
 			rc = listen_unix(ls, items[i] + 5, spec, errstr_r);
@@ -231,6 +234,38 @@ server_listen_open(const char *list, const struct server_spec *spec,
 			rc = listen_tcp(ls, items[i], errstr_r);
 	}
 	config_list_free(&items);
+	for (size_t i = first; i < ls->count; i++)
+		ls->roles[i] = role;
+	return rc;
+}
+
+/* Open every address in the list; all or nothing. */
+int
+server_listen_open(const char *list, const struct server_spec *spec,
+    struct server_listeners *ls, const char **errstr_r)
+{
+	int rc;
+
+	memset(ls, 0, sizeof(*ls));
+	rc = listen_open_append(list, spec, ls, 0, errstr_r);
+	if (rc != 0)
+		server_listen_close(ls, 0);
+	return rc;
+}
+
+/* Open listen_param and every extra_listen_params entry; all or nothing. */
+int
+server_listen_open_spec(const struct server_spec *spec,
+    struct server_listeners *ls, const char **errstr_r)
+{
+	const char *const *more = spec->extra_listen_params;
+	int rc;
+
+	rc = server_listen_open(spec->listen_param != NULL ?
+	    config_get(spec->listen_param) : NULL, spec, ls, errstr_r);
+	for (int i = 0; rc == 0 && more != NULL && more[i] != NULL; i++)
+		rc = listen_open_append(config_get(more[i]), spec, ls, i + 1,
+		    errstr_r);
 	if (rc != 0)
 		server_listen_close(ls, 0);
 	return rc;

@@ -153,9 +153,10 @@ worker_peer(int fd, struct server_peer *peer)
 		    sizeof(peer->local_addr), &peer->local_port);
 }
 
-/* Accept one client on lfd and serve it; 1 if a session ran. */
+/* Accept one client on lfd and serve it; 1 if a session ran.  role is
+ * the listener index the session sees in peer.listener. */
 static int
-worker_serve(const struct server_spec *spec, int lfd)
+worker_serve(const struct server_spec *spec, int lfd, int role)
 {
 	struct server_peer peer;
 	int fd;
@@ -171,6 +172,7 @@ worker_serve(const struct server_spec *spec, int lfd)
 	}
 	worker_report(1);
 	worker_peer(fd, &peer);
+	peer.listener = role;
 	spec->session(fd, fd, &peer);
 	close(fd);
 	worker_busy = 0;
@@ -222,7 +224,8 @@ worker_accept_loop(const struct server_spec *spec,
 			if (evs[i].data.u32 == UINT32_MAX)
 				return;		/* the parent is gone */
 			uses += worker_serve(spec,
-			    ls->fds[evs[i].data.u32]);
+			    ls->fds[evs[i].data.u32],
+			    ls->roles[evs[i].data.u32]);
 		}
 	}
 	close(ep);

@@ -138,7 +138,7 @@ session_new(int fd, const char *host, const struct dns_addr *a, int port,
 static int
 try_address(struct smtp_job *j, const struct dns_host *h,
     const struct dns_addr *a, int port, const char *nexthop, int *sessions,
-    char *why, size_t whylen)
+    char *why, size_t whylen, char lastmta[DNS_NAME_MAX + 64])
 {
 	enum smtp_tls_level saved = j->tls_level;
 	struct smtp_session *s;
@@ -154,6 +154,7 @@ try_address(struct smtp_job *j, const struct dns_host *h,
 		}
 		(*sessions)++;
 		s = session_new(fd, h->name, a, port, nexthop);
+		memcpy(lastmta, s->mta, sizeof(s->mta));
 		r = smtp_proto_open(s, j, why, whylen);
 		if (r == -3) {
 			log_info("%s: %s; trying without TLS", j->qid, why);
@@ -199,7 +200,7 @@ deliver_nexthop(struct smtp_job *j, const char *nexthop)
 {
 	struct dns_hosts hosts = { NULL, 0 };
 	enum dns_status st;
-	char host[DNS_NAME_MAX], why[600];
+	char host[DNS_NAME_MAX], why[600], lastmta[DNS_NAME_MAX + 64] = "";
 	int port, mx, sessions = 0;
 
 	if (try_cached(j, nexthop))
@@ -226,7 +227,7 @@ deliver_nexthop(struct smtp_job *j, const char *nexthop)
 				break;
 			if (try_address(j, &hosts.hosts[h],
 			    &hosts.hosts[h].addrs[k], port, nexthop, &sessions,
-			    why, sizeof(why))) {
+			    why, sizeof(why), lastmta)) {
 				dns_hosts_free(&hosts);
 				return;
 			}
@@ -234,6 +235,9 @@ deliver_nexthop(struct smtp_job *j, const char *nexthop)
 	}
 	dns_hosts_free(&hosts);
 	j->site_failed = pending(j) == j->nrcpts;
+	for (size_t i = 0; i < j->nrcpts && lastmta[0]; i++)
+		if (!j->rcpts[i].done)
+			memcpy(j->rcpts[i].mta, lastmta, sizeof(lastmta));
 	fail_why(j, why);
 }
 

@@ -26,6 +26,7 @@ behaviour between two delivery attempts.  Every key is optional:
            "greeting", "ehlo", "mail", "rcpt", "data_start", "data_end",
            "quit": wait N seconds before that reply
   "tls_fail": true          STARTTLS gets 220, then garbage and a close
+  "log_data": false         (benchmarks) log data_len only, no data_b64
 A reply text may hold several lines separated by "\n"; they are sent as a
 multi-line reply.
 
@@ -36,9 +37,10 @@ connection that ended without any MAIL command:
    "tls": bool, "mail": "<addr>", "mail_params": "SIZE=.. BODY=..",
    "rcpts": [accepted], "rcpts_refused": [...], "data_b64": base64 of the
    DATA bytes exactly as received (dot-stuffed, CRLF; the final ".\r\n" not
-   included) or null, "outcome": "accepted" | "rejected" | "dropped" |
-   "aborted" | "mail_rejected" | "no_rcpts" | "timeout" | "nomail" |
-   "too_big", "time": unix time}
+   included) or null, "data_len": n or null,
+   "outcome": "accepted" | "rejected" | "dropped" | "aborted" |
+   "mail_rejected" | "no_rcpts" | "timeout" | "nomail" | "too_big",
+   "time": unix time}
 Bounds: a command line 4096 bytes, a message 50 MB, 60 s idle.
 
 Python API for tests:
@@ -212,7 +214,9 @@ class Session:
             "mail": self.mail, "mail_params": self.mail_params,
             "rcpts": list(self.rcpts), "rcpts_refused": list(self.refused),
             "data_b64": (base64.b64encode(bytes(data)).decode()
-                         if data is not None else None),
+                         if data is not None and
+                         self.rules.get("log_data", True) else None),
+            "data_len": len(data) if data is not None else None,
             "outcome": outcome})
 
     # --- the dialogue ------------------------------------------------------
