@@ -58,7 +58,7 @@ TOOL_BINS := $(TOOL_SRC:t/lib/%.c=$(B)/t/%)
 .PHONY: all test run install asan fuzz bench clean deps check-deps
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
-$(B)/%.o: %.c $(wildcard common/*.h) | $(B)/dirs
+$(B)/%.o: %.c $(wildcard common/*.h */*.h) | $(B)/dirs
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -3,13 +3,24 @@
  *
  *   $queue_directory/             root:root 0755
  *     incoming/   qmgr_user:spool_group 0770   new complete/in-progress files
- *     active/     qmgr_user 0700               files the queue manager holds
- *     deferred/   qmgr_user 0700               waiting; next attempt = mtime of defer/QID
- *     corrupt/    qmgr_user 0700               unreadable files, kept
- *     defer/      qmgr_user 0700               last deferral reasons; its mtime is the
- *                                              next attempt (queue files belong to
- *                                              the injection user, so qmgr cannot
+ *     maildrop/   qmgr_user:spool_group 1730   complete files from petrel-postdrop
+ *                                              (setgid spool_group: sendmail works
+ *                                              while the daemons are down); the
+ *                                              queue manager moves them to incoming/
+ *     active/     qmgr_user:spool_group 0750   files the queue manager holds
+ *     deferred/   qmgr_user:spool_group 0750   waiting; next attempt = mtime of defer/QID
+ *     hold/       qmgr_user:spool_group 0750   put on hold by the queue tool; never
+ *                                              taken until released
+ *     corrupt/    qmgr_user:spool_group 0750   unreadable files, kept
+ *     defer/      qmgr_user:spool_group 0750   last deferral reasons ("addr<TAB>reason"
+ *                                              lines after optional "#warned" and
+ *                                              "#expire" flag lines); its mtime is
+ *                                              the next attempt (queue files belong
+ *                                              to the injection user, so qmgr cannot
  *                                              set their times)
+ * The spool group may list and read the queue (the setgid queue tool lists
+ * it for everyone, shows contents only to root) but never write outside
+ * incoming/, maildrop/ and free/.
  *     free/       qmgr_user:spool_group 0770   finished queue files kept for
  *                                              reuse (their inodes spare the
  *                                              filesystem an allocation)
@@ -37,6 +48,8 @@
 #define SPOOL_CORRUPT "corrupt"
 #define SPOOL_DEFER "defer"
 #define SPOOL_FREE "free"
+#define SPOOL_MAILDROP "maildrop"
+#define SPOOL_HOLD "hold"
 #define SPOOL_PUBLIC "public"
 #define SPOOL_PRIVATE "private"
 #define SPOOL_PID "pid"

@@ -46,7 +46,8 @@ struct qmgr_msg {
 	struct qfile_env *env;
 	struct qmgr_rstate *rs;	/* env->nrcpts entries */
 	int agent_lost;		/* an agent that may still hold the fd went away */
-	int own_file;		/* written by us (a notice): never recycled */
+	int own_file;		/* not the injection service's: never recycled */
+	int expire;		/* the queue tool asked to return it now */
 	int warned;		/* a delay warning was sent */
 	int is_notice;		/* a notice to postmaster: never notify again */
 	size_t jobs_left;	/* jobs not yet finished */
@@ -79,6 +80,8 @@ void qmgr_recover(void);
 void qmgr_scan_incoming(void);
 void qmgr_scan_deferred(void);
 void qmgr_take_incoming(const char *qid);
+void qmgr_scan_maildrop(void);
+void qmgr_flush(const char *qid, const char *domain);
 
 /* qmgr_recycle.c */
 void qmgr_retire(const char *qid, int recyclable);
@@ -115,6 +118,7 @@ void qmgr_job_requeue(struct qmgr_job *j);
 void qmgr_dispatch(void);
 const char *qmgr_dest_name(const struct qmgr_dest *d);
 void qmgr_dest_gc(void);
+void qmgr_dest_revive(void);
 void qmgr_dest_shutdown(void);
 
 /* qmgr_agent.c */

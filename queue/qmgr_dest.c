@@ -5,7 +5,7 @@
  *
  * Public: qmgr_dest_init, qmgr_dest_get, qmgr_job_add, qmgr_job_flush,
  * qmgr_job_done, qmgr_job_requeue, qmgr_dispatch, qmgr_dest_name,
- * qmgr_dest_gc, qmgr_dest_shutdown; qmgr_local_transport and
+ * qmgr_dest_gc, qmgr_dest_revive, qmgr_dest_shutdown; qmgr_local_transport and
  * qmgr_smtp_transport.
  *
  * Concurrency (smtp destinations, as Postfix's defaults): a destination
@@ -394,6 +394,16 @@ qmgr_dispatch(void)
 		    ++rounds < 100000)
 			;
 	}
+}
+
+/* Give every dead destination another chance now (a flush). */
+void
+qmgr_dest_revive(void)
+{
+	for (size_t h = 0; h < DEST_BUCKETS; h++)
+		for (struct qmgr_dest *d = buckets[h]; d != NULL; d = d->hnext)
+			if (d->dead_until != 0)
+				d->dead_until = 1;	/* past: revived on next use */
 }
 
 /* Free destinations with nothing to do (keeping dead ones until due). */

@@ -1,6 +1,6 @@
 /*
- * qmgr_loop.c - the queue manager's one poll() loop: FIFO wakeups (a queue
- * ID per line, an empty line means "scan incoming/"), fallback scans of
+ * qmgr_loop.c - the queue manager's one poll() loop: FIFO wakeups, fallback
+ * scans of
  * incoming/ every QMGR_INCOMING_SCAN seconds and of deferred/ every
  * queue_run_delay, and the delivery agent connections.
  *
@@ -8,6 +8,13 @@
  * qmgr_active_count, qmgr_wakeup(qid) (a queue ID into our own FIFO: used
  * for notices we write, so they are taken in the next round, not
  * recursively).
+ * FIFO lines (public/qmgr, writable by the spool group):
+ *   <QID>          take incoming/QID (the injection service, notices)
+ *   (empty line)   scan incoming/ and maildrop/
+ *   M              scan maildrop/ (petrel-postdrop)
+ *   F              flush: every deferred message now, dead sites revived
+ *   F <QID>        flush one deferred message
+ *   D <domain>     flush deferred messages with a recipient in domain (ETRN)
  * Nothing in the loop blocks except short file operations; the FIFO is
  * opened O_RDWR|O_NONBLOCK so it never reports EOF when writers go away.
  * Fatal: the resolver (maps) or the FIFO cannot be opened.
@@ -56,7 +63,7 @@ fifo_open(void)
 	}
 	if (fifo_fd < 0)
 		log_fatal("open %s: %m", var_qmgr_fifo);
-	fifo_lr = linereader_new(QFILE_QID_MAX + 2);
+	fifo_lr = linereader_new(300);
 }
 
 /* Ask ourselves to take incoming/QID in the next round. */
@@ -69,6 +76,30 @@ qmgr_wakeup(const char *qid)
 	if (fifo_fd < 0 || n <= 0 || (size_t)n >= sizeof(line) ||
 	    write(fifo_fd, line, (size_t)n) != n)
 		scan_incoming_now = 1;
+}
+
+/* A one-letter FIFO command (see the header). */
+static void
+fifo_command(const char *line, size_t len)
+{
+	char arg[256];
+
+	if (len > 2 && len - 2 < sizeof(arg)) {
+		memcpy(arg, line + 2, len - 2);
+		arg[len - 2] = '\0';
+	} else {
+		arg[0] = '\0';
+	}
+	if (strpbrk(arg, "/ \t") != NULL)
+		return;
+	if (line[0] == 'M' && len == 1)
+		qmgr_scan_maildrop();
+	else if (line[0] == 'F' && len == 1)
+		qmgr_flush(NULL, NULL);
+	else if (line[0] == 'F' && arg[0])
+		qmgr_flush(arg, NULL);
+	else if (line[0] == 'D' && arg[0])
+		qmgr_flush(NULL, arg);
 }
 
 /* Act on every complete line waiting in the FIFO. */
@@ -87,6 +118,10 @@ fifo_lines(void)
 			continue;
 		if (len == 0) {
 			scan_incoming_now = 1;
+			continue;
+		}
+		if (len == 1 || line[1] == ' ') {
+			fifo_command(line, len);
 			continue;
 		}
 		if (len >= sizeof(qid))

@@ -43,6 +43,7 @@
 #include "buf.h"
 #include "log.h"
 #include "params.h"
+#include "privs.h"
 #include "qmgr.h"
 #include "resolve.h"
 #include "spool.h"
@@ -100,36 +101,47 @@ qmgr_msg_remote(struct qmgr_msg *m, size_t idx, const char *mta,
 
 static struct qmgr_msg *active_head;
 
-/* 1 if defer/QID says the delay warning was sent. */
-static int
-read_warned(const char *qid)
+/* Flag lines at the top of defer/QID: "#warned" (delay warning sent) and
+ * "#expire" (the queue tool asked to return the message now). */
+static void
+read_defer_flags(struct qmgr_msg *m)
 {
-	char path[4096], line[16];
+	char path[4096], buf[64];
 	ssize_t n;
 	int fd;
 
-	if (spool_path(path, sizeof(path), SPOOL_DEFER, qid) < 0 ||
+	if (spool_path(path, sizeof(path), SPOOL_DEFER, m->qid) < 0 ||
 	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return 0;
-	n = read(fd, line, sizeof(line));
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	return n >= 8 && memcmp(line, "#warned\n", 8) == 0;
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	m->warned = strstr(buf, "#warned\n") == buf;
+	m->expire = strncmp(buf, "#expire\n", 8) == 0 ||
+	    strstr(buf, "\n#expire\n") != NULL;
 }
 
-/* Attribute flags of the message and the delay-warning state. */
+/* Attribute flags, recyclability and the defer/ flags of a message. */
 static void
 msg_flags(struct qmgr_msg *m)
 {
+	static uid_t inject_uid = (uid_t)-1;
 	struct stat st;
+	gid_t gid;
 
 	for (size_t i = 0; i < m->env->nattrs; i++)
 		if (strcmp(m->env->attrs[i], "notice=postmaster") == 0)
 			m->is_notice = 1;
-	if (fstat(m->fd, &st) == 0 && st.st_uid == geteuid())
+	if (inject_uid == (uid_t)-1 &&
+	    privs_lookup(var_inject_user, &inject_uid, &gid) < 0)
+		inject_uid = (uid_t)-2;
+	/* Only the injection service's own files go back to it for reuse:
+	 * notices (ours) and postdrop files (the sender's) are unlinked. */
+	if (fstat(m->fd, &st) < 0 || st.st_uid != inject_uid)
 		m->own_file = 1;
-	if (var_delay_warning_time > 0 && m->env->sender[0] != '\0' &&
-	    time(NULL) - m->env->arrival_sec >= var_delay_warning_time)
-		m->warned = read_warned(m->qid);
+	read_defer_flags(m);
 }
 
 /* Take a validated queue file into the active set and route it. */
@@ -148,7 +160,10 @@ qmgr_msg_start(const char *qid, int fd, struct qfile_env *env)
 	active_head = m;
 	qmgr_active_count++;
 	msg_flags(m);
-	qmgr_route(m);
+	if (m->expire)
+		qmgr_msg_finish(m);	/* no more attempts: return it */
+	else
+		qmgr_route(m);
 }
 
 /* One job of the message is over; after the last, finish it. */
@@ -282,7 +297,7 @@ expire_pending(struct qmgr_msg *m)
 {
 	long life = m->env->sender[0] == '\0' ? var_bounce_queue_lifetime :
 	    var_maximal_queue_lifetime;
-	int expired = time(NULL) - m->env->arrival_sec > life;
+	int expired = m->expire || time(NULL) - m->env->arrival_sec > life;
 	char text[600];
 
 	for (size_t i = 0; i < m->env->nrcpts; i++) {
@@ -292,9 +307,14 @@ expire_pending(struct qmgr_msg *m)
 			continue;
 		if (!expired)
 			continue;
-		snprintf(text, sizeof(text), "message expired after %ld "
-		    "seconds in the queue; last error: %s", life,
-		    rs->reason != NULL ? rs->reason : "none");
+		if (m->expire)
+			snprintf(text, sizeof(text), "message expired by the "
+			    "administrator; last error: %s",
+			    rs->reason != NULL ? rs->reason : "none");
+		else
+			snprintf(text, sizeof(text), "message expired after "
+			    "%ld seconds in the queue; last error: %s", life,
+			    rs->reason != NULL ? rs->reason : "none");
 		qmgr_msg_result(m, i, 5, "5.4.7", text);
 	}
 }

@@ -4,7 +4,7 @@
  * active/, open, validate; unreadable files go to corrupt/, never deleted).
  *
  * Public: qmgr_recover, qmgr_scan_incoming, qmgr_scan_deferred,
- * qmgr_take_incoming.
+ * qmgr_scan_maildrop, qmgr_take_incoming, qmgr_flush.
  * Next attempt time of a deferred message: the mtime of defer/QID (written
  * by the queue manager, so it may set any time), else the queue file's own
  * mtime.  Queue files are owned by the injection user, and only a file's
@@ -199,6 +199,34 @@ next_attempt(const char *qid, const struct stat *qst)
 	return qst->st_mtime;
 }
 
+static int flush_all;		/* deferred scan ignores next-attempt times */
+static const char *flush_domain;	/* only messages with a recipient here */
+
+/* 1 if defer/QID lists a pending recipient in flush_domain. */
+static int
+defer_has_domain(const char *qid)
+{
+	char path[4096], line[1100];
+	size_t dl = strlen(flush_domain);
+	FILE *f;
+	int found = 0;
+
+	if (spool_path(path, sizeof(path), SPOOL_DEFER, qid) < 0 ||
+	    (f = fopen(path, "re")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		char *tab = strchr(line, '\t'), *at;
+		if (tab == NULL || line[0] == '#')
+			continue;
+		*tab = '\0';
+		at = strrchr(line, '@');
+		found = at != NULL && strlen(at + 1) == dl &&
+		    strncasecmp(at + 1, flush_domain, dl) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
 /* Scan callback for deferred/: take messages whose time has come. */
 static void
 deferred_entry(const char *name, time_t now)
@@ -207,7 +235,9 @@ deferred_entry(const char *name, time_t now)
 
 	if (!qfile_valid_qid(name) || !is_complete(SPOOL_DEFERRED, name, &st))
 		return;
-	if (next_attempt(name, &st) > now)
+	if (flush_domain != NULL && !defer_has_domain(name))
+		return;
+	if (!flush_all && next_attempt(name, &st) > now)
 		return;
 	if (spool_move(SPOOL_DEFERRED, SPOOL_ACTIVE, name) < 0) {
 		log_warn("%s: rename to active/: %m", name);
@@ -225,11 +255,68 @@ qmgr_scan_deferred(void)
 	qmgr_recycle_scan();
 }
 
-/* Fallback scan of incoming/. */
+/* Scan callback for maildrop/: complete files from petrel-postdrop move
+ * to incoming/ and are taken; incomplete ones are removed when stale. */
+static void
+maildrop_entry(const char *name, time_t now)
+{
+	char path[4096];
+	struct stat st;
+
+	if (spool_path(path, sizeof(path), SPOOL_MAILDROP, name) < 0 ||
+	    lstat(path, &st) < 0)
+		return;
+	if (!S_ISREG(st.st_mode) || !qfile_valid_qid(name) ||
+	    (st.st_mode & 0100) == 0) {
+		if (now - st.st_mtime >= var_stale_temp_file_time &&
+		    unlink(path) == 0)
+			log_warn("removed stale file maildrop/%s", name);
+		return;
+	}
+	if (spool_move(SPOOL_MAILDROP, SPOOL_INCOMING, name) < 0) {
+		log_warn("%s: rename maildrop/ to incoming/: %m", name);
+		return;
+	}
+	qmgr_take_incoming(name);
+}
+
+/* Fallback scan of incoming/ (and maildrop/). */
 void
 qmgr_scan_incoming(void)
 {
 	scan_dir(SPOOL_INCOMING, incoming_entry);
+	qmgr_scan_maildrop();
+}
+
+/* Pick up what petrel-postdrop left in maildrop/. */
+void
+qmgr_scan_maildrop(void)
+{
+	scan_dir(SPOOL_MAILDROP, maildrop_entry);
+}
+
+/* Flush: deferred mail now, ignoring back-off (all, one queue ID, or the
+ * messages with a pending recipient in a domain); dead destinations are
+ * given another chance. */
+void
+qmgr_flush(const char *qid, const char *domain)
+{
+	struct stat st;
+
+	qmgr_dest_revive();
+	if (qid != NULL) {
+		if (qfile_valid_qid(qid) && is_complete(SPOOL_DEFERRED, qid, &st)) {
+			flush_all = 1;
+			deferred_entry(qid, time(NULL));
+			flush_all = 0;
+		}
+		return;
+	}
+	flush_all = 1;
+	flush_domain = domain;
+	scan_dir(SPOOL_DEFERRED, deferred_entry);
+	flush_all = 0;
+	flush_domain = NULL;
 }
 
 /* At start: redo active/, clean and take incoming/, run deferred/. */
@@ -239,5 +326,6 @@ qmgr_recover(void)
 	scan_dir(SPOOL_ACTIVE, active_entry);
 	scan_dir(SPOOL_INCOMING, incoming_start_entry);
 	scan_dir(SPOOL_DEFERRED, deferred_entry);
+	qmgr_scan_maildrop();
 	qmgr_recycle_scan();
 }
