@@ -253,6 +253,14 @@ reply_line(struct deliver_decoder *d, const char *p, size_t len)
 		return parse_status(&d->msg, arg, al);
 	if (keyword(p, len, "REMOTE", &arg, &al) && arg != NULL)
 		return parse_remote(&d->msg, arg, al);
+	if (len == 5 && memcmp(p, "DSNOK", 5) == 0) {
+		if (d->msg.nrcpts == 0 ||
+		    d->msg.rcpts[d->msg.nrcpts - 1].dsn_passed ||
+		    d->msg.rcpts[d->msg.nrcpts - 1].status_class != 2)
+			return -1;
+		d->msg.rcpts[d->msg.nrcpts - 1].dsn_passed = 1;
+		return 0;
+	}
 	if (len == 8 && memcmp(p, "SITEFAIL", 8) == 0) {
 		d->msg.site_failed = 1;
 		return 0;
@@ -359,6 +367,13 @@ deliver_encode_remote(struct buf *b, const char *mta, const char *diag)
 	if (cm[0] == '\0' || strchr(cm, ' ') != NULL)
 		return -1;
 	return buf_printf(b, "REMOTE %s %s\n", cm, cd);
+}
+
+/* Append the DSNOK line. */
+int
+deliver_encode_dsnok(struct buf *b)
+{
+	return buf_append_str(b, "DSNOK\n");
 }
 
 /* Append the SITEFAIL line. */

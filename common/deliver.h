@@ -21,6 +21,9 @@
  *   REMOTE <mta> <reply>      optional, right after a STATUS line: the
  *                             remote host name and its SMTP reply text (for
  *                             the DSN's Remote-MTA and Diagnostic-Code)
+ *   DSNOK                     optional, after a STATUS line of class 2: the
+ *                             next hop took over DSN duties (it offered the
+ *                             DSN extension), so no "relayed" notice is due
  *   SITEFAIL                  optional: the destination itself could not be
  *                             reached (no session at all); the queue manager
  *                             uses it to shrink concurrency / mark it dead
@@ -47,6 +50,7 @@
  *                                    same with a NEXTHOP line (NULL: none).
  *   deliver_encode_remote(b, mta, diag)  REMOTE line (cleaned and cut).
  *   deliver_encode_sitefail(b)
+ *   deliver_encode_dsnok(b)          DSNOK for the last STATUS line.
  * Public (I/O):
  *   deliver_send_fd(sock, fd, p, n)  sendmsg with the descriptor attached to
  *                                    the bytes; MSG_NOSIGNAL|MSG_DONTWAIT;
@@ -83,6 +87,7 @@ struct deliver_rcpt {
 	char *text;		/* reply */
 	char *remote_mta;	/* reply, optional: remote host name */
 	char *diag;		/* reply, optional: remote server's reply */
+	int dsn_passed;		/* reply: DSNOK followed the STATUS line */
 };
 
 struct deliver_msg {
@@ -120,6 +125,7 @@ int deliver_encode_end(struct buf *b) WARN_UNUSED;
 int deliver_encode_remote(struct buf *b, const char *mta, const char *diag)
     WARN_UNUSED;
 int deliver_encode_sitefail(struct buf *b) WARN_UNUSED;
+int deliver_encode_dsnok(struct buf *b) WARN_UNUSED;
 
 ssize_t deliver_send_fd(int sock, int fd, const void *p, size_t n);
 ssize_t deliver_recv(int sock, void *p, size_t n, int *fd_r);

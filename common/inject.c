@@ -193,6 +193,13 @@ inject_rcpt(struct inject *ij, const char *addr)
 	return inject_cmd(ij, "RCPT", addr, NULL);
 }
 
+/* Queue an RDSN line for the recipient just sent. */
+int
+inject_rcpt_dsn(struct inject *ij, const char *words)
+{
+	return inject_cmd(ij, "RDSN", words, NULL);
+}
+
 /* Flush output, then read one reply line into ij->in; 0 or -1. */
 static int
 inject_read_line(struct inject *ij)

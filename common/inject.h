@@ -10,6 +10,9 @@
  *                             this before sending more (inject_qid reads it).
  *   C: ATTR <name>=<value>    zero or more (client_address, helo, ...)
  *   C: RCPT <address>         one or more
+ *   C: RDSN <words>           optional after a RCPT: its DSN parameters,
+ *                             "notify=<list>" and/or "orcpt=<type;xtext>"
+ *                             (becomes the queue file's 'O' record)
  *   C: DATA
  *   C: <n>\n<n bytes>         zero or more chunks of message text (LF line
  *                             ends, already dot-unstuffed), n <= 1048576
@@ -26,6 +29,7 @@
  *                                   or NULL with *reply_r as for inject_end.
  *   inject_attr(ij, name, value)
  *   inject_rcpt(ij, addr)
+ *   inject_rcpt_dsn(ij, words)      RDSN for the recipient just sent
  *   inject_data(ij, p, n)           content bytes (LF line ends)
  *   inject_end(ij, qid_r, &reply_r) 0: queued, qid_r filled; -1: *reply_r is
  *                                   "<code> <enh> <text>" for the SMTP client
@@ -51,6 +55,7 @@ int inject_begin(struct inject *ij, const char *sender) WARN_UNUSED;
 const char *inject_qid(struct inject *ij, const char **reply_r);
 int inject_attr(struct inject *ij, const char *name, const char *value) WARN_UNUSED;
 int inject_rcpt(struct inject *ij, const char *addr) WARN_UNUSED;
+int inject_rcpt_dsn(struct inject *ij, const char *words) WARN_UNUSED;
 int inject_data(struct inject *ij, const void *p, size_t n) WARN_UNUSED;
 int inject_end(struct inject *ij, char qid_r[QFILE_QID_MAX],
     const char **reply_r) WARN_UNUSED;

@@ -128,7 +128,7 @@ qfile_varint_encode(size_t n, unsigned char out[4])
 static int
 qfile_known_type(int t)
 {
-	return t != '\0' && strchr("VTFARMCZE", t) != NULL;
+	return t != '\0' && strchr("VTFAROMCZE", t) != NULL;
 }
 
 /* Parse one record header: 1 complete, 0 need more, -1 malformed. */

@@ -14,6 +14,9 @@
  *                                 QFILE_RCPT_PENDING 'P', QFILE_RCPT_DONE 'D',
  *                                 QFILE_RCPT_FAILED 'X' (bounced); it is
  *                                 rewritten in place, so its offset is kept
+ *   'O' "notify=.. orcpt=.."      optional, right after its 'R': the
+ *                                 recipient's DSN parameters (RFC 3461) as
+ *                                 blank separated name=value words
  *   'M' ""                        start of content
  *   'C' bytes                     content chunks, message text with LF line
  *                                 ends, at most QFILE_CHUNK bytes each
@@ -76,6 +79,7 @@
 #define QREC_SENDER 'F'
 #define QREC_ATTR 'A'
 #define QREC_RCPT 'R'
+#define QREC_RCPT_DSN 'O'
 #define QREC_CONTENT_START 'M'
 #define QREC_CONTENT 'C'
 #define QREC_CONTENT_END 'Z'
@@ -91,6 +95,7 @@ struct qfile_rcpt {
 	char *addr;
 	char status;
 	off_t status_off;	/* file offset of the status byte */
+	char *dsn;		/* 'O' payload, or NULL */
 };
 
 struct qfile_env {

@@ -7,7 +7,7 @@
  *
  * qfile_read_envelope reads through a 64 KB window with pread (the file
  * position is never used), checks the completion mode bit, the record order
- * V T F {A|R}* M C* Z E, every bound (envelope records <= QFILE_CHUNK bytes,
+ * V T F {A|R O?}* M C* Z E, every bound (envelope records <= QFILE_CHUNK bytes,
  * <= QFILE_MAX_RCPTS recipients, <= QFILE_MAX_ATTRS attributes), that the
  * content chunks add up to 'Z' and that 'E' ends the file.  Content chunks
  * are skipped by offset, not read.  Anything else is "corrupt": -1 with the
@@ -216,8 +216,25 @@ qfile_add_rcpt(struct qfile_env *env, const struct qfile_record *rec,
 		    env->nrcpts ? env->nrcpts * 2 : 1, sizeof(*env->rcpts));
 	r = &env->rcpts[env->nrcpts++];
 	r->addr = s;
+	r->dsn = NULL;
 	r->status = (char)rec->p[0];
 	r->status_off = rec->off + (off_t)rec->hdrlen;
+	return 0;
+}
+
+/* 'O': DSN parameters of the recipient just read (one at most). */
+static int
+qfile_add_rcpt_dsn(struct qfile_env *env, const struct qfile_record *rec,
+    const char **errstr_r)
+{
+	struct qfile_rcpt *r;
+
+	if (env->nrcpts == 0 || env->rcpts[env->nrcpts - 1].dsn != NULL ||
+	    (r = &env->rcpts[env->nrcpts - 1],
+	    r->dsn = qfile_payload_str(rec->p, rec->len)) == NULL) {
+		*errstr_r = "bad recipient DSN record";
+		return -1;
+	}
 	return 0;
 }
 
@@ -265,6 +282,9 @@ qfile_read_rcpts(struct qfile_reader *rd, struct qfile_env *env,
 				return -1;
 		} else if (rec.type == QREC_RCPT) {
 			if (qfile_add_rcpt(env, &rec, errstr_r) < 0)
+				return -1;
+		} else if (rec.type == QREC_RCPT_DSN) {
+			if (qfile_add_rcpt_dsn(env, &rec, errstr_r) < 0)
 				return -1;
 		} else if (rec.type == QREC_CONTENT_START && rec.len == 0) {
 			break;
@@ -365,8 +385,10 @@ qfile_env_free(struct qfile_env **envp)
 	for (size_t i = 0; i < env->nattrs; i++)
 		free(env->attrs[i]);
 	free(env->attrs);
-	for (size_t i = 0; i < env->nrcpts; i++)
+	for (size_t i = 0; i < env->nrcpts; i++) {
 		free(env->rcpts[i].addr);
+		free(env->rcpts[i].dsn);
+	}
 	free(env->rcpts);
 	free(env);
 	*envp = NULL;

@@ -27,6 +27,7 @@
 
 #include "alloc.h"
 #include "conn.h"
+#include "dsn_param.h"
 #include "inject.h"
 #include "inject_session.h"
 #include "log.h"
@@ -67,6 +68,7 @@ struct inj_session {
 	char sender[INJ_ADDR_MAX + 1];
 	char qid[QFILE_QID_MAX];
 	long nrcpt;
+	long rdsn_at;		/* nrcpt when the last RDSN came (one each) */
 	long nattr;
 	long long size;
 	char *rbuf;
@@ -106,6 +108,7 @@ inj_mail(struct inj_session *s, const char *arg, size_t len)
 	s->state = INJ_ENVELOPE;
 	s->err = NULL;
 	s->nrcpt = s->nattr = 0;
+	s->rdsn_at = 0;
 	s->size = 0;
 	s->qid[0] = '\0';
 	conn_set_deadline(s->c, time(NULL) + var_smtpd_session_time_limit +
@@ -173,6 +176,44 @@ inj_rcpt(struct inj_session *s, const char *arg, size_t len)
 	memcpy(addr, arg, len);
 	addr[len] = '\0';
 	if (qfile_put_rcpt(s->w, addr) < 0)
+		inj_fail(s, ERR_IO);
+	return 0;
+}
+
+/* 1 if p/n is a valid DSN word list: notify=<list> and/or orcpt=<..>. */
+static int
+inj_dsn_valid(const char *p, size_t n)
+{
+	size_t i = 0, wl;
+
+	while (i < n) {
+		const char *w = p + i;
+		wl = 0;
+		while (i + wl < n && w[wl] != ' ')
+			wl++;
+		if (!((wl > 7 && memcmp(w, "notify=", 7) == 0 &&
+		    dsn_notify_parse(w + 7, wl - 7) > 0) ||
+		    (wl > 6 && memcmp(w, "orcpt=", 6) == 0 &&
+		    dsn_orcpt_valid(w + 6, wl - 6))))
+			return 0;
+		i += wl + 1;
+	}
+	return n > 0 && p[n - 1] != ' ';
+}
+
+/* RDSN <words>: DSN parameters of the recipient just sent. */
+static int
+inj_rdsn(struct inj_session *s, const char *arg, size_t len)
+{
+	if (s->err != NULL)
+		return 0;
+	if (s->nrcpt == 0 || s->nrcpt == s->rdsn_at || len > INJ_ADDR_MAX * 4 ||
+	    !inj_clean(arg, len) || !inj_dsn_valid(arg, len)) {
+		inj_fail(s, ERR_RCPT);
+		return 0;
+	}
+	s->rdsn_at = s->nrcpt;
+	if (qfile_put(s->w, QREC_RCPT_DSN, arg, len) < 0)
 		inj_fail(s, ERR_IO);
 	return 0;
 }
@@ -266,6 +307,7 @@ static const struct inj_cmd inj_cmds[] = {
 	{ "MAIL", inj_mail, INJ_IDLE },
 	{ "ATTR", inj_attr, INJ_ENVELOPE },
 	{ "RCPT", inj_rcpt, INJ_ENVELOPE },
+	{ "RDSN", inj_rdsn, INJ_ENVELOPE },
 	{ "DATA", inj_data, INJ_ENVELOPE },
 	{ NULL, NULL, 0 },
 };

@@ -37,7 +37,7 @@ struct qmgr_rstate {
 	char *reason;		/* "4.4.1 text" for the defer/ file and logs */
 	char *mta;		/* remote host of the last attempt, or NULL */
 	char *diag;		/* its SMTP reply, or NULL */
-	const char *relay;	/* "local", "none" or the host[addr]:port tried */
+	int dsn_passed;		/* the next hop took over DSN duties */
 };
 
 struct qmgr_msg {
@@ -138,5 +138,6 @@ void qmgr_agent_shutdown(void);
 int qmgr_bounce(struct qmgr_msg *m, int kind);
 #define QMGR_NOTICE_FAILURE 0
 #define QMGR_NOTICE_DELAY 1
+#define QMGR_NOTICE_SUCCESS 2
 
 #endif

@@ -290,6 +290,7 @@ conn_reply(struct qmgr_transport *t, struct aconn *c)
 		qmgr_msg_remote(m, idx, r->rcpts[i].remote_mta != NULL ?
 		    r->rcpts[i].remote_mta : t == qmgr_local_transport ?
 		    "local" : NULL, r->rcpts[i].diag);
+		m->rs[idx].dsn_passed = r->rcpts[i].dsn_passed;
 		qmgr_msg_result(m, idx, r->rcpts[i].status_class,
 		    r->rcpts[i].enh, r->rcpts[i].text);
 		if (why == NULL && r->site_failed)

@@ -346,6 +346,17 @@ notify_failures(struct qmgr_msg *m)
 			    "cannot write the failure notice; will try again");
 }
 
+/* Success notices for recipients delivered now that asked for them
+ * (never for the null sender); a failure to write one is only logged. */
+static void
+notify_success(struct qmgr_msg *m)
+{
+	if (m->env->sender[0] == '\0')
+		return;
+	if (qmgr_bounce(m, QMGR_NOTICE_SUCCESS) < 0)
+		log_warn("%s: success notice not sent", m->qid);
+}
+
 /* Send the delay warning when it is due. */
 static void
 maybe_warn(struct qmgr_msg *m)
@@ -366,6 +377,7 @@ qmgr_msg_finish(struct qmgr_msg *m)
 
 	expire_pending(m);
 	notify_failures(m);
+	notify_success(m);
 	for (size_t i = 0; i < m->env->nrcpts; i++)
 		if (m->env->rcpts[i].status == QFILE_RCPT_PENDING &&
 		    m->rs[i].result != 2 && m->rs[i].result != 5)

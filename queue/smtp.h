@@ -43,6 +43,8 @@ struct smtp_rcpt {
 	char diag[SMTP_REPLY_TEXT_MAX];	/* the server's reply, if any */
 	int accepted;		/* RCPT got 2xx in the current transaction */
 	int sent_rcpt;		/* RCPT sent in the current transaction */
+	const char *dsn;	/* the queue file's DSN words, or NULL */
+	int dsn_passed;		/* delivered to a server that does DSN */
 	char mta[DNS_NAME_MAX + 64];	/* server that answered, or "" */
 };
 
@@ -68,6 +70,9 @@ struct smtp_job {
 	int qfd;
 	struct qfile_env *env;
 	int has_8bit;
+	int smtputf8;		/* the client asked for SMTPUTF8 */
+	const char *dsn_ret;	/* RET= value, or NULL */
+	const char *dsn_envid;	/* ENVID= value (xtext), or NULL */
 	struct smtp_rcpt *rcpts;
 	size_t nrcpts;
 	size_t pending;		/* recipients without a final answer */

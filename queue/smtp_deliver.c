@@ -265,11 +265,40 @@ encode_results(const struct smtp_job *j, struct buf *reply)
 		if (deliver_encode_status(reply, r->index, r->status_class,
 		    r->enh, r->text) < 0 ||
 		    (r->mta[0] && deliver_encode_remote(reply, r->mta,
-		    r->diag) < 0))
+		    r->diag) < 0) || (r->status_class == 2 && r->dsn_passed &&
+		    deliver_encode_dsnok(reply) < 0))
 			log_warn("%s: cannot encode status", j->qid);
 	}
 	if (j->site_failed && deliver_encode_sitefail(reply) < 0)
 		log_warn("%s: cannot encode status", j->qid);
+}
+
+/* The value of an attribute "name=value" of the envelope, or NULL. */
+static const char *
+env_attr(const struct qfile_env *env, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i < env->nattrs; i++)
+		if (strncmp(env->attrs[i], name, nl) == 0 &&
+		    env->attrs[i][nl] == '=')
+			return env->attrs[i] + nl + 1;
+	return NULL;
+}
+
+/* Per-message and per-recipient extension data from the envelope. */
+static void
+job_extensions(struct smtp_job *j)
+{
+	const char *v = env_attr(j->env, "smtputf8");
+
+	j->smtputf8 = v != NULL && strcmp(v, "1") == 0;
+	j->dsn_ret = env_attr(j->env, "dsn_ret");
+	j->dsn_envid = env_attr(j->env, "dsn_envid");
+	for (size_t i = 0; i < j->nrcpts; i++)
+		if (j->rcpts[i].index >= 0 &&
+		    (size_t)j->rcpts[i].index < j->env->nrcpts)
+			j->rcpts[i].dsn = j->env->rcpts[j->rcpts[i].index].dsn;
 }
 
 /* Serve one request from the queue manager. */
@@ -298,6 +327,7 @@ smtp_deliver(int qfd, const struct deliver_msg *req, struct buf *reply)
 		smtp_job_fail_pending(&j, 5, "5.1.3", "no domain to send to");
 	} else {
 		j.has_8bit = content_8bit(qfd, j.env);
+		job_extensions(&j);
 		j.tls_level = smtp_tls_policy(nexthop);
 		deliver_nexthop(&j, nexthop);
 	}

@@ -15,7 +15,11 @@
  * declared when offered, and a message over the server's SIZE fails
  * 5.3.4.  8-bit content goes with BODY=8BITMIME; a server without 8BITMIME
  * gets no 8-bit message: it is returned 5.6.3 (RFC 6152 section 3 allows
- * returning it as undeliverable).  Every stage has its own timeout
+ * returning it as undeliverable).  SMTPUTF8 mail goes with SMTPUTF8 to a
+ * server that offers it; with UTF-8 addresses to one that does not, it
+ * fails 5.6.7 (RFC 6531 3.4).  DSN parameters (RET, ENVID, NOTIFY, ORCPT)
+ * are passed on when the server offers DSN, which then owns the notices.
+ * Every stage has its own timeout
  * (smtp_*_timeout).
  */
 #include <stdio.h>
@@ -23,6 +27,7 @@
 
 #include "buf.h"
 #include "conn.h"
+#include "dsn_param.h"
 #include "params.h"
 #include "smtp.h"
 #include "tls.h"
@@ -237,7 +242,39 @@ put_mail(struct smtp_session *s, struct smtp_job *j)
 		conn_printf(s->c, " SIZE=%lld", (long long)j->env->content_len);
 	if (j->has_8bit)
 		conn_puts(s->c, " BODY=8BITMIME");
+	if (j->smtputf8 && (s->ext & SMTP_EXT_SMTPUTF8))
+		conn_puts(s->c, " SMTPUTF8");
+	if ((s->ext & SMTP_EXT_DSN) && j->dsn_ret != NULL)
+		conn_printf(s->c, " RET=%s", j->dsn_ret);
+	if ((s->ext & SMTP_EXT_DSN) && j->dsn_envid != NULL)
+		conn_printf(s->c, " ENVID=%s", j->dsn_envid);
 	conn_puts(s->c, "\r\n");
+}
+
+/* Queue RCPT TO with its DSN parameters when the server does DSN. */
+static void
+put_rcpt(struct smtp_session *s, const struct smtp_rcpt *r)
+{
+	char v[1100];
+
+	conn_printf(s->c, "RCPT TO:<%s>", r->addr);
+	if ((s->ext & SMTP_EXT_DSN) && r->dsn != NULL) {
+		if (dsn_field(r->dsn, "notify", v, sizeof(v)))
+			conn_printf(s->c, " NOTIFY=%s", v);
+		if (dsn_field(r->dsn, "orcpt", v, sizeof(v)))
+			conn_printf(s->c, " ORCPT=%s", v);
+	}
+	conn_puts(s->c, "\r\n");
+}
+
+/* 1 if s holds a byte outside ASCII. */
+static int
+non_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s & 0x80)
+			return 1;
+	return 0;
 }
 
 /* Send the message body, dot-stuffed with CRLF line ends, in as few
@@ -289,6 +326,18 @@ precheck(struct smtp_session *s, struct smtp_job *j)
 		all_fixed(s, j, 5, text);
 		return 1;
 	}
+	if (j->smtputf8 && !(s->ext & SMTP_EXT_SMTPUTF8)) {
+		int utf8 = non_ascii(j->sender);
+		for (size_t i = 0; i < j->nrcpts && !utf8; i++)
+			utf8 = !j->rcpts[i].done && non_ascii(j->rcpts[i].addr);
+		if (utf8) {
+			snprintf(text, sizeof(text), "5.6.7 the message needs "
+			    "SMTPUTF8, but server %s does not support it",
+			    s->mta);
+			all_fixed(s, j, 5, text);
+			return 1;
+		}
+	}
 	if (j->has_8bit && !(s->ext & SMTP_EXT_8BITMIME)) {
 		snprintf(text, sizeof(text), "5.6.3 the message has 8-bit "
 		    "content, but server %s does not support 8BITMIME", s->mta);
@@ -310,7 +359,7 @@ rcpt_replies(struct smtp_session *s, struct smtp_job *j, int pipelined,
 		if (!r->sent_rcpt)
 			continue;
 		if (!pipelined) {
-			conn_printf(s->c, "RCPT TO:<%s>\r\n", r->addr);
+			put_rcpt(s, r);
 			if (conn_flush(s->c) < 0)
 				return -1;
 		}
@@ -344,7 +393,7 @@ envelope(struct smtp_session *s, struct smtp_job *j, int pipelined,
 		j->rcpts[i].accepted = 0;
 		j->rcpts[i].sent_rcpt = !j->rcpts[i].done;
 		if (pipelined && !j->rcpts[i].done)
-			conn_printf(s->c, "RCPT TO:<%s>\r\n", j->rcpts[i].addr);
+			put_rcpt(s, &j->rcpts[i]);
 	}
 	if (pipelined)
 		conn_puts(s->c, "DATA\r\n");
@@ -405,6 +454,9 @@ data(struct smtp_session *s, struct smtp_job *j, int pipelined,
 	}
 	s->need_rset = 0;
 	all_from_reply(s, j, &rep, "end of DATA", 1);
+	for (size_t i = 0; i < j->nrcpts; i++)
+		if (j->rcpts[i].accepted && (s->ext & SMTP_EXT_DSN))
+			j->rcpts[i].dsn_passed = 1;
 	return 0;
 }
 
