@@ -109,6 +109,8 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc/petrel
 	for p in $(PROGS); do install -m 0755 $(B)/bin/$$p $(DESTDIR)$(PREFIX)/sbin/$$p; done
 	install -m 0755 etc/petrel $(DESTDIR)$(PREFIX)/sbin/petrel
+	for l in sendmail mailq newaliases; do \
+		ln -sf petrel-sendmail $(DESTDIR)$(PREFIX)/sbin/$$l; done
 	for m in doc/*.8; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/ || true; done
 	[ -f $(DESTDIR)/etc/petrel/petrel.conf ] || \
 		sed 's|^#daemon_directory = .*|daemon_directory = $(PREFIX)/sbin|' \

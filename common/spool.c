@@ -210,7 +210,7 @@ spool_setup(const char **errstr_r)
 		{ SPOOL_DEFERRED, &var_qmgr_user, &var_spool_group, 0750 },
 		{ SPOOL_HOLD, &var_qmgr_user, &var_spool_group, 0750 },
 		{ SPOOL_CORRUPT, &var_qmgr_user, &var_spool_group, 0750 },
-		{ SPOOL_DEFER, &var_qmgr_user, &var_spool_group, 0750 },
+		{ SPOOL_DEFER, &var_qmgr_user, &var_spool_group, 02750 },
 		{ SPOOL_FREE, &var_qmgr_user, &var_spool_group, 0770 },
 		{ SPOOL_MAILDROP, &var_qmgr_user, &var_spool_group, 01730 },
 		{ SPOOL_PUBLIC, NULL, NULL, 0755 },

@@ -12,12 +12,13 @@
  *     hold/       qmgr_user:spool_group 0750   put on hold by the queue tool; never
  *                                              taken until released
  *     corrupt/    qmgr_user:spool_group 0750   unreadable files, kept
- *     defer/      qmgr_user:spool_group 0750   last deferral reasons ("addr<TAB>reason"
+ *     defer/      qmgr_user:spool_group 2750   last deferral reasons ("addr<TAB>reason"
  *                                              lines after optional "#warned" and
  *                                              "#expire" flag lines); its mtime is
  *                                              the next attempt (queue files belong
  *                                              to the injection user, so qmgr cannot
- *                                              set their times)
+ *                                              set their times); files 0640, the
+ *                                              setgid bit gives them the spool group
  * The spool group may list and read the queue (the setgid queue tool lists
  * it for everyone, shows contents only to root) but never write outside
  * incoming/, maildrop/ and free/.

@@ -8,8 +8,9 @@
  * Public: qmgr_agent_new(name, listen, slots, timeout), qmgr_agent_start,
  * qmgr_agent_name, qmgr_agent_pollfds, qmgr_agent_events,
  * qmgr_agent_timeouts, qmgr_agent_maxfds, qmgr_agent_shutdown.
- * qmgr_agent_start returns 0 when every slot is busy (the job stays with
- * its destination).  A request carries the open queue file (SCM_RIGHTS).
+ * qmgr_agent_start returns 0 when every slot is busy or the agent is not
+ * listening (yet: the daemons start in any order), so the job stays with
+ * its destination and is retried a second later instead of deferred.  A request carries the open queue file (SCM_RIGHTS).
  * A dead connection defers the job's recipients ("4.3.0 <name> delivery
  * agent died") - except that a reused connection that dies before answering
  * anything gets one free retry (the agent may have closed an idle
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -53,6 +55,7 @@ struct qmgr_transport {
 	struct aconn *conns;
 	size_t nconns;
 	long timeout;
+	time_t down_until;	/* the agent's socket refused us: wait */
 };
 
 struct poll_ref {
@@ -245,7 +248,7 @@ qmgr_agent_start(struct qmgr_transport *t, struct qmgr_job *j,
 	char why[256];
 	long n;
 
-	if (c == NULL)
+	if (c == NULL || (c->fd < 0 && time(NULL) < t->down_until))
 		return 0;
 	if ((n = build_request(c, j, nexthop)) <= 0) {
 		if (n < 0)
@@ -256,11 +259,21 @@ qmgr_agent_start(struct qmgr_transport *t, struct qmgr_job *j,
 	}
 	c->reused = c->fd >= 0;
 	if (c->fd < 0 && conn_open(t, c) < 0) {
+		if (errno == ECONNREFUSED || errno == ENOENT ||
+		    errno == EAGAIN) {
+			/* Not listening (yet): keep the job, retry in 1 s. */
+			if (t->down_until == 0)
+				log_warn("%s delivery agent not reachable: %m; "
+				    "waiting", t->name);
+			t->down_until = time(NULL) + 1;
+			return 0;
+		}
 		snprintf(why, sizeof(why), "cannot connect to %s delivery "
 		    "agent: %s", t->name, strerror(errno));
 		fail_job(j, "4.3.0", why);
 		return 1;
 	}
+	t->down_until = 0;
 	free(c->last_hop);
 	c->last_hop = nexthop != NULL ? xstrdup(nexthop) : NULL;
 	c->job = j;

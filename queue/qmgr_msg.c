@@ -237,7 +237,7 @@ write_defer(const struct qmgr_msg *m, const struct timespec ts[2])
 			ok = buf_printf(b, "%s\t%s\n", m->env->rcpts[i].addr,
 			    m->rs[i].reason ? m->rs[i].reason : "") == 0;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0 || write(fd, b->data, b->len) != (ssize_t)b->len ||
 	    futimens(fd, ts) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
 		log_warn("%s: cannot write %s: %m", m->qid, path);

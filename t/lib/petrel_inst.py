@@ -24,10 +24,17 @@ Public (module):
                    (queue_id, "") or ("", why).  Also Instance.submit().
   Instance.wait_log(regex, timeout)  the first maillog match (bounded wait);
   Instance.log_lines(substr)  maillog lines containing substr.
+  write_queue_file(path, arrival, sender, rcpts, body, attrs, complete)
+                   a queue file in the qfile.h record format (tests that
+                   build a spool by hand, e.g. the mailq golden files).
 CLI (for Tcl/sh): python3 petrel_inst.py create [name=value ...]  -> prints dir
   start DIR | stop DIR | cleanup DIR | adduser DIR ADDR PW | aliases DIR FILE
   | maildir DIR ADDR | queue-count DIR | wait-queue-empty DIR SECS
   | wait-messages DIR ADDR N SECS | setup-maildir DIR ADDR
+  | port DIR smtp|pop3|submission|smtps
+Overrides may say "auto" for smtpd_submission_listen, smtpd_smtps_listen
+(a free port; .submission_port/.smtps_port) and smtpd_tls_cert_file,
+smtpd_tls_key_file (files in conf/, made by petrel-smtpd at first start).
 The instance directory keeps a file "ports" (smtp pop3) and "overrides".
 Security notes: runs as root (the daemons drop privileges themselves); it
 only ever signals processes that belong to the instance it created.
@@ -180,6 +187,47 @@ class Instance:
     def _load(self):
         with open(os.path.join(self.dir, "ports")) as f:
             self.smtp_port, self.pop3_port = [int(x) for x in f.read().split()]
+        self._load_extra()
+
+    # Overrides with the value "auto" (issue 4): smtpd_submission_listen and
+    # smtpd_smtps_listen get a free loopback port (kept in the file
+    # "ports_extra" as "submission N" / "smtps N" lines, and in
+    # .submission_port / .smtps_port); smtpd_tls_cert_file and
+    # smtpd_tls_key_file become conf/smtpd-cert.pem and conf/smtpd-key.pem,
+    # which petrel-smtpd creates (self-signed) at its first start.
+    def _auto_overrides(self, d):
+        """Replace "auto" override values (see above)."""
+        self.submission_port = self.smtps_port = None
+        taken = {self.smtp_port, self.pop3_port}
+        extra = []
+        for key, role in (("smtpd_submission_listen", "submission"),
+                          ("smtpd_smtps_listen", "smtps")):
+            if self.overrides.get(key) != "auto":
+                continue
+            port = free_port()
+            while port in taken:
+                port = free_port()
+            taken.add(port)
+            self.overrides[key] = "127.0.0.1:%d" % port
+            setattr(self, role + "_port", port)
+            extra.append("%s %d\n" % (role, port))
+        for key, name in (("smtpd_tls_cert_file", "smtpd-cert.pem"),
+                          ("smtpd_tls_key_file", "smtpd-key.pem")):
+            if self.overrides.get(key) == "auto":
+                self.overrides[key] = os.path.join(d, "conf", name)
+        with open(os.path.join(d, "ports_extra"), "w") as f:
+            f.write("".join(extra))
+
+    def _load_extra(self):
+        """Read ports_extra (submission/smtps ports), when present."""
+        self.submission_port = self.smtps_port = None
+        try:
+            with open(os.path.join(self.dir, "ports_extra")) as f:
+                for line in f:
+                    role, port = line.split()
+                    setattr(self, role + "_port", int(port))
+        except (OSError, ValueError):
+            pass
 
     def create(self):
         """Write the configuration and set up users and spool."""
@@ -211,6 +259,7 @@ class Instance:
             ("smtpd_listen", "127.0.0.1:%d" % self.smtp_port),
             ("pop3d_listen", "127.0.0.1:%d" % self.pop3_port),
         ]
+        self._auto_overrides(d)
         keys = [k for k, _ in conf]
         for k, v in self.overrides.items():
             if k in keys:
@@ -530,6 +579,41 @@ def proc_uid(pid):
     return [int(x) for x in uids.split()[:2]]
 
 
+# --- queue files (added for the sendmail/qtool tests) --------------------
+def _qrec(rtype, payload):
+    """One queue-file record: type byte, base-128 varint length, payload."""
+    n = len(payload)
+    out = bytearray(rtype.encode())
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            break
+    return bytes(out) + payload
+
+
+def write_queue_file(path, arrival, sender, rcpts, body, attrs=(),
+                     complete=True):
+    """Write a queue file in the common/qfile.h format: arrival (seconds,
+    fixed for golden tests), sender ("" = null), rcpts [(status, addr)]
+    with status P/D/X, body bytes (LF line ends), attrs ["name=value"].
+    complete=False leaves the execute bit off (an unfinished file)."""
+    recs = [_qrec("V", b"PETREL-Q 1"),
+            _qrec("T", ("%d.000000" % arrival).encode()),
+            _qrec("F", sender.encode())]
+    recs += [_qrec("A", a.encode()) for a in attrs]
+    recs += [_qrec("R", st.encode() + a.encode()) for st, a in rcpts]
+    recs.append(_qrec("M", b""))
+    for i in range(0, len(body), 65536):
+        recs.append(_qrec("C", body[i:i + 65536]))
+    recs += [_qrec("Z", str(len(body)).encode()), _qrec("E", b"")]
+    with open(path, "wb") as f:
+        f.write(b"".join(recs))
+    os.chmod(path, 0o760 if complete else 0o660)
+    os.utime(path, (arrival, arrival))
+
+
 def _main(argv):
     """CLI used by petrel.tcl and shell tests."""
     if len(argv) < 1:
@@ -579,6 +663,9 @@ def _main(argv):
         msgs = inst.wait_messages(args[1], int(args[2]), float(args[3]))
         print(len(msgs))
         return 0 if len(msgs) >= int(args[2]) else 1
+    if cmd == "port":
+        print(getattr(inst, args[1] + "_port", None) or "")
+        return 0
     if cmd == "pid":
         print(inst.daemon_pid(args[1]) or "")
         return 0
