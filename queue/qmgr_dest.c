@@ -27,7 +27,6 @@
  * most smtp_destination_recipient_limit per smtp job); qmgr_job_flush
  * queues the jobs built so far.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,7 +318,7 @@ feedback(struct qmgr_dest *d, int site_failed, const char *why)
 	d->window -= 1.0 / d->window;
 	if (d->window < 1.0)
 		d->window = 1.0;
-	if (d->fails >= (int)floor(d->window) && d->dead_until == 0)
+	if (d->fails >= (int)d->window && d->dead_until == 0)
 		mark_dead(d, why);
 }
 
@@ -359,7 +358,7 @@ dispatch_round(struct ring *r)
 			ring_remove(d);
 			continue;
 		}
-		if (d->active >= (int)floor(d->window))
+		if (d->active >= (int)d->window)
 			continue;
 		j = d->head;
 		d->head = j->next;

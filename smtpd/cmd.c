@@ -1,6 +1,11 @@
 /*
  * cmd.c - the SMTP command table of petrel-smtpd and the envelope
- * commands (EHLO, HELO, MAIL, RCPT, RSET, NOOP, QUIT, HELP, VRFY).
+ * commands (EHLO, HELO, MAIL, RCPT, RSET, NOOP, QUIT, HELP, VRFY);
+ * STARTTLS is in tls.c, AUTH in auth.c.  MAIL enforces the submission
+ * policy (530 5.7.0 without AUTH on 587/465), sender ownership for
+ * authenticated users (553 5.7.1), smtpd_session_message_limit (421,
+ * close) and the per-client message rate (450 4.7.0); authenticated
+ * clients may relay like mynetworks.
  *
  * Public: smtpd_dispatch, smtpd_count_summary.
  * Each command is a table entry {verb, handler, flags}; the flags say what
@@ -56,11 +61,14 @@ static const struct smtpd_cmd smtpd_cmds[] = {
 	{ "QUIT", cmd_quit, 0 },
 	{ "HELP", cmd_help, 0 },
 	{ "VRFY", cmd_vrfy, 0 },
+	{ "STARTTLS", smtpd_cmd_starttls, NO_MAIL },
+	{ "AUTH", smtpd_cmd_auth, NEED_HELO | NO_MAIL },
 	{ "EXPN", NULL, NOT_IMPL },
 	{ "TURN", NULL, NOT_IMPL },
 	{ "ETRN", NULL, NOT_IMPL },
 };
 #define SMTPD_NCMDS (sizeof(smtpd_cmds) / sizeof(smtpd_cmds[0]))
+_Static_assert(SMTPD_NCMDS < SMTPD_NCOUNT, "SMTPD_NCOUNT too small");
 #define SMTPD_UNKNOWN (SMTPD_NCOUNT - 1)
 
 /* Log a rejected MAIL/RCPT the way Postfix does ("NOQUEUE: reject: ..."). */
@@ -94,15 +102,30 @@ smtpd_hello(struct smtpd_session *s, const char *verb, const char *arg,
 	return 0;
 }
 
-/* EHLO: greet and list the extensions. */
+/* EHLO: greet and list the extensions (STARTTLS and AUTH only where
+ * the session may use them). */
 static int
 cmd_ehlo(struct smtpd_session *s, const char *arg, size_t len)
 {
+	const char *kw[8];
+	char size[48];
+	size_t n = 0;
+
 	if (smtpd_hello(s, "EHLO", arg, len, 2) < 0)
 		return -1;
-	conn_printf(s->conn, "250-%s\r\n250-PIPELINING\r\n250-SIZE %ld\r\n"
-	    "250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n", var_myhostname,
-	    var_message_size_limit);
+	snprintf(size, sizeof(size), "SIZE %ld", var_message_size_limit);
+	kw[n++] = "PIPELINING";
+	kw[n++] = size;
+	if (smtpd_tls_offered(s))
+		kw[n++] = "STARTTLS";
+	if (smtpd_auth_offered(s) && s->auth_user[0] == '\0')
+		kw[n++] = "AUTH PLAIN LOGIN";
+	kw[n++] = "8BITMIME";
+	kw[n++] = "ENHANCEDSTATUSCODES";
+	conn_printf(s->conn, "250-%s\r\n", var_myhostname);
+	for (size_t i = 0; i < n; i++)
+		conn_printf(s->conn, "250%c%s\r\n", i + 1 < n ? '-' : ' ',
+		    kw[i]);
 	return 0;
 }
 
@@ -145,6 +168,55 @@ smtpd_mail_params(struct smtpd_session *s, const struct addr_path *path)
 	return 0;
 }
 
+/* Session policy before a new transaction: submission needs AUTH, the
+ * session and per-minute message limits; 0, or -1 after a reply. */
+static int
+smtpd_mail_policy(struct smtpd_session *s)
+{
+	if (s->role != SMTPD_ROLE_SMTP && s->auth_user[0] == '\0') {
+		smtpd_reply(s, "530 5.7.0 Authentication required");
+		return -1;
+	}
+	if (var_smtpd_session_message_limit > 0 &&
+	    s->messages >= var_smtpd_session_message_limit) {
+		log_info("too many messages in one session from %s[%s]",
+		    s->name, s->addr);
+		smtpd_reply(s, "421 4.7.0 %s Error: too many messages in one "
+		    "session", var_myhostname);
+		s->done = 1;
+		return -1;
+	}
+	if (smtpd_climit_message(s->addr) < 0) {
+		log_warn("Message delivery request rate limit exceeded: "
+		    "%s[%s]", s->name, s->addr);
+		smtpd_reply(s, "450 4.7.0 Error: too much mail from %s",
+		    s->addr);
+		return -1;
+	}
+	return 0;
+}
+
+/* An authenticated user must own the sender; 0, or -1 after a reply. */
+static int
+smtpd_mail_owner(struct smtpd_session *s)
+{
+	char reply[ADDR_MAX + SMTPD_LOGIN_MAX + 96];
+	int rc;
+
+	if (s->auth_user[0] == '\0' || (rc = smtpd_sender_owned(s,
+	    s->sender)) > 0)
+		return 0;
+	if (rc < 0)
+		snprintf(reply, sizeof(reply), "451 4.3.0 <%s>: Sender "
+		    "address rejected: temporary lookup failure", s->sender);
+	else
+		snprintf(reply, sizeof(reply), "553 5.7.1 <%s>: Sender address "
+		    "rejected: not owned by user %s", s->sender, s->auth_user);
+	smtpd_reply(s, "%s", reply);
+	smtpd_log_reject(s, "MAIL", reply, "");
+	return -1;
+}
+
 /* MAIL FROM:<sender> [SIZE=n] [BODY=...] */
 static int
 cmd_mail(struct smtpd_session *s, const char *arg, size_t len)
@@ -153,6 +225,8 @@ cmd_mail(struct smtpd_session *s, const char *arg, size_t len)
 	const char *rest, *err = "syntax error";
 	size_t rest_len;
 
+	if (smtpd_mail_policy(s) < 0)
+		return -1;
 	if (!smtp_parse_keyword(arg, len, "FROM:", &rest, &rest_len)) {
 		smtpd_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return -1;
@@ -162,11 +236,12 @@ cmd_mail(struct smtpd_session *s, const char *arg, size_t len)
 		return -1;
 	}
 	memcpy(s->sender, path.addr, path.addr_len + 1);
-	if (smtpd_mail_params(s, &path) < 0) {
+	if (smtpd_mail_params(s, &path) < 0 || smtpd_mail_owner(s) < 0) {
 		smtpd_reset(s);
 		return -1;
 	}
 	s->in_mail = 1;
+	s->messages++;
 	smtpd_reply(s, "250 2.1.0 Ok");
 	return 0;
 }
@@ -182,7 +257,8 @@ smtpd_rcpt_verdict(const struct smtpd_session *s, const char *norm)
 
 	if (r == NULL)
 		return -1;
-	if (resolve_class(r, norm) == RESOLVE_REMOTE && !s->trusted)
+	if (resolve_class(r, norm) == RESOLVE_REMOTE && !s->trusted &&
+	    s->auth_user[0] == '\0')
 		return -2;
 	rc = resolve_exists(r, norm, &err);
 	if (rc < 0)
@@ -294,7 +370,7 @@ cmd_help(struct smtpd_session *s, const char *arg, size_t len)
 	(void)arg;
 	(void)len;
 	smtpd_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET "
-	    "NOOP QUIT HELP VRFY");
+	    "NOOP QUIT HELP VRFY STARTTLS AUTH");
 	return 0;
 }
 

@@ -137,7 +137,11 @@ smtpd_inject_start(struct smtpd_session *s)
 		return -1;
 	}
 	snprintf(s->qid, sizeof(s->qid), "%s", qid);
-	log_info("%s: client=%s[%s]", s->qid, s->name, s->addr);
+	if (s->auth_user[0] != '\0')
+		log_info("%s: client=%s[%s], sasl_method=%s, sasl_username=%s",
+		    s->qid, s->name, s->addr, s->auth_method, s->auth_user);
+	else
+		log_info("%s: client=%s[%s]", s->qid, s->name, s->addr);
 	return 0;
 }
 

@@ -4,7 +4,11 @@
  * handles the flags (-f, -o, -d, -n, -S), listening, the privilege drop to
  * smtpd_user and the pre-forked pool.  Protocol logic lives in session.c,
  * cmd.c, data.c and received.c.
- * Security: started as root; workers run as smtpd_user, open the lookup
+ * Listeners: smtpd_listen (smtp, 25), smtpd_submission_listen (587) and
+ * smtpd_smtps_listen (465, implicit TLS) in one pool; each session learns
+ * which one accepted it.
+ * Security: started as root, which loads the TLS key (pre_drop, making a
+ * self-signed pair at first start); workers run as smtpd_user, open the lookup
  * maps after the drop (post_drop) and never write into the spool: mail
  * goes through the injection service.
  */
@@ -18,10 +22,26 @@ smtpd_post_drop(void)
 	smtpd_open_maps();
 }
 
+/* Parent start-up as root, before forking: the TLS context (the key is
+ * read here, never by a worker), the shared per-client table and the
+ * password checker process (vmail_user). */
+static void
+smtpd_pre_drop(void)
+{
+	smtpd_tls_init();
+	smtpd_climit_init();
+	smtpd_authsrv_start();
+}
+
 /* Hand over to the server skeleton; never returns. */
 int
 main(int argc, char **argv)
 {
+	static const char *const more_listen[] = {
+		"smtpd_submission_listen",	/* peer.listener 1 */
+		"smtpd_smtps_listen",		/* peer.listener 2 */
+		NULL
+	};
 	static const struct server_spec spec = {
 		.name = "smtpd",
 		.listen_param = "smtpd_listen",
@@ -29,10 +49,11 @@ main(int argc, char **argv)
 		.process_limit_param = "smtpd_process_limit",
 		.unix_mode = 0666,
 		.unix_group_param = NULL,
-		.pre_drop = NULL,
+		.pre_drop = smtpd_pre_drop,
 		.post_drop = smtpd_post_drop,
 		.session = smtpd_session,
 		.loop = NULL,
+		.extra_listen_params = more_listen,
 	};
 
 	server_main(argc, argv, &spec);

@@ -14,6 +14,10 @@
  * Security: runs as smtpd_user in a pre-forked worker; all input is
  * untrusted.  In -S mode (stdin/stdout) the client counts as 127.0.0.1.
  * Client names are not looked up in the DNS (yet): always "unknown".
+ * The listener that accepted (peer->listener) gives the role: smtp,
+ * submission (AUTH required before MAIL) or smtps (TLS handshake before
+ * the greeting); per-client limits (climit.c) are checked before the
+ * greeting (after the handshake on smtps) and refused with 421 4.7.0.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,6 +54,8 @@ smtpd_open_maps(void)
 	if (smtpd_maps_opened)
 		return;
 	smtpd_maps_opened = 1;
+	smtpd_auth_open_maps();
+	smtpd_climit_open();
 	err = NULL;
 	smtpd_nets = netmatch_new(var_mynetworks != NULL ? var_mynetworks : "",
 	    &err);
@@ -79,11 +85,18 @@ smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 		s->errors++;
 }
 
-/* "ESMTP" after EHLO, "SMTP" after HELO (for logs and Received:). */
+/* "SMTP" after HELO; after EHLO "ESMTP" with "S" for TLS and "A" for
+ * AUTH (RFC 3848), for logs and Received:. */
 const char *
 smtpd_proto(const struct smtpd_session *s)
 {
-	return s->helo_seen == 1 ? "SMTP" : "ESMTP";
+	int tls = s->tls_info[0] != '\0', auth = s->auth_user[0] != '\0';
+
+	if (s->helo_seen == 1)
+		return "SMTP";
+	if (tls)
+		return auth ? "ESMTPSA" : "ESMTPS";
+	return auth ? "ESMTPA" : "ESMTP";
 }
 
 /* Forget the current transaction (sender, recipients). */
@@ -175,6 +188,43 @@ smtpd_loop(struct smtpd_session *s)
 	}
 }
 
+/* Per-client limits at connect: 0, or -1 after a 421 (logged). */
+static int
+smtpd_admit(struct smtpd_session *s)
+{
+	switch (smtpd_climit_connect(s->addr)) {
+	case 0:
+		return 0;
+	case -1:
+		log_warn("Connection concurrency limit exceeded: %s[%s]",
+		    s->name, s->addr);
+		smtpd_reply(s, "421 4.7.0 %s Error: too many connections from "
+		    "your address", var_myhostname);
+		break;
+	default:
+		log_warn("Connection rate limit exceeded: %s[%s]", s->name,
+		    s->addr);
+		smtpd_reply(s, "421 4.7.0 %s Error: too many connections from "
+		    "your address, try again later", var_myhostname);
+		break;
+	}
+	s->done = 1;
+	return -1;
+}
+
+/* Implicit TLS (smtps), limits and the greeting; 0, or -1 when the
+ * session ends before any command. */
+static int
+smtpd_start(struct smtpd_session *s)
+{
+	if (s->role == SMTPD_ROLE_SMTPS && smtpd_tls_wrap(s) < 0)
+		return -1;
+	if (smtpd_admit(s) < 0)
+		return -1;
+	smtpd_reply(s, "220 %s", var_smtpd_banner);
+	return 0;
+}
+
 /* Serve one client on fd_in/fd_out. */
 void
 smtpd_session(int fd_in, int fd_out, const struct server_peer *peer)
@@ -185,13 +235,16 @@ smtpd_session(int fd_in, int fd_out, const struct server_peer *peer)
 	smtpd_open_maps();
 	memset(&s, 0, sizeof(s));
 	s.mail_opts.size = -1;
+	s.role = peer->listener == 1 ? SMTPD_ROLE_SUBMISSION :
+	    peer->listener == 2 ? SMTPD_ROLE_SMTPS : SMTPD_ROLE_SMTP;
 	s.conn = conn_new(fd_in, fd_out,
 	    (size_t)var_smtpd_line_length_limit + 2, (int)var_smtpd_timeout);
 	conn_set_deadline(s.conn, time(NULL) + var_smtpd_session_time_limit);
 	smtpd_identify(&s, peer);
 	log_info("connect from %s[%s]", s.name, s.addr);
-	smtpd_reply(&s, "220 %s", var_smtpd_banner);
-	smtpd_loop(&s);
+	if (smtpd_start(&s) == 0)
+		smtpd_loop(&s);
+	smtpd_climit_disconnect();
 	if (conn_flush(s.conn) < 0 && !s.conn->timed_out)
 		log_info("write error to %s[%s]", s.name, s.addr);
 	smtpd_count_summary(&s, summary, sizeof(summary));

@@ -7,6 +7,14 @@
  *   cmd.c       the command table and the envelope commands.
  *   data.c      DATA: body decoding and injection into the queue.
  *   received.c  the Received: header (returns its length or -1).
+ *   tls.c       the server TLS context (loaded, or made self-signed, as
+ *               root before the drop), STARTTLS and implicit TLS (smtps).
+ *   auth.c      AUTH PLAIN/LOGIN (RFC 4954) and sender ownership.
+ *   authsrv.c   the password checker process (runs as vmail_user, so
+ *               workers never read password hashes).
+ *   base64.c    pure base64 decoder/encoder for AUTH.
+ *   climit.c    per-client connection count/rate and message rate, shared
+ *               by all workers in one MAP_SHARED table.
  * Security: everything a session reads is untrusted network input; the
  * worker runs as smtpd_user and writes nothing itself - mail goes to the
  * queue through the injection service.
@@ -27,7 +35,15 @@ struct resolver;
 struct netmatch;
 
 #define SMTPD_NAME_MAX 256
-#define SMTPD_NCOUNT 16		/* counters: command table + unknown */
+#define SMTPD_LOGIN_MAX 256
+
+/* server_peer.listener: which listen parameter accepted the client */
+enum smtpd_role {
+	SMTPD_ROLE_SMTP = 0,		/* smtpd_listen (25) */
+	SMTPD_ROLE_SUBMISSION = 1,	/* smtpd_submission_listen (587) */
+	SMTPD_ROLE_SMTPS = 2		/* smtpd_smtps_listen (465) */
+};
+#define SMTPD_NCOUNT 24		/* counters: command table + unknown */
 
 struct smtpd_count {
 	long ok;
@@ -53,6 +69,12 @@ struct smtpd_session {
 	char qid[QFILE_QID_MAX];
 	struct smtpd_count counts[SMTPD_NCOUNT];
 	struct smtpd_count commands;
+	enum smtpd_role role;
+	char auth_user[SMTPD_LOGIN_MAX];	/* "" until AUTH succeeded */
+	const char *auth_method;	/* "PLAIN" or "LOGIN" */
+	int auth_failures;
+	long messages;			/* MAIL commands accepted */
+	char tls_info[128];		/* "TLSv1.3 with cipher ..." or "" */
 };
 
 /* session.c */
@@ -72,6 +94,34 @@ void smtpd_count_summary(const struct smtpd_session *s, char *dst, size_t n);
 /* data.c */
 int smtpd_cmd_data(struct smtpd_session *s, const char *arg, size_t arg_len);
 void smtpd_inject_keep(struct inject **ijp);
+
+/* tls.c */
+void smtpd_tls_init(void);
+int smtpd_tls_offered(const struct smtpd_session *s);
+int smtpd_tls_wrap(struct smtpd_session *s);
+int smtpd_cmd_starttls(struct smtpd_session *s, const char *arg, size_t len);
+
+/* auth.c */
+int smtpd_auth_offered(const struct smtpd_session *s);
+int smtpd_cmd_auth(struct smtpd_session *s, const char *arg, size_t len);
+int smtpd_sender_owned(struct smtpd_session *s, const char *sender);
+void smtpd_auth_open_maps(void);
+
+/* authsrv.c */
+void smtpd_authsrv_start(void);
+int smtpd_authsrv_verify(const char *user, const char *pw, size_t len,
+    const char **errstr_r);
+
+/* base64.c */
+int smtpd_b64_decode(const char *src, size_t len, char *dst, size_t size,
+    size_t *len_r);
+
+/* climit.c */
+void smtpd_climit_init(void);
+void smtpd_climit_open(void);
+int smtpd_climit_connect(const char *addr);
+void smtpd_climit_disconnect(void);
+int smtpd_climit_message(const char *addr);
 
 /* received.c */
 int smtpd_received(const struct smtpd_session *s, char *dst, size_t n);

@@ -1,0 +1,170 @@
+/*
+ * tls.c - TLS for petrel-smtpd: the server context, STARTTLS (RFC 3207)
+ * on the smtp and submission listeners, implicit TLS on smtps (RFC 8314).
+ *
+ * Public: smtpd_tls_init, smtpd_tls_offered, smtpd_tls_wrap,
+ * smtpd_cmd_starttls.
+ * smtpd_tls_init runs as root in the parent before the privilege drop
+ * (spec.pre_drop): when smtpd_tls_cert_file and smtpd_tls_key_file are both
+ * set but neither exists, it makes a self-signed pair for $myhostname
+ * (key mode 0600, owned by whoever runs the daemon: root), then loads the
+ * context, which the workers inherit - they never need to read the key.
+ * No certificate configured: no STARTTLS, and an smtps listener is fatal.
+ * A broken certificate is fatal too (better than silently plaintext).
+ * STARTTLS answers 220 and starts the handshake; conn_starttls_server()
+ * throws away everything the client pipelined after the command (command
+ * injection defence), and the session forgets EHLO, the transaction and
+ * any authentication: the client must EHLO again (RFC 3207 4.2).  The
+ * handshake is bounded by smtpd_starttls_timeout on top of the session
+ * deadline.  A failed handshake ends the session (the connection is dead).
+ * Returns: handlers give 0 or -1 like every command handler; smtpd_tls_wrap
+ * 0 or -1 (session over).
+ * Security: the key is read only by root; handshake errors are logged
+ * with the client address only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "params.h"
+#include "smtpd.h"
+#include "tls.h"
+
+static struct tls_ctx *smtpd_tls_ctx;
+
+/* 1 when path names an existing file. */
+static int
+smtpd_file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* Make a self-signed pair when neither file exists yet (first start). */
+static void
+smtpd_tls_make_pair(const char *cert, const char *key)
+{
+	const char *err = NULL;
+
+	if (smtpd_file_exists(cert) || smtpd_file_exists(key))
+		return;
+	if (tls_make_selfsigned(cert, key, var_myhostname, &err) != 0)
+		log_fatal("cannot make a self-signed certificate %s: %s",
+		    cert, err != NULL ? err : "error");
+	log_info("made a self-signed certificate for %s in %s",
+	    var_myhostname, cert);
+}
+
+/* Load (or first make) the certificate; fatal on a broken setup. */
+void
+smtpd_tls_init(void)
+{
+	const char *cert = var_smtpd_tls_cert_file, *key = var_smtpd_tls_key_file;
+	const char *err = NULL;
+
+	if (cert == NULL || key == NULL || *cert == '\0' || *key == '\0') {
+		if (var_smtpd_smtps_listen != NULL && *var_smtpd_smtps_listen)
+			log_fatal("smtpd_smtps_listen needs smtpd_tls_cert_file "
+			    "and smtpd_tls_key_file");
+		if (var_smtpd_submission_listen != NULL &&
+		    *var_smtpd_submission_listen && var_smtpd_tls_auth_only)
+			log_warn("smtpd_submission_listen without a TLS "
+			    "certificate: nobody can authenticate there");
+		return;
+	}
+	smtpd_tls_make_pair(cert, key);
+	smtpd_tls_ctx = tls_server_ctx_new(cert, key, &err);
+	if (smtpd_tls_ctx == NULL)
+		log_fatal("TLS certificate %s / key %s: %s", cert, key,
+		    err != NULL ? err : "error");
+}
+
+/* 1 when STARTTLS can be offered on this session. */
+int
+smtpd_tls_offered(const struct smtpd_session *s)
+{
+	return smtpd_tls_ctx != NULL && !conn_is_tls(s->conn) &&
+	    s->conn->fd_in == s->conn->fd_out;
+}
+
+/* The handshake, bounded by smtpd_starttls_timeout; 0 or -1 (logged). */
+static int
+smtpd_tls_handshake(struct smtpd_session *s)
+{
+	struct conn *c = s->conn;
+	time_t saved = c->deadline, limit = time(NULL) + var_smtpd_starttls_timeout;
+	const char *err = NULL;
+	int rc;
+
+	if (saved == 0 || limit < saved)
+		conn_set_deadline(c, limit);
+	rc = conn_starttls_server(c, smtpd_tls_ctx, &err);
+	conn_set_deadline(c, saved);
+	if (rc != 0) {
+		log_info("SSL_accept error from %s[%s]: %s", s->name, s->addr,
+		    err != NULL ? err : "handshake failed");
+		s->done = 1;
+		return -1;
+	}
+	conn_tls_info(c, s->tls_info, sizeof(s->tls_info));
+	log_info("Anonymous TLS connection established from %s[%s]: %s",
+	    s->name, s->addr, s->tls_info);
+	return 0;
+}
+
+/* smtps: the handshake before the greeting; 0 or -1 (session over). */
+int
+smtpd_tls_wrap(struct smtpd_session *s)
+{
+	if (smtpd_tls_ctx == NULL || s->conn->fd_in != s->conn->fd_out) {
+		log_warn("smtps connection from %s[%s] without TLS "
+		    "(no certificate, or not a socket)", s->name, s->addr);
+		s->done = 1;
+		return -1;
+	}
+	return smtpd_tls_handshake(s);
+}
+
+/* Forget everything learnt before TLS (RFC 3207 4.2). */
+static void
+smtpd_tls_forget(struct smtpd_session *s)
+{
+	smtpd_reset(s);
+	s->helo_seen = 0;
+	s->helo[0] = '\0';
+	s->auth_user[0] = '\0';
+	s->auth_method = NULL;
+}
+
+/* STARTTLS: 220, then the handshake. */
+int
+smtpd_cmd_starttls(struct smtpd_session *s, const char *arg, size_t len)
+{
+	(void)arg;
+	if (len > 0) {
+		smtpd_reply(s, "501 5.5.4 Syntax: STARTTLS");
+		return -1;
+	}
+	if (conn_is_tls(s->conn)) {
+		smtpd_reply(s, "554 5.5.1 Error: TLS already active");
+		return -1;
+	}
+	if (!smtpd_tls_offered(s)) {
+		smtpd_reply(s, "454 4.7.0 TLS not available due to local "
+		    "problem");
+		return -1;
+	}
+	smtpd_reply(s, "220 2.0.0 Ready to start TLS");
+	if (conn_flush(s->conn) < 0) {
+		s->done = 1;
+		return -1;
+	}
+	smtpd_tls_forget(s);
+	return smtpd_tls_handshake(s);
+}
