@@ -243,7 +243,7 @@ qmgr_bounce(struct qmgr_msg *m, int kind)
 	struct buf *text = buf_new(8192, (size_t)var_bounce_size_limit * 2 +
 	    BOUNCE_HEADER_ROOM);
 	char qid[QFILE_QID_MAX];
-	int r = -1, c;
+	int r = -1, c = -1;
 
 	if (to[0] != '\0' && (c = compose(text, m, kind, to)) == 1) {
 		r = 0;
