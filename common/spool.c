@@ -230,3 +230,17 @@ spool_setup(const char **errstr_r)
 			return -1;
 	return spool_fifo(errstr_r);
 }
+
+/* Move a file between spool directories; 0, or -1 (errno). */
+int
+spool_move(const char *from, const char *to, const char *name)
+{
+	char a[4096], b[4096];
+
+	if (spool_path(a, sizeof(a), from, name) < 0 ||
+	    spool_path(b, sizeof(b), to, name) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return rename(a, b);
+}

@@ -36,6 +36,8 @@
  *                          only creates what it can) - idempotent.
  *   spool_path(buf, size, dir, name)  "$queue_directory/dir/name"; -1 if it
  *                          does not fit.
+ *   spool_move(from, to, name)  rename between spool directories; 0 or -1
+ *                          (errno).
  */
 #ifndef PETREL_SPOOL_H
 #define PETREL_SPOOL_H
@@ -58,5 +60,6 @@
 int spool_setup(const char **errstr_r) WARN_UNUSED;
 int spool_path(char *buf, size_t size, const char *dir, const char *name)
     WARN_UNUSED;
+int spool_move(const char *from, const char *to, const char *name);
 
 #endif

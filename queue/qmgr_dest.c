@@ -267,12 +267,13 @@ qmgr_job_flush(void)
 	}
 }
 
-/* Put a job back at the head of its destination's queue (free retry). */
+/* Put a started job back at the head of its destination's queue. */
 void
 qmgr_job_requeue(struct qmgr_job *j)
 {
 	struct qmgr_dest *d = j->dest;
 
+	j->started = 0;
 	d->active--;
 	j->next = d->head;
 	d->head = j;
@@ -369,13 +370,7 @@ dispatch_round(struct ring *r)
 		j->started = 1;
 		d->active++;
 		if (!qmgr_agent_start(r->t, j, d->feedback ? d->name : NULL)) {
-			j->started = 0;
-			d->active--;
-			j->next = d->head;
-			d->head = j;
-			if (d->tail == NULL)
-				d->tail = j;
-			ring_add(d);
+			qmgr_job_requeue(j);
 			return 0;	/* every agent slot is busy */
 		}
 		started = 1;

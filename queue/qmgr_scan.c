@@ -25,20 +25,6 @@
 #include "qmgr.h"
 #include "spool.h"
 
-/* Move a file between spool directories; -1 on failure (errno). */
-static int
-spool_move(const char *from, const char *to, const char *qid)
-{
-	char a[4096], b[4096];
-
-	if (spool_path(a, sizeof(a), from, qid) < 0 ||
-	    spool_path(b, sizeof(b), to, qid) < 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return rename(a, b);
-}
-
 /* Give up on an unreadable file: keep it in corrupt/ and say why. */
 static void
 to_corrupt(const char *qid, const char *reason)

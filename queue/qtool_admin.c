@@ -47,20 +47,6 @@ struct qt_op_state {
 	unsigned long done;
 };
 
-/* rename between two queues; 0 or -1 (errno). */
-static int
-qt_move(const char *from, const char *to, const char *qid)
-{
-	char a[4096], b[4096];
-
-	if (spool_path(a, sizeof(a), from, qid) < 0 ||
-	    spool_path(b, sizeof(b), to, qid) < 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return rename(a, b);
-}
-
 /* Unlink a file in a spool directory, ignoring one that is gone. */
 static int
 qt_unlink(const char *dir, const char *qid)
@@ -125,14 +111,14 @@ qt_apply(enum qt_op op, const char *queue, const char *qid)
 	case QT_HOLD:
 		if (!deferred && strcmp(queue, SPOOL_INCOMING) != 0)
 			return 0;
-		return qt_move(queue, SPOOL_HOLD, qid) == 0;
+		return spool_move(queue, SPOOL_HOLD, qid) == 0;
 	case QT_RELEASE:
-		if (!hold || qt_move(queue, SPOOL_DEFERRED, qid) < 0)
+		if (!hold || spool_move(queue, SPOOL_DEFERRED, qid) < 0)
 			return 0;
 		break;
 	case QT_REQUEUE:
 		if ((!deferred && !hold) ||
-		    qt_move(queue, SPOOL_INCOMING, qid) < 0)
+		    spool_move(queue, SPOOL_INCOMING, qid) < 0)
 			return 0;
 		trigger_qmgr(qid);
 		return 1;
