@@ -8,7 +8,9 @@
  *   Mailbox   = Local-part [ "@" ( Domain / address-literal ) ]
  * The domain is optional so that "<postmaster>" works (RFC 5321 4.5.1).
  * Local parts are a Dot-string or a Quoted-string, kept as given; 8-bit
- * bytes are refused (SMTPUTF8 is not offered).  Limits: local part 64,
+ * bytes are refused unless the caller passes ADDR_ALLOW_UTF8 (RFC 6531:
+ * the client declared SMTPUTF8), which admits well-formed UTF-8 in
+ * dot-string local parts and in domain labels (U-labels).  Limits: local part 64,
  * domain 255, mailbox 254 (so the path with its brackets fits in 256).
  * Security: every input is untrusted network data and travels with its
  * length; no byte past p+len is read and nothing is written past
@@ -47,9 +49,45 @@ is_blank(int c)
 	return c == ' ' || c == '\t';
 }
 
-/* Validate one dotted host name (no literal). */
+/* 1 if p/len is well-formed UTF-8 (shortest forms, no surrogates, at
+ * most U+10FFFF). */
 static int
-addr_valid_hostname(const char *p, size_t len)
+addr_utf8_valid(const char *p, size_t len)
+{
+	size_t i = 0, k, n;
+	unsigned long cp;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		n = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+		if (n == 0 || c > 0xf4 || len - i <= n)
+			return 0;
+		cp = c & (0x3fu >> n);
+		for (k = 1; k <= n; k++) {
+			unsigned char cc = (unsigned char)p[i + k];
+
+			if ((cc & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (cc & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/* Validate one dotted host name (no literal); utf8 admits 8-bit bytes
+ * (the caller checks UTF-8 well-formedness). */
+static int
+addr_valid_hostname_f(const char *p, size_t len, int utf8)
 {
 	size_t i, label = 0;
 
@@ -64,12 +102,20 @@ addr_valid_hostname(const char *p, size_t len)
 			label = 0;
 			continue;
 		}
-		if (!is_alnum(c) && !(c == '-' && label > 0))
+		if (!is_alnum(c) && !(c == '-' && label > 0) &&
+		    !(utf8 && c >= 0x80))
 			return 0;
 		if (++label > ADDR_LABEL_MAX)
 			return 0;
 	}
 	return label > 0 && p[len - 1] != '-';
+}
+
+/* Validate one dotted host name (no literal). */
+static int
+addr_valid_hostname(const char *p, size_t len)
+{
+	return addr_valid_hostname_f(p, len, 0);
 }
 
 /* Validate "[1.2.3.4]" or "[IPv6:...]" (general literals are refused). */
@@ -126,9 +172,10 @@ addr_quoted_len(const char *p, size_t len)
 	return 0;
 }
 
-/* Length of a Dot-string at p (possibly 0: not a dot-string). */
+/* Length of a Dot-string at p (possibly 0: not a dot-string); utf8
+ * admits 8-bit bytes as atext (RFC 6531 atext =/ UTF8-non-ascii). */
 static size_t
-addr_dotstring_len(const char *p, size_t len)
+addr_dotstring_len(const char *p, size_t len, int utf8)
 {
 	size_t i;
 
@@ -136,7 +183,8 @@ addr_dotstring_len(const char *p, size_t len)
 		if (p[i] == '.') {
 			if (i == 0 || p[i - 1] == '.')
 				return 0;
-		} else if (!is_atext((unsigned char)p[i])) {
+		} else if (!is_atext((unsigned char)p[i]) &&
+		    !(utf8 && (unsigned char)p[i] >= 0x80)) {
 			break;
 		}
 	}
@@ -147,9 +195,11 @@ addr_dotstring_len(const char *p, size_t len)
 
 /* Validate a Mailbox occupying exactly p/len. */
 static int
-addr_valid_mailbox(const char *p, size_t len, const char **errstr_r)
+addr_valid_mailbox(const char *p, size_t len, int flags,
+    const char **errstr_r)
 {
 	size_t lp;
+	int utf8 = (flags & ADDR_ALLOW_UTF8) != 0;
 
 	if (len == 0) {
 		*errstr_r = "empty address";
@@ -159,7 +209,12 @@ addr_valid_mailbox(const char *p, size_t len, const char **errstr_r)
 		*errstr_r = "address too long";
 		return -1;
 	}
-	lp = p[0] == '"' ? addr_quoted_len(p, len) : addr_dotstring_len(p, len);
+	if (utf8 && !addr_utf8_valid(p, len)) {
+		*errstr_r = "malformed UTF-8";
+		return -1;
+	}
+	lp = p[0] == '"' ? addr_quoted_len(p, len) :
+	    addr_dotstring_len(p, len, utf8);
 	if (lp == 0 || (lp < len && p[lp] != '@')) {
 		*errstr_r = "bad local part syntax";
 		return -1;
@@ -168,7 +223,8 @@ addr_valid_mailbox(const char *p, size_t len, const char **errstr_r)
 		*errstr_r = "local part too long";
 		return -1;
 	}
-	if (lp < len && !addr_is_valid_domain(p + lp + 1, len - lp - 1)) {
+	if (lp < len && !(addr_is_valid_domain(p + lp + 1, len - lp - 1) ||
+	    (utf8 && addr_valid_hostname_f(p + lp + 1, len - lp - 1, 1)))) {
 		*errstr_r = "bad domain syntax";
 		return -1;
 	}
@@ -218,13 +274,13 @@ addr_mailbox_end(const char *p, size_t len, int bare)
 /* Fill path_r from the mailbox p/n and the parameter text that follows. */
 static int
 addr_fill(struct addr_path *path_r, const char *p, size_t n,
-    const char *rest, size_t rest_len, const char **errstr_r)
+    const char *rest, size_t rest_len, int flags, const char **errstr_r)
 {
 	if (rest_len > 0 && !is_blank((unsigned char)rest[0])) {
 		*errstr_r = "junk after address";
 		return -1;
 	}
-	if (n > 0 && addr_valid_mailbox(p, n, errstr_r) < 0)
+	if (n > 0 && addr_valid_mailbox(p, n, flags, errstr_r) < 0)
 		return -1;
 	memcpy(path_r->addr, p, n);
 	path_r->addr[n] = '\0';
@@ -253,7 +309,8 @@ addr_parse_path(const char *p, size_t len, int flags,
 			return -1;
 		}
 		n = addr_mailbox_end(p, len, 1);
-		return addr_fill(path_r, p, n, p + n, len - n, errstr_r);
+		return addr_fill(path_r, p, n, p + n, len - n, flags,
+		    errstr_r);
 	}
 	p++;
 	len--;
@@ -274,7 +331,8 @@ addr_parse_path(const char *p, size_t len, int flags,
 		*errstr_r = "null address not allowed here";
 		return -1;
 	}
-	return addr_fill(path_r, p, n, p + n + 1, len - n - 1, errstr_r);
+	return addr_fill(path_r, p, n, p + n + 1, len - n - 1, flags,
+	    errstr_r);
 }
 
 /* Locate the domain (after the '@' that ends the local part) and the

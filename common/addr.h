@@ -10,7 +10,9 @@
  *        compatibility, Postfix's strict_rfc821_envelopes = no).  What
  *        follows the path is returned in path->params (ESMTP parameters,
  *        blanks trimmed).  Quoted local parts are kept as given.  0 or -1
- *        with a reason suitable for a 501/553 reply.
+ *        with a reason suitable for a 501/553 reply.  ADDR_ALLOW_UTF8 admits
+ *        well-formed UTF-8 in dot-string local parts and domain labels
+ *        (SMTPUTF8); without it 8-bit bytes are refused.
  *   addr_split(addr, &localpart_len, &domain)  domain points after '@'
  *        (NULL when there is none); lengths from the counted address.
  *   addr_is_valid_domain(p, len)   RFC 5321 Domain or address literal.
@@ -25,6 +27,7 @@
 
 #define ADDR_ALLOW_NULL 1
 #define ADDR_ALLOW_BARE 2
+#define ADDR_ALLOW_UTF8 4	/* RFC 6531 UTF-8 local part and domain */
 #define ADDR_MAX 256
 
 struct addr_path {

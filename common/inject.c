@@ -3,7 +3,8 @@
  * inject.h), used by smtpd and the sendmail front end.
  *
  * Public: inject_connect, inject_begin, inject_qid, inject_attr,
- * inject_rcpt, inject_data, inject_end, inject_close.
+ * inject_rcpt, inject_rcpt_dsn, inject_data, inject_end, inject_etrn,
+ * inject_alive, inject_close.
  *
  * Output goes through a 64 KB buffer; message text is gathered into frames
  * of up to 64 KB ("<n>\n<n bytes>") however small the caller's pieces are.
@@ -337,6 +338,22 @@ inject_end(struct inject *ij, char qid_r[QFILE_QID_MAX], const char **reply_r)
 		snprintf(qid_r, QFILE_QID_MAX, "%s", ij->qid);
 		return 0;
 	}
+	inject_err_reply(ij, reply_r);
+	return -1;
+}
+
+/* Ask the service to flush deferred mail for domain (ETRN); 0 or -1. */
+int
+inject_etrn(struct inject *ij, const char *domain, const char **reply_r)
+{
+	if (inject_cmd(ij, "ETRN", domain, NULL) < 0 ||
+	    inject_read_line(ij) < 0) {
+		ij->broken = 1;
+		*reply_r = INJECT_IOERR;
+		return -1;
+	}
+	if (strcmp(ij->reply, "OK") == 0)
+		return 0;
 	inject_err_reply(ij, reply_r);
 	return -1;
 }

@@ -19,6 +19,10 @@
  *   C: 0                      end of message
  *   S: OK <qid>               the message is durable in incoming/
  *   S: ERR <smtp-code> <enhanced> <text>   e.g. "ERR 451 4.3.0 queue write error"
+ *   C: ETRN <domain>          outside a message: flush deferred mail for
+ *                             domain (RFC 1985) by writing "D <domain>"
+ *                             to the queue manager's FIFO
+ *   S: OK                     or "ERR <smtp-code> <enhanced> <text>"
  * After a reply the connection may carry the next message.  The service
  * enforces message_size_limit (ERR 552 5.3.4) and its own bounds.
  *
@@ -34,6 +38,9 @@
  *   inject_end(ij, qid_r, &reply_r) 0: queued, qid_r filled; -1: *reply_r is
  *                                   "<code> <enh> <text>" for the SMTP client
  *                                   (a local "451 4.3.0 ..." on I/O failure).
+ *   inject_etrn(ij, domain, &reply_r)  outside a transaction: ask for a
+ *                                   flush of domain; 0, or -1 with *reply_r
+ *                                   as for inject_end.
  *   inject_alive(ij)                1 if an idle connection is still open
  *                                   (the service closes idle ones after
  *                                   inject_timeout); 0 otherwise.
@@ -58,6 +65,8 @@ int inject_rcpt(struct inject *ij, const char *addr) WARN_UNUSED;
 int inject_rcpt_dsn(struct inject *ij, const char *words) WARN_UNUSED;
 int inject_data(struct inject *ij, const void *p, size_t n) WARN_UNUSED;
 int inject_end(struct inject *ij, char qid_r[QFILE_QID_MAX],
+    const char **reply_r) WARN_UNUSED;
+int inject_etrn(struct inject *ij, const char *domain,
     const char **reply_r) WARN_UNUSED;
 int inject_alive(struct inject *ij);
 void inject_close(struct inject **ijp);

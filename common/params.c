@@ -64,6 +64,10 @@ long var_smtpd_client_connection_count_limit;
 long var_smtpd_client_connection_rate_limit;
 char *var_smtpd_client_event_limit_exceptions;
 long var_smtpd_client_message_rate_limit;
+int var_disable_vrfy_command;
+char *var_smtpd_etrn_networks;
+int var_smtpd_expn_enable;
+int var_smtpd_help_enable;
 int var_smtpd_sasl_auth_enable_smtp;
 char *var_smtpd_sender_login_maps;
 long var_smtpd_session_message_limit;
@@ -123,6 +127,7 @@ const struct param params_table[] = {
 	{ "daemon_directory", PARAM_STR, "/usr/local/sbin", 0, 0, &var_daemon_directory },
 	{ "default_destination_concurrency_limit", PARAM_INT, "20", 1, 1000, &var_default_destination_concurrency_limit },
 	{ "delay_warning_time", PARAM_TIME, "4h", 0, 100 * DAY, &var_delay_warning_time },
+	{ "disable_vrfy_command", PARAM_BOOL, "no", 0, 0, &var_disable_vrfy_command },
 	{ "home_mailbox", PARAM_STR, "Maildir/", 0, 0, &var_home_mailbox },
 	{ "initial_destination_concurrency", PARAM_INT, "5", 1, 1000, &var_initial_destination_concurrency },
 	{ "inject_listen", PARAM_STR, "unix:$queue_directory/private/inject", 0, 0, &var_inject_listen },
@@ -184,7 +189,10 @@ const struct param params_table[] = {
 	{ "smtpd_client_connection_rate_limit", PARAM_INT, "0", 0, 10000000, &var_smtpd_client_connection_rate_limit },
 	{ "smtpd_client_event_limit_exceptions", PARAM_STR, "$mynetworks", 0, 0, &var_smtpd_client_event_limit_exceptions },
 	{ "smtpd_client_message_rate_limit", PARAM_INT, "0", 0, 10000000, &var_smtpd_client_message_rate_limit },
+	{ "smtpd_etrn_networks", PARAM_STR, "$mynetworks", 0, 0, &var_smtpd_etrn_networks },
+	{ "smtpd_expn_enable", PARAM_BOOL, "no", 0, 0, &var_smtpd_expn_enable },
 	{ "smtpd_hard_error_limit", PARAM_INT, "20", 1, 1000, &var_smtpd_hard_error_limit },
+	{ "smtpd_help_enable", PARAM_BOOL, "yes", 0, 0, &var_smtpd_help_enable },
 	{ "smtpd_line_length_limit", PARAM_INT, "2048", 512, 65536, &var_smtpd_line_length_limit },
 	{ "smtpd_listen", PARAM_STR, "0.0.0.0:25", 0, 0, &var_smtpd_listen },
 	{ "smtpd_process_limit", PARAM_INT, "100", 1, 10000, &var_smtpd_process_limit },

@@ -111,6 +111,11 @@ extern char *var_smtp_tls_CAfile;
 extern char *var_smtp_tls_policy_maps;
 extern char *var_smtp_tls_security_level;
 extern char *var_transport_maps;
+/* smtpd: ETRN, VRFY/EXPN/HELP switches (issue 4) */
+extern int var_disable_vrfy_command;
+extern char *var_smtpd_etrn_networks;
+extern int var_smtpd_expn_enable;
+extern int var_smtpd_help_enable;
 /* pop3d */
 extern long var_pop3d_auth_failure_delay;
 extern char *var_pop3d_listen;

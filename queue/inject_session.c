@@ -4,6 +4,8 @@
  * $queue_directory/incoming, written while it streams in.
  *
  * Public: inject_session(fd_in, fd_out, peer).
+ * Besides messages, "ETRN <domain>" (outside a message) asks the queue
+ * manager to flush the domain's deferred mail.
  *
  * Every transaction gets exactly two replies: "QID <qid>" (or "ERR ...")
  * right after MAIL, and "OK <qid>" (or "ERR ...") after the final "0"
@@ -25,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "alloc.h"
 #include "conn.h"
 #include "dsn_param.h"
@@ -57,6 +60,8 @@
 #define ERR_NRCPT "452 4.5.3 Error: too many recipients"
 #define ERR_ATTR "501 5.5.4 Bad attribute syntax"
 #define ERR_LONG "500 5.5.2 Error: line too long"
+#define ERR_ETRN "501 5.5.4 Error: bad ETRN domain"
+#define INJ_ETRN_MAX 120
 
 enum inj_state { INJ_IDLE = 1, INJ_ENVELOPE = 2 };
 
@@ -303,12 +308,33 @@ inj_data(struct inj_session *s, const char *arg, size_t len)
 	}
 }
 
+/* ETRN <domain>: ask the queue manager to flush the domain's deferred
+ * mail ("D <domain>" on its FIFO; the qid buffer of trigger_qmgr bounds
+ * the domain to INJ_ETRN_MAX octets). */
+static int
+inj_etrn(struct inj_session *s, const char *arg, size_t len)
+{
+	char line[INJ_ETRN_MAX + 3];
+
+	if (len == 0 || len > INJ_ETRN_MAX || !addr_is_valid_domain(arg, len) ||
+	    arg[0] == '[') {
+		conn_printf(s->c, "ERR %s\n", ERR_ETRN);
+		return conn_flush(s->c);
+	}
+	snprintf(line, sizeof(line), "D %.*s", (int)len, arg);
+	trigger_qmgr(line);
+	log_info("ETRN request for %s", line + 2);
+	conn_printf(s->c, "OK\n");
+	return conn_flush(s->c);
+}
+
 static const struct inj_cmd inj_cmds[] = {
 	{ "MAIL", inj_mail, INJ_IDLE },
 	{ "ATTR", inj_attr, INJ_ENVELOPE },
 	{ "RCPT", inj_rcpt, INJ_ENVELOPE },
 	{ "RDSN", inj_rdsn, INJ_ENVELOPE },
 	{ "DATA", inj_data, INJ_ENVELOPE },
+	{ "ETRN", inj_etrn, INJ_IDLE },
 	{ NULL, NULL, 0 },
 };
 

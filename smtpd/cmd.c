@@ -1,7 +1,11 @@
 /*
  * cmd.c - the SMTP command table of petrel-smtpd and the envelope
  * commands (EHLO, HELO, MAIL, RCPT, RSET, NOOP, QUIT, HELP, VRFY);
- * STARTTLS is in tls.c, AUTH in auth.c.  MAIL enforces the submission
+ * STARTTLS is in tls.c, AUTH in auth.c, DATA in data.c, BDAT in bdat.c,
+ * ETRN and EXPN in etrn.c.  MAIL and RCPT take the DSN parameters (RFC
+ * 3461) and SMTPUTF8 (RFC 6531): UTF-8 addresses only in a transaction
+ * that declared it (553 5.6.7 otherwise).  HELP and VRFY can be turned
+ * off (smtpd_help_enable, disable_vrfy_command: 502 5.5.1).  MAIL enforces the submission
  * policy (530 5.7.0 without AUTH on 587/465), sender ownership for
  * authenticated users (553 5.7.1), smtpd_session_message_limit (421,
  * close) and the per-client message rate (450 4.7.0); authenticated
@@ -56,6 +60,7 @@ static const struct smtpd_cmd smtpd_cmds[] = {
 	{ "MAIL", cmd_mail, NEED_HELO | NO_MAIL },
 	{ "RCPT", cmd_rcpt, NEED_MAIL },
 	{ "DATA", smtpd_cmd_data, NEED_MAIL | NEED_RCPT },
+	{ "BDAT", smtpd_cmd_bdat, 0 },	/* checks itself: must read the chunk */
 	{ "RSET", cmd_rset, 0 },
 	{ "NOOP", cmd_noop, 0 },
 	{ "QUIT", cmd_quit, 0 },
@@ -63,9 +68,9 @@ static const struct smtpd_cmd smtpd_cmds[] = {
 	{ "VRFY", cmd_vrfy, 0 },
 	{ "STARTTLS", smtpd_cmd_starttls, NO_MAIL },
 	{ "AUTH", smtpd_cmd_auth, NEED_HELO | NO_MAIL },
-	{ "EXPN", NULL, NOT_IMPL },
+	{ "EXPN", smtpd_cmd_expn, 0 },
 	{ "TURN", NULL, NOT_IMPL },
-	{ "ETRN", NULL, NOT_IMPL },
+	{ "ETRN", smtpd_cmd_etrn, NEED_HELO },
 };
 #define SMTPD_NCMDS (sizeof(smtpd_cmds) / sizeof(smtpd_cmds[0]))
 _Static_assert(SMTPD_NCMDS < SMTPD_NCOUNT, "SMTPD_NCOUNT too small");
@@ -107,7 +112,7 @@ smtpd_hello(struct smtpd_session *s, const char *verb, const char *arg,
 static int
 cmd_ehlo(struct smtpd_session *s, const char *arg, size_t len)
 {
-	const char *kw[8];
+	const char *kw[16];
 	char size[48];
 	size_t n = 0;
 
@@ -120,8 +125,12 @@ cmd_ehlo(struct smtpd_session *s, const char *arg, size_t len)
 		kw[n++] = "STARTTLS";
 	if (smtpd_auth_offered(s) && s->auth_user[0] == '\0')
 		kw[n++] = "AUTH PLAIN LOGIN";
-	kw[n++] = "8BITMIME";
+	kw[n++] = "ETRN";
 	kw[n++] = "ENHANCEDSTATUSCODES";
+	kw[n++] = "8BITMIME";
+	kw[n++] = "DSN";
+	kw[n++] = "SMTPUTF8";
+	kw[n++] = "CHUNKING";
 	conn_printf(s->conn, "250-%s\r\n", var_myhostname);
 	for (size_t i = 0; i < n; i++)
 		conn_printf(s->conn, "250%c%s\r\n", i + 1 < n ? '-' : ' ',
@@ -147,7 +156,7 @@ smtpd_mail_params(struct smtpd_session *s, const struct addr_path *path)
 	const char *err = "syntax error";
 	char what[64];
 
-	switch (smtp_parse_mail_params(path->params, path->params_len,
+	switch (smtpd_parse_mail_params(path->params, path->params_len,
 	    &s->mail_opts, &bad, &err)) {
 	case SMTP_PARAMS_OK:
 		break;
@@ -217,7 +226,32 @@ smtpd_mail_owner(struct smtpd_session *s)
 	return -1;
 }
 
-/* MAIL FROM:<sender> [SIZE=n] [BODY=...] */
+/* 1 if the text holds a byte outside ASCII. */
+static int
+smtpd_non_ascii(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* RFC 6531 3.4: a UTF-8 address needs SMTPUTF8; 0, or -1 after a 553. */
+static int
+smtpd_utf8_ok(struct smtpd_session *s, const char *verb, const char *addr)
+{
+	char reply[96];
+
+	if (s->mail_opts.smtputf8 || !smtpd_non_ascii(addr))
+		return 0;
+	snprintf(reply, sizeof(reply), "553 5.6.7 Must declare SMTPUTF8 to "
+	    "send unicode address");
+	smtpd_reply(s, "%s", reply);
+	smtpd_log_reject(s, verb, reply, strcmp(verb, "RCPT") == 0 ? addr : "");
+	return -1;
+}
+
+/* MAIL FROM:<sender> [SIZE=n] [BODY=...] [RET=..] [ENVID=..] [SMTPUTF8] */
 static int
 cmd_mail(struct smtpd_session *s, const char *arg, size_t len)
 {
@@ -231,12 +265,15 @@ cmd_mail(struct smtpd_session *s, const char *arg, size_t len)
 		smtpd_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return -1;
 	}
-	if (addr_parse_path(rest, rest_len, ADDR_ALLOW_NULL, &path, &err) < 0) {
+	if (addr_parse_path(rest, rest_len, ADDR_ALLOW_NULL | ADDR_ALLOW_UTF8,
+	    &path, &err) < 0) {
 		smtpd_reply(s, "501 5.1.7 Bad sender address syntax (%s)", err);
 		return -1;
 	}
 	memcpy(s->sender, path.addr, path.addr_len + 1);
-	if (smtpd_mail_params(s, &path) < 0 || smtpd_mail_owner(s) < 0) {
+	if (smtpd_mail_params(s, &path) < 0 ||
+	    smtpd_utf8_ok(s, "MAIL", s->sender) < 0 ||
+	    smtpd_mail_owner(s) < 0) {
 		smtpd_reset(s);
 		return -1;
 	}
@@ -295,11 +332,51 @@ smtpd_check_rcpt(struct smtpd_session *s, const char *rcpt)
 	return -1;
 }
 
-/* RCPT TO:<recipient> */
+/* Check the RCPT TO parameters into rp; 0, or -1 after a reply. */
+static int
+smtpd_rcpt_params(struct smtpd_session *s, const struct addr_path *path,
+    struct smtpd_rcpt_params *rp)
+{
+	struct smtp_param bad;
+	const char *err = "syntax error";
+	char what[64];
+
+	switch (smtpd_parse_rcpt_params(path->params, path->params_len, rp,
+	    &bad, &err)) {
+	case SMTP_PARAMS_OK:
+		return 0;
+	case SMTP_PARAMS_SYNTAX:
+		smtpd_reply(s, "501 5.5.4 Bad RCPT parameter syntax: %s", err);
+		return -1;
+	case SMTP_PARAMS_UNKNOWN:
+		log_sanitize(what, sizeof(what), bad.key, bad.key_len);
+		smtpd_reply(s, "555 5.5.4 Unsupported option: %s", what);
+		return -1;
+	}
+	return -1;
+}
+
+/* Remember an accepted recipient and its RDSN words. */
+static void
+smtpd_add_rcpt(struct smtpd_session *s, const struct addr_path *path,
+    const struct smtpd_rcpt_params *rp)
+{
+	char words[SMTPD_ORCPT_MAX + 96];
+
+	s->rcpt = xreallocarray(s->rcpt, s->nrcpt + 1, sizeof(*s->rcpt));
+	s->rcpt_dsn = xreallocarray(s->rcpt_dsn, s->nrcpt + 1,
+	    sizeof(*s->rcpt_dsn));
+	s->rcpt_dsn[s->nrcpt] = smtpd_rcpt_dsn_words(rp, words,
+	    sizeof(words)) > 0 ? xstrdup(words) : NULL;
+	s->rcpt[s->nrcpt++] = xstrndup(path->addr, path->addr_len);
+}
+
+/* RCPT TO:<recipient> [NOTIFY=...] [ORCPT=...] */
 static int
 cmd_rcpt(struct smtpd_session *s, const char *arg, size_t len)
 {
 	struct addr_path path;
+	struct smtpd_rcpt_params rp;
 	const char *rest, *err = "syntax error";
 	size_t rest_len;
 
@@ -307,23 +384,21 @@ cmd_rcpt(struct smtpd_session *s, const char *arg, size_t len)
 		smtpd_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
 		return -1;
 	}
-	if (addr_parse_path(rest, rest_len, 0, &path, &err) < 0) {
+	if (addr_parse_path(rest, rest_len, ADDR_ALLOW_UTF8, &path, &err) < 0) {
 		smtpd_reply(s, "501 5.1.3 Bad recipient address syntax (%s)",
 		    err);
 		return -1;
 	}
-	if (path.params_len > 0) {
-		smtpd_reply(s, "555 5.5.4 Unsupported option");
+	if (smtpd_utf8_ok(s, "RCPT", path.addr) < 0 ||
+	    smtpd_rcpt_params(s, &path, &rp) < 0)
 		return -1;
-	}
 	if (s->nrcpt >= (size_t)var_smtpd_recipient_limit) {
 		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
 		return -1;
 	}
 	if (smtpd_check_rcpt(s, path.addr) < 0)
 		return -1;
-	s->rcpt = xreallocarray(s->rcpt, s->nrcpt + 1, sizeof(*s->rcpt));
-	s->rcpt[s->nrcpt++] = xstrndup(path.addr, path.addr_len);
+	smtpd_add_rcpt(s, &path, &rp);
 	smtpd_reply(s, "250 2.1.5 Ok");
 	return 0;
 }
@@ -363,14 +438,18 @@ cmd_quit(struct smtpd_session *s, const char *arg, size_t len)
 	return 0;
 }
 
-/* HELP: list the commands. */
+/* HELP: list the commands (unless smtpd_help_enable = no). */
 static int
 cmd_help(struct smtpd_session *s, const char *arg, size_t len)
 {
 	(void)arg;
 	(void)len;
-	smtpd_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET "
-	    "NOOP QUIT HELP VRFY STARTTLS AUTH");
+	if (!var_smtpd_help_enable) {
+		smtpd_reply(s, "502 5.5.1 Error: command not implemented");
+		return -1;
+	}
+	smtpd_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT "
+	    "RSET NOOP QUIT HELP VRFY ETRN STARTTLS AUTH");
 	return 0;
 }
 
@@ -379,6 +458,10 @@ static int
 cmd_vrfy(struct smtpd_session *s, const char *arg, size_t len)
 {
 	(void)arg;
+	if (var_disable_vrfy_command) {
+		smtpd_reply(s, "502 5.5.1 VRFY command is disabled");
+		return -1;
+	}
 	if (len == 0) {
 		smtpd_reply(s, "501 5.5.4 Syntax: VRFY address");
 		return -1;

@@ -3,7 +3,12 @@
  * the injection service, answer 354, stream the decoded body into it and
  * answer 250 only when the service says the message is durable.
  *
- * Public: smtpd_cmd_data.
+ * Public: smtpd_cmd_data, smtpd_inject_keep, smtpd_inject_connect,
+ * smtpd_inject_start (shared with BDAT and ETRN), smtpd_data_refuse.
+ * DATA after BDAT in the same transaction is refused (503, RFC 3030 3).
+ * The envelope carries the DSN parameters (ATTR dsn_ret, dsn_envid, and
+ * an RDSN line after each recipient that had NOTIFY/ORCPT) and, for an
+ * SMTPUTF8 transaction, ATTR smtputf8=1.
  * The body is read raw (conn_read_raw) and decoded by the pure state
  * machine in common/smtp_data.c: only CRLF.CRLF ends it; a bare CR or LF
  * anywhere refuses the message (SMTP smuggling protection) and a message
@@ -76,7 +81,24 @@ smtpd_inject_abort(struct smtpd_session *s)
 	inject_close(&s->ij);
 }
 
-/* Send the envelope: ATTRs and RCPTs; 0 or -1 on I/O error. */
+/* The transaction's DSN and SMTPUTF8 attributes; 0 or -1. */
+static int
+smtpd_inject_ext_attrs(struct smtpd_session *s)
+{
+	const struct smtpd_mail_params *mp = &s->mail_opts;
+
+	if (mp->ret != 0 && inject_attr(s->ij, "dsn_ret",
+	    mp->ret == SMTPD_RET_HDRS ? "HDRS" : "FULL") < 0)
+		return -1;
+	if (mp->envid[0] != '\0' &&
+	    inject_attr(s->ij, "dsn_envid", mp->envid) < 0)
+		return -1;
+	if (mp->smtputf8 && inject_attr(s->ij, "smtputf8", "1") < 0)
+		return -1;
+	return 0;
+}
+
+/* Send the envelope: ATTRs, RCPTs and their RDSNs; 0 or -1 on I/O error. */
 static int
 smtpd_inject_envelope(struct smtpd_session *s)
 {
@@ -85,17 +107,23 @@ smtpd_inject_envelope(struct smtpd_session *s)
 	if (inject_attr(s->ij, "client_address", s->addr) < 0 ||
 	    inject_attr(s->ij, "client_name", s->name) < 0 ||
 	    inject_attr(s->ij, "helo", s->helo) < 0 ||
-	    inject_attr(s->ij, "protocol", smtpd_proto(s)) < 0)
+	    inject_attr(s->ij, "protocol", smtpd_proto(s)) < 0 ||
+	    smtpd_inject_ext_attrs(s) < 0)
 		return -1;
-	for (i = 0; i < s->nrcpt; i++)
+	for (i = 0; i < s->nrcpt; i++) {
 		if (inject_rcpt(s->ij, s->rcpt[i]) < 0)
 			return -1;
+		if (s->rcpt_dsn[i] != NULL &&
+		    inject_rcpt_dsn(s->ij, s->rcpt_dsn[i]) < 0)
+			return -1;
+	}
 	return 0;
 }
 
 /* Connect to the injection service unless an idle connection (this
- * session's or one a previous session left) is still open. */
-static int
+ * session's or one a previous session left) is still open; 0, or -1
+ * after a 451 reply. */
+int
 smtpd_inject_connect(struct smtpd_session *s)
 {
 	const char *err = NULL;
@@ -117,7 +145,7 @@ smtpd_inject_connect(struct smtpd_session *s)
 }
 
 /* Open the queue transaction; 0, or -1 after an error reply. */
-static int
+int
 smtpd_inject_start(struct smtpd_session *s)
 {
 	const char *reply = NULL, *qid = NULL;
@@ -197,16 +225,17 @@ smtpd_body_loop(struct smtpd_session *s, struct smtpd_body *b)
 	return 0;
 }
 
-/* Log and answer a refused message. */
-static void
+/* Log and answer a refused message (DATA or BDAT). */
+void
 smtpd_data_refuse(struct smtpd_session *s, const char *reply)
 {
 	char from[ADDR_MAX + 8];
 
 	smtpd_reply(s, "%s", reply);
 	log_sanitize(from, sizeof(from), s->sender, strlen(s->sender));
-	log_info("%s: reject: DATA from %s[%s]: %s; from=<%s> proto=%s "
-	    "helo=<%s>", s->qid, s->name, s->addr, reply, from,
+	log_info("%s: reject: %s from %s[%s]: %s; from=<%s> proto=%s "
+	    "helo=<%s>", s->qid, s->bdat ? "BDAT" : "DATA", s->name, s->addr,
+	    reply, from,
 	    smtpd_proto(s), s->helo);
 	smtpd_inject_abort(s);	/* last: reply may point into s->ij */
 }
@@ -269,6 +298,10 @@ smtpd_cmd_data(struct smtpd_session *s, const char *arg, size_t len)
 	int rc;
 
 	(void)arg;
+	if (s->bdat) {
+		smtpd_reply(s, "503 5.5.1 Error: DATA after BDAT");
+		return -1;
+	}
 	if (len > 0) {
 		smtpd_reply(s, "501 5.5.4 Syntax: DATA");
 		return -1;

@@ -86,35 +86,49 @@ smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 }
 
 /* "SMTP" after HELO; after EHLO "ESMTP" with "S" for TLS and "A" for
- * AUTH (RFC 3848), for logs and Received:. */
+ * AUTH (RFC 3848), "UTF8SMTP..." in an SMTPUTF8 transaction (RFC 6531
+ * 3.7.3), for logs and Received:. */
 const char *
 smtpd_proto(const struct smtpd_session *s)
 {
+	static const char *const utf8[] = { "UTF8SMTP", "UTF8SMTPA",
+	    "UTF8SMTPS", "UTF8SMTPSA" };
 	int tls = s->tls_info[0] != '\0', auth = s->auth_user[0] != '\0';
 
 	if (s->helo_seen == 1)
 		return "SMTP";
+	if (s->mail_opts.smtputf8)
+		return utf8[tls * 2 + auth];
 	if (tls)
 		return auth ? "ESMTPSA" : "ESMTPS";
 	return auth ? "ESMTPA" : "ESMTP";
 }
 
-/* Forget the current transaction (sender, recipients). */
+/* Forget the current transaction (sender, recipients, parameters); a
+ * BDAT transaction still open at the queue is abandoned. */
 void
 smtpd_reset(struct smtpd_session *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->nrcpt; i++)
+	for (i = 0; i < s->nrcpt; i++) {
 		free(s->rcpt[i]);
+		free(s->rcpt_dsn[i]);
+	}
 	free(s->rcpt);
-	s->rcpt = NULL;
+	free(s->rcpt_dsn);
+	s->rcpt = s->rcpt_dsn = NULL;
 	s->nrcpt = 0;
 	s->in_mail = 0;
 	s->sender[0] = '\0';
 	s->qid[0] = '\0';
+	memset(&s->mail_opts, 0, sizeof(s->mail_opts));
 	s->mail_opts.size = -1;
 	s->mail_opts.body = SMTP_BODY_NONE;
+	if (s->bdat_open)
+		inject_close(&s->ij);	/* the service drops the file */
+	s->bdat = s->bdat_open = s->bdat_failed = 0;
+	smtpd_chunk_init(&s->chunk);
 }
 
 /* The input ended (EOF, error, timeout, deadline): say so and stop. */

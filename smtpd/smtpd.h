@@ -15,6 +15,11 @@
  *   base64.c    pure base64 decoder/encoder for AUTH.
  *   climit.c    per-client connection count/rate and message rate, shared
  *               by all workers in one MAP_SHARED table.
+ *   esmtp.c     pure MAIL/RCPT parameter parsers (SIZE, BODY, DSN,
+ *               SMTPUTF8, AUTH=).
+ *   bdat.c      CHUNKING: the BDAT command (RFC 3030).
+ *   chunk.c     pure BDAT chunk decoder (CRLF to LF, bare CR/LF flag).
+ *   etrn.c      ETRN (RFC 1985) through the injection service; EXPN.
  * Security: everything a session reads is untrusted network input; the
  * worker runs as smtpd_user and writes nothing itself - mail goes to the
  * queue through the injection service.
@@ -50,6 +55,34 @@ struct smtpd_count {
 	long total;
 };
 
+#define SMTPD_RET_FULL 1
+#define SMTPD_RET_HDRS 2
+#define SMTPD_ENVID_MAX 100	/* RFC 3461 4.4 */
+#define SMTPD_ORCPT_MAX 512	/* type ";" 500 octets of xtext (4.2) */
+
+/* MAIL FROM parameters (esmtp.c). */
+struct smtpd_mail_params {
+	long size;			/* -1 when absent */
+	enum smtp_body body;
+	int ret;			/* 0 or SMTPD_RET_* */
+	char envid[SMTPD_ENVID_MAX + 1];	/* xtext as received, or "" */
+	int smtputf8;
+	int auth_seen;
+};
+
+/* RCPT TO parameters (esmtp.c). */
+struct smtpd_rcpt_params {
+	int notify;			/* DSN_NOTIFY_* mask, 0 when absent */
+	char orcpt[SMTPD_ORCPT_MAX + 1];	/* "type;xtext", or "" */
+};
+
+/* BDAT decoder state (chunk.c). */
+struct smtpd_chunk {
+	int cr;			/* a CR waits for its LF */
+	int bare;		/* bare CR or LF seen */
+	size_t size;		/* decoded octets (saturates) */
+};
+
 struct smtpd_session {
 	struct conn *conn;
 	char addr[64];			/* client IP address text */
@@ -59,9 +92,14 @@ struct smtpd_session {
 	int trusted;			/* client is in mynetworks */
 	int in_mail;			/* MAIL accepted */
 	char sender[ADDR_MAX + 1];
-	struct smtp_mail_opts mail_opts;
+	struct smtpd_mail_params mail_opts;
 	char **rcpt;
+	char **rcpt_dsn;		/* RDSN words per recipient, or NULL */
 	size_t nrcpt;
+	int bdat;			/* BDAT seen in this transaction */
+	int bdat_open;			/* its injection transaction is open */
+	int bdat_failed;		/* inject_data failed: 451 */
+	struct smtpd_chunk chunk;
 	int errors;			/* 4xx/5xx replies so far */
 	int done;			/* end the session */
 	const char *last_verb;		/* for "lost connection after X" */
@@ -94,6 +132,32 @@ void smtpd_count_summary(const struct smtpd_session *s, char *dst, size_t n);
 /* data.c */
 int smtpd_cmd_data(struct smtpd_session *s, const char *arg, size_t arg_len);
 void smtpd_inject_keep(struct inject **ijp);
+int smtpd_inject_connect(struct smtpd_session *s);
+int smtpd_inject_start(struct smtpd_session *s);
+void smtpd_data_refuse(struct smtpd_session *s, const char *reply);
+
+/* bdat.c */
+int smtpd_cmd_bdat(struct smtpd_session *s, const char *arg, size_t len);
+
+/* chunk.c */
+void smtpd_chunk_init(struct smtpd_chunk *c);
+size_t smtpd_chunk_decode(struct smtpd_chunk *c, const char *p, size_t len,
+    char *out);
+void smtpd_chunk_end(struct smtpd_chunk *c);
+
+/* esmtp.c */
+enum smtp_params_status smtpd_parse_mail_params(const char *p, size_t len,
+    struct smtpd_mail_params *mp, struct smtp_param *bad_r,
+    const char **errstr_r);
+enum smtp_params_status smtpd_parse_rcpt_params(const char *p, size_t len,
+    struct smtpd_rcpt_params *rp, struct smtp_param *bad_r,
+    const char **errstr_r);
+int smtpd_rcpt_dsn_words(const struct smtpd_rcpt_params *rp, char *dst,
+    size_t n);
+
+/* etrn.c */
+int smtpd_cmd_etrn(struct smtpd_session *s, const char *arg, size_t len);
+int smtpd_cmd_expn(struct smtpd_session *s, const char *arg, size_t len);
 
 /* tls.c */
 void smtpd_tls_init(void);
