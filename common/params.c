@@ -35,10 +35,15 @@ char *var_myhostname;
 char *var_mynetworks;
 char *var_myorigin;
 long var_pop3d_auth_failure_delay;
+char *var_pop3d_auth_default_domain;
 char *var_pop3d_listen;
 int var_pop3d_plaintext_auth;
+char *var_pop3d_plaintext_auth_networks;
+char *var_pop3d_pop3s_listen;
 long var_pop3d_process_limit;
 long var_pop3d_timeout;
+char *var_pop3d_tls_cert_file;
+char *var_pop3d_tls_key_file;
 char *var_qmgr_fifo;
 char *var_qmgr_user;
 long var_queue_run_delay;
@@ -148,11 +153,16 @@ const struct param params_table[] = {
 	{ "myhostname", PARAM_STR, "", 0, 0, &var_myhostname },
 	{ "mynetworks", PARAM_STR, "127.0.0.1/32 [::1]/128", 0, 0, &var_mynetworks },
 	{ "myorigin", PARAM_STR, "$myhostname", 0, 0, &var_myorigin },
+	{ "pop3d_auth_default_domain", PARAM_STR, "", 0, 0, &var_pop3d_auth_default_domain },
 	{ "pop3d_auth_failure_delay", PARAM_TIME, "1s", 0, 60, &var_pop3d_auth_failure_delay },
 	{ "pop3d_listen", PARAM_STR, "0.0.0.0:110", 0, 0, &var_pop3d_listen },
-	{ "pop3d_plaintext_auth", PARAM_BOOL, "yes", 0, 0, &var_pop3d_plaintext_auth },
+	{ "pop3d_plaintext_auth", PARAM_BOOL, "no", 0, 0, &var_pop3d_plaintext_auth },
+	{ "pop3d_plaintext_auth_networks", PARAM_STR, "", 0, 0, &var_pop3d_plaintext_auth_networks },
+	{ "pop3d_pop3s_listen", PARAM_STR, "", 0, 0, &var_pop3d_pop3s_listen },
 	{ "pop3d_process_limit", PARAM_INT, "100", 1, 10000, &var_pop3d_process_limit },
 	{ "pop3d_timeout", PARAM_TIME, "600s", 1, DAY, &var_pop3d_timeout },
+	{ "pop3d_tls_cert_file", PARAM_STR, "", 0, 0, &var_pop3d_tls_cert_file },
+	{ "pop3d_tls_key_file", PARAM_STR, "", 0, 0, &var_pop3d_tls_key_file },
 	{ "qmgr_fifo", PARAM_STR, "$queue_directory/public/qmgr", 0, 0, &var_qmgr_fifo },
 	{ "qmgr_user", PARAM_STR, "petrel-queue", 0, 0, &var_qmgr_user },
 	{ "queue_directory", PARAM_STR, "/var/spool/petrel", 0, 0, &var_queue_directory },

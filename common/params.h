@@ -69,6 +69,11 @@ extern char *var_smtpd_submission_listen;
 extern int var_smtpd_tls_auth_only;
 extern char *var_smtpd_tls_cert_file;
 extern char *var_smtpd_tls_key_file;
+/* smtpd: ETRN, VRFY/EXPN/HELP switches (issue 4) */
+extern int var_disable_vrfy_command;
+extern char *var_smtpd_etrn_networks;
+extern int var_smtpd_expn_enable;
+extern int var_smtpd_help_enable;
 /* injection, queue manager, local delivery */
 extern char *var_inject_listen;
 extern long var_inject_process_limit;
@@ -111,16 +116,16 @@ extern char *var_smtp_tls_CAfile;
 extern char *var_smtp_tls_policy_maps;
 extern char *var_smtp_tls_security_level;
 extern char *var_transport_maps;
-/* smtpd: ETRN, VRFY/EXPN/HELP switches (issue 4) */
-extern int var_disable_vrfy_command;
-extern char *var_smtpd_etrn_networks;
-extern int var_smtpd_expn_enable;
-extern int var_smtpd_help_enable;
 /* pop3d */
 extern long var_pop3d_auth_failure_delay;
+extern char *var_pop3d_auth_default_domain;
 extern char *var_pop3d_listen;
 extern long var_pop3d_timeout;
 extern long var_pop3d_process_limit;
 extern int var_pop3d_plaintext_auth;
+extern char *var_pop3d_plaintext_auth_networks;
+extern char *var_pop3d_pop3s_listen;
+extern char *var_pop3d_tls_cert_file;
+extern char *var_pop3d_tls_key_file;
 
 #endif

@@ -6,6 +6,9 @@
  *   password_hash(plain, &errstr)   malloced hash with a fresh random salt
  *                                   (crypt_gensalt_ra), NULL on error.
  *   password_verify(plain, len, hash)  1 match, 0 mismatch or malformed hash;
+ *                                   hash may start with a Dovecot-style
+ *                                   {SCHEME}: {PLAIN}, {CRYPT},
+ *                                   {SHA512-CRYPT}, {BLF-CRYPT}, ...;
  *                                   constant-time comparison; the plaintext
  *                                   copy is wiped with explicit_bzero.
  *   password_lookup_verify(user, plain, len, &errstr)  looks user up in

@@ -2,7 +2,8 @@
  * pop3_parse.c - pure parsing of POP3 command lines (RFC 1939, RFC 2449).
  *
  * Public: pop3_parse_line, pop3_parse_args, pop3_parse_msgnum,
- * pop3_parse_lines (see pop3_parse.h for the contracts).
+ * pop3_parse_lines, pop3_parse_base64, pop3_parse_sasl_plain (see
+ * pop3_parse.h for the contracts).
  * Returns 0 (or a count) on success and -1 on malformed input; never fatal.
  * Security: all input is untrusted; only counted reads, no allocation, no
  * locale-dependent functions.  A NUL anywhere in the line is refused so
@@ -85,4 +86,73 @@ pop3_parse_lines(const char *p, size_t len, long *n_r)
 	if (len == 0 || p[0] < '0' || p[0] > '9')
 		return -1;
 	return str_to_long(p, len, 0, POP3_MSGNUM_MAX, n_r);
+}
+
+/* The 6-bit value of a base64 letter, or -1. */
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Strict base64 (RFC 4648 4, padded) into out; the decoded length or -1. */
+long
+pop3_parse_base64(const char *p, size_t len, char *out, size_t outsize)
+{
+	size_t i, o = 0, pad = 0;
+	unsigned long acc = 0;
+	int v;
+
+	if (len % 4 != 0 || len / 4 * 3 > outsize)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '=' && i + 2 >= len && len - i <= 2) {
+			pad++;
+			v = 0;
+		} else if (pad > 0 || (v = b64_value((unsigned char)p[i])) < 0) {
+			return -1;
+		}
+		acc = (acc << 6) | (unsigned long)v;
+		if (i % 4 == 3) {
+			out[o++] = (char)(acc >> 16);
+			out[o++] = (char)(acc >> 8);
+			out[o++] = (char)acc;
+			acc = 0;
+		}
+	}
+	return (long)(o - pad);
+}
+
+/* Split a decoded SASL PLAIN message "authzid NUL authcid NUL passwd". */
+int
+pop3_parse_sasl_plain(const char *p, size_t len, struct pop3_sasl_plain *r)
+{
+	const char *nul1 = memchr(p, '\0', len), *nul2;
+
+	memset(r, 0, sizeof(*r));
+	if (nul1 == NULL)
+		return -1;
+	nul2 = memchr(nul1 + 1, '\0', len - (size_t)(nul1 + 1 - p));
+	if (nul2 == NULL)
+		return -1;
+	r->authzid = p;
+	r->authzid_len = (size_t)(nul1 - p);
+	r->authcid = nul1 + 1;
+	r->authcid_len = (size_t)(nul2 - nul1 - 1);
+	r->passwd = nul2 + 1;
+	r->passwd_len = len - (size_t)(nul2 + 1 - p);
+	if (r->authcid_len == 0 || r->passwd_len == 0 ||
+	    memchr(r->passwd, '\0', r->passwd_len) != NULL)
+		return -1;
+	return 0;
 }

@@ -16,6 +16,14 @@
  *   pop3_parse_msgnum(p, len, &n)    a message number 1..POP3_MSGNUM_MAX;
  *                     0 or -1 (junk, sign, zero, overflow).
  *   pop3_parse_lines(p, len, &n)     a line count 0..POP3_MSGNUM_MAX (TOP).
+ *   pop3_parse_base64(p, len, out, outsize)  strict padded base64 (RFC 4648
+ *                     4): the decoded length, or -1 for a bad letter, bad
+ *                     padding, a length not a multiple of 4, or more than
+ *                     outsize octets.  Decoded data may contain NULs.
+ *   pop3_parse_sasl_plain(p, len, &r)  a decoded SASL PLAIN message (RFC
+ *                     4616): authzid NUL authcid NUL passwd; 0, or -1 when
+ *                     a NUL is missing, authcid or passwd is empty, or a
+ *                     third NUL follows.  Fields point into p.
  * Security: the input is untrusted network data; nothing here reads past
  * len or trusts a NUL terminator.
  */
@@ -35,6 +43,15 @@ struct pop3_cmdline {
 	size_t rest_len;
 };
 
+struct pop3_sasl_plain {
+	const char *authzid;	/* may be empty */
+	size_t authzid_len;
+	const char *authcid;
+	size_t authcid_len;
+	const char *passwd;
+	size_t passwd_len;
+};
+
 struct pop3_arg {
 	const char *p;
 	size_t len;
@@ -46,5 +63,9 @@ int pop3_parse_args(const char *p, size_t len, struct pop3_arg *argv, int max)
     WARN_UNUSED;
 int pop3_parse_msgnum(const char *p, size_t len, long *n_r) WARN_UNUSED;
 int pop3_parse_lines(const char *p, size_t len, long *n_r) WARN_UNUSED;
+long pop3_parse_base64(const char *p, size_t len, char *out, size_t outsize)
+    WARN_UNUSED;
+int pop3_parse_sasl_plain(const char *p, size_t len,
+    struct pop3_sasl_plain *r) WARN_UNUSED;
 
 #endif

@@ -3,6 +3,10 @@
  * and the small commands that need no mailbox: CAPA, NOOP, QUIT.
  *
  * Public: pop3d_cmd_dispatch (see pop3d.h).
+ * CAPA lists exactly what works now: USER and SASL PLAIN (both refused
+ * with [AUTH] before TLS unless plaintext is allowed, see tls.c) and STLS
+ * only in AUTHORIZATION, STLS only before TLS and with a certificate.
+ * At most POP3D_PRELOGIN_LIMIT commands are taken before a login.
  * An unparsable line or an unknown verb gets "-ERR Unknown command."; a
  * verb used in the wrong state "-ERR Not logged in." or "-ERR Already
  * logged in."; all of these count against the error budget.
@@ -38,6 +42,8 @@ static void cmd_quit(struct pop3d_session *s, const char *p, size_t len);
 static const struct pop3d_cmd pop3d_cmds[] = {
 	{ "USER", pop3d_cmd_user, AUTH },
 	{ "PASS", pop3d_cmd_pass, AUTH },
+	{ "AUTH", pop3d_cmd_auth, AUTH },
+	{ "STLS", pop3d_cmd_stls, AUTH },
 	{ "QUIT", cmd_quit, AUTH | TRANS },
 	{ "CAPA", cmd_capa, AUTH | TRANS },
 	{ "NOOP", cmd_noop, TRANS },
@@ -57,6 +63,12 @@ pop3d_cmd_dispatch(struct pop3d_session *s, const char *line, size_t len)
 	struct pop3_cmdline cl;
 	size_t i;
 
+	if (s->state == POP3D_AUTHORIZATION &&
+	    ++s->prelogin_commands > POP3D_PRELOGIN_LIMIT) {
+		pop3d_reply(s, "-ERR Too many commands before login.");
+		s->closing = 1;
+		return;
+	}
 	if (pop3_parse_line(line, len, &cl) < 0) {
 		pop3d_bad(s, "-ERR Unknown command.");
 		return;
@@ -87,9 +99,13 @@ cmd_capa(struct pop3d_session *s, const char *p, size_t len)
 	pop3d_reply(s, "UIDL");
 	pop3d_reply(s, "RESP-CODES");
 	pop3d_reply(s, "PIPELINING");
-	if (var_pop3d_plaintext_auth || s->trusted_peer)
-		pop3d_reply(s, "USER");
 	pop3d_reply(s, "AUTH-RESP-CODE");
+	if (s->state == POP3D_AUTHORIZATION) {
+		pop3d_reply(s, "USER");
+		pop3d_reply(s, "SASL PLAIN");
+		if (pop3d_tls_offered(s))
+			pop3d_reply(s, "STLS");
+	}
 	pop3d_reply(s, "IMPLEMENTATION Petrel");
 	pop3d_reply(s, ".");
 }
@@ -107,6 +123,8 @@ cmd_noop(struct pop3d_session *s, const char *p, size_t len)
 static void
 cmd_quit(struct pop3d_session *s, const char *p, size_t len)
 {
+	int rc;
+
 	(void)p;
 	(void)len;
 	s->closing = 1;
@@ -115,7 +133,11 @@ cmd_quit(struct pop3d_session *s, const char *p, size_t len)
 		return;
 	}
 	s->state = POP3D_UPDATE;
-	if (pop3d_mailbox_expunge(s->mbox, &s->del_count) < 0) {
+	rc = pop3d_mailbox_expunge(s->mbox, &s->del_count);
+	/* Unlock before the client reads the reply: a client that reconnects
+	 * at once must not find its own mailbox still IN-USE. */
+	pop3d_mailbox_free(&s->mbox);
+	if (rc < 0) {
 		pop3d_reply(s, "-ERR [SYS/TEMP] Some deleted messages could "
 		    "not be removed.");
 		return;

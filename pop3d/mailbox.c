@@ -14,7 +14,16 @@
  * rest stay untouched for the next session).  Sizes come from the name's
  * W= when present, else from reading the file once (size + bare LFs).
  * Messages are sorted by delivery time, then by name.
- * Nothing is deleted unless the client says QUIT in TRANSACTION state.  A
+ * Nothing is deleted unless the client says QUIT in TRANSACTION state.
+ * Deletion is crash-safe: QUIT first writes the names of the marked
+ * messages to "<maildir>/petrel-pop3.expunge" (written to a .tmp name,
+ * fsynced, renamed), then unlinks them, then removes that journal.  A
+ * session that dies between the rename and the end (crash, kill, I/O
+ * error) leaves the journal; the next login, holding the lock, unlinks
+ * the names it lists (following a rename into cur/ by an IMAP client) and
+ * only then lists the mailbox, so a deletion is never half applied and a
+ * deleted message never comes back.  A crash before the rename deletes
+ * nothing; the client did not get its +OK, so it will retry.  A
  * message renamed meanwhile by another reader (new/ -> cur/, flag changes)
  * is found again by its unique part; one that vanished is reported, never
  * fatal.
@@ -37,9 +46,13 @@
 
 #define MBOX_READ_SIZE	(64 * 1024)
 #define MBOX_LOCK_NAME	"petrel-pop3.lock"
+#define MBOX_JOURNAL	"petrel-pop3.expunge"
+#define MBOX_JOURNAL_TMP	"petrel-pop3.expunge.tmp"
 #define MBOX_PATH_MAX	(NAME_MAX + 8)
 
 static char mbox_err[256];
+
+static int mbox_journal_replay(struct pop3d_mailbox *mb);
 
 /* Set a static error text with the errno description. */
 static const char *
@@ -233,6 +246,11 @@ pop3d_mailbox_open(const char *path, struct pop3d_mailbox **mb_r,
 		pop3d_mailbox_free(&mb);
 		return rc > 0 ? POP3D_OPEN_LOCKED : POP3D_OPEN_ERROR;
 	}
+	if (mbox_journal_replay(mb) < 0) {
+		*errstr_r = mbox_error("finish " MBOX_JOURNAL);
+		pop3d_mailbox_free(&mb);
+		return POP3D_OPEN_ERROR;
+	}
 	mb->rbuf = xmalloc(MBOX_READ_SIZE);
 	mb->wbuf = xmalloc(2 * MBOX_READ_SIZE + POP3_ENCODE_END_MAX);
 	/* cur/ first: a message another client moves from new/ to cur/
@@ -271,11 +289,13 @@ pop3d_mailbox_free(struct pop3d_mailbox **mbp)
 	*mbp = NULL;
 }
 
-/* Find message i again in cur/ after another reader renamed it. */
+/* Find a message again in cur/ by the unique part of its base name, after
+ * another reader renamed it; 0 with a new "cur/..." name in *name_r
+ * (malloced), or -1 (errno ENOENT). */
 static int
-mbox_relocate(struct pop3d_mailbox *mb, size_t i)
+mbox_find_cur(struct pop3d_mailbox *mb, const char *old, char **name_r)
 {
-	const char *base = mb->msgs[i].name + 4;
+	const char *base = strchr(old, '/') != NULL ? strchr(old, '/') + 1 : old;
 	size_t ulen = strcspn(base, ":");
 	int fd = openat(mb->dir_fd, "cur",
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -295,16 +315,28 @@ mbox_relocate(struct pop3d_mailbox *mb, size_t i)
 		    (de->d_name[ulen] != ':' && de->d_name[ulen] != '\0'))
 			continue;
 		snprintf(name, sizeof(name), "cur/%s", de->d_name);
-		if (strcmp(name, mb->msgs[i].name) == 0)
+		if (strcmp(name, old) == 0)
 			continue;
-		free(mb->msgs[i].name);
-		mb->msgs[i].name = xstrdup(name);
+		*name_r = xstrdup(name);
 		closedir(d);
 		return 0;
 	}
 	closedir(d);
 	errno = ENOENT;
 	return -1;
+}
+
+/* Find message i again in cur/ after another reader renamed it. */
+static int
+mbox_relocate(struct pop3d_mailbox *mb, size_t i)
+{
+	char *name;
+
+	if (mbox_find_cur(mb, mb->msgs[i].name, &name) < 0)
+		return -1;
+	free(mb->msgs[i].name);
+	mb->msgs[i].name = name;
+	return 0;
 }
 
 /* A read descriptor for message i, or -1 when it is gone. */
@@ -368,35 +400,124 @@ pop3d_mailbox_mark(struct pop3d_mailbox *mb, size_t i, int deleted)
 	}
 }
 
-/* Remove one marked file; a file already gone counts as removed. */
+/* Remove one file named in the maildir ("cur/x" or "new/x"), following a
+ * rename into cur/; a file already gone counts as removed.  0 or -1. */
 static int
-mbox_unlink(struct pop3d_mailbox *mb, size_t i)
+mbox_unlink_name(struct pop3d_mailbox *mb, const char *name)
 {
-	if (unlinkat(mb->dir_fd, mb->msgs[i].name, 0) == 0)
+	char *moved = NULL;
+	int rc;
+
+	if (unlinkat(mb->dir_fd, name, 0) == 0)
 		return 0;
-	if (errno == ENOENT && mbox_relocate(mb, i) == 0 &&
-	    unlinkat(mb->dir_fd, mb->msgs[i].name, 0) == 0)
-		return 0;
+	if (errno == ENOENT && mbox_find_cur(mb, name, &moved) == 0) {
+		rc = unlinkat(mb->dir_fd, moved, 0);
+		free(moved);
+		if (rc == 0)
+			return 0;
+	}
 	if (errno == ENOENT)
 		return 0;
-	log_warn("unlink %s: %s", mb->msgs[i].name, strerror(errno));
+	log_warn("unlink %s: %s", name, strerror(errno));
 	return -1;
 }
 
-/* The UPDATE state: unlink every marked message. */
+/* Write the names of the marked messages to the journal (tmp, fsync,
+ * rename), so that a crash in the middle of the unlinks is finished at
+ * the next login.  0 or -1. */
+static int
+mbox_journal_write(struct pop3d_mailbox *mb)
+{
+	int fd = openat(mb->dir_fd, MBOX_JOURNAL_TMP, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *fp;
+	int bad;
+
+	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		log_warn("create %s: %s", MBOX_JOURNAL_TMP, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < mb->count; i++)
+		if (mb->msgs[i].deleted)
+			fprintf(fp, "%s\n", mb->msgs[i].name);
+	bad = fflush(fp) != 0 || fsync(fileno(fp)) != 0;
+	bad |= fclose(fp) != 0;
+	if (bad || renameat(mb->dir_fd, MBOX_JOURNAL_TMP, mb->dir_fd,
+	    MBOX_JOURNAL) != 0) {
+		log_warn("write %s: %s", MBOX_JOURNAL, strerror(errno));
+		(void)unlinkat(mb->dir_fd, MBOX_JOURNAL_TMP, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* One journal line: a "cur/" or "new/" name without another slash. */
+static int
+mbox_journal_name_ok(const char *line)
+{
+	return (strncmp(line, "cur/", 4) == 0 || strncmp(line, "new/", 4) == 0)
+	    && line[4] != '\0' && line[4] != '.' && strchr(line + 4, '/') == NULL;
+}
+
+/* At login: finish the deletions of a session that died in its UPDATE
+ * state.  0 (nothing to do, or done) or -1 (left for the next login). */
+static int
+mbox_journal_replay(struct pop3d_mailbox *mb)
+{
+	int fd = openat(mb->dir_fd, MBOX_JOURNAL, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC);
+	char line[MBOX_PATH_MAX + 2];
+	size_t failed = 0, done = 0;
+	FILE *fp;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!mbox_journal_name_ok(line))
+			continue;
+		if (mbox_unlink_name(mb, line) < 0)
+			failed++;
+		else
+			done++;
+	}
+	fclose(fp);
+	if (failed)
+		return -1;
+	log_info("finished %zu deletions of an interrupted session", done);
+	return unlinkat(mb->dir_fd, MBOX_JOURNAL, 0);
+}
+
+/* The UPDATE state: journal the marked messages, unlink them, drop the
+ * journal.  0, or -1 when some could not be removed (the journal then
+ * stays, and the next login retries). */
 int
 pop3d_mailbox_expunge(struct pop3d_mailbox *mb, size_t *deleted_r)
 {
 	size_t failed = 0;
 
 	*deleted_r = 0;
+	if (mb->live_count == mb->count)
+		return 0;
+	if (mbox_journal_write(mb) < 0)
+		return -1;
 	for (size_t i = 0; i < mb->count; i++) {
 		if (!mb->msgs[i].deleted)
 			continue;
-		if (mbox_unlink(mb, i) == 0)
+		if (mbox_unlink_name(mb, mb->msgs[i].name) == 0)
 			(*deleted_r)++;
 		else
 			failed++;
 	}
-	return failed ? -1 : 0;
+	if (failed)
+		return -1;
+	if (unlinkat(mb->dir_fd, MBOX_JOURNAL, 0) != 0)
+		log_warn("unlink %s: %s", MBOX_JOURNAL, strerror(errno));
+	return 0;
 }

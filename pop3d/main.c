@@ -2,7 +2,9 @@
  * main.c - petrel-pop3d: the POP3 server (RFC 1939, RFC 2449 CAPA).
  *
  * Public: main().  The server skeleton (common/server.c) parses -f/-o/-d/
- * -n/-S, binds pop3d_listen as root, forks up to pop3d_process_limit
+ * -n/-S, binds pop3d_listen (110, STLS) and pop3d_pop3s_listen (995,
+ * implicit TLS; empty = off) as root, loads the TLS certificate (pre_drop,
+ * see tls.c), forks up to pop3d_process_limit
  * workers that drop to vmail_user, and calls pop3d_session_run() for each
  * client; -S serves one session on stdin/stdout.
  * Security: workers run as the vmail user and only ever read and unlink
@@ -12,6 +14,11 @@
 #include "pop3d.h"
 #include "server.h"
 
+static const char *const pop3d_more_listen[] = {
+	"pop3d_pop3s_listen",		/* peer.listener 1 */
+	NULL
+};
+
 static const struct server_spec pop3d_spec = {
 	.name = "pop3d",
 	.listen_param = "pop3d_listen",
@@ -19,10 +26,11 @@ static const struct server_spec pop3d_spec = {
 	.process_limit_param = "pop3d_process_limit",
 	.unix_mode = 0666,
 	.unix_group_param = NULL,
-	.pre_drop = NULL,
+	.pre_drop = pop3d_tls_init,
 	.post_drop = pop3d_session_init,
 	.session = pop3d_session_run,
 	.loop = NULL,
+	.extra_listen_params = pop3d_more_listen,
 };
 
 /* Hand over to the server skeleton; never returns. */

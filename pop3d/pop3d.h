@@ -10,7 +10,14 @@
  *   pop3d_bad(s, text)           an error reply that counts against the
  *                                error budget; past it the session closes.
  *   pop3d_cmd_dispatch(s, line, len)  parse and run one command (cmd.c).
- *   pop3d_cmd_user/pass          AUTHORIZATION state (auth.c).
+ *   pop3d_session_forget(s)      forget a USER name and a pending AUTH
+ *                                (after STLS).
+ *   pop3d_cmd_user/pass/auth     AUTHORIZATION state (auth.c);
+ *   pop3d_auth_continue(s, line, len)  the client's answer to "+ ".
+ *   pop3d_auth_report(s)         the fail2ban-style line at disconnect.
+ *   pop3d_tls_init() (pre_drop), pop3d_tls_offered(s), pop3d_tls_wrap(s)
+ *                                (pop3s), pop3d_cmd_stls, pop3d_plaintext_init,
+ *                                pop3d_plaintext_ok(s) (tls.c).
  *   pop3d_cmd_stat/list/uidl/retr/top/dele/rset  TRANSACTION (trans.c).
  * Handlers get the raw text after the verb and reply themselves.
  */
@@ -18,12 +25,15 @@
 #define PETREL_POP3D_H
 
 #include <stddef.h>
+#include <time.h>
 #include "conn.h"
 #include "server.h"
 #include "mailbox.h"
 
 #define POP3D_ERROR_LIMIT	10	/* bad commands before we close */
 #define POP3D_AUTH_LIMIT	3	/* failed logins before we close */
+#define POP3D_PRELOGIN_LIMIT	30	/* commands before a login */
+#define POP3D_LISTENER_POP3S	1	/* peer.listener of pop3d_pop3s_listen */
 
 enum pop3d_state {
 	POP3D_AUTHORIZATION = 1,
@@ -34,6 +44,12 @@ enum pop3d_state {
 struct pop3d_session {
 	struct conn *conn;
 	char rip[64];		/* client address for logs */
+	char lip[64];		/* our address for logs */
+	time_t started;
+	int auth_pending;	/* AUTH PLAIN sent "+ ", awaiting the answer */
+	char last_user[128];	/* sanitised name of the last failed login */
+	const char *last_method;	/* "PLAIN" (AUTH) or "USER" */
+	int prelogin_commands;
 	int trusted_peer;	/* loopback or stdin: plaintext is fine */
 	enum pop3d_state state;
 	char *user;		/* USER argument, lower-cased */
@@ -47,6 +63,8 @@ struct pop3d_session {
 	long retr_count;
 	long long retr_bytes;
 	size_t del_count;
+	size_t msg_count;	/* the login snapshot, for the log */
+	long long msg_size;
 };
 
 struct resolver;
@@ -62,6 +80,18 @@ void pop3d_cmd_dispatch(struct pop3d_session *s, const char *line, size_t len);
 
 void pop3d_cmd_user(struct pop3d_session *s, const char *p, size_t len);
 void pop3d_cmd_pass(struct pop3d_session *s, const char *p, size_t len);
+void pop3d_cmd_auth(struct pop3d_session *s, const char *p, size_t len);
+void pop3d_auth_continue(struct pop3d_session *s, const char *line,
+    size_t len);
+void pop3d_auth_report(const struct pop3d_session *s);
+void pop3d_session_forget(struct pop3d_session *s);
+
+void pop3d_tls_init(void);
+int pop3d_tls_offered(const struct pop3d_session *s);
+int pop3d_tls_wrap(struct pop3d_session *s);
+void pop3d_cmd_stls(struct pop3d_session *s, const char *p, size_t len);
+void pop3d_plaintext_init(void);
+int pop3d_plaintext_ok(const struct pop3d_session *s);
 
 void pop3d_cmd_stat(struct pop3d_session *s, const char *p, size_t len);
 void pop3d_cmd_list(struct pop3d_session *s, const char *p, size_t len);

@@ -14,6 +14,9 @@
  * pipelined commands get their replies in one write.
  * A session that ends without QUIT deletes nothing: the marks live only in
  * memory, and dropping the mailbox releases its lock.
+ * A connection on pop3d_pop3s_listen does the TLS handshake before the
+ * greeting.  While AUTH waits for the client's "+ " answer, the next line
+ * goes to pop3d_auth_continue instead of the command table.
  * Security: client text that reaches the log is sanitised (log_sanitize).
  */
 #include <stdarg.h>
@@ -43,6 +46,7 @@ pop3d_session_init(void)
 	if (pop3d_resolver == NULL &&
 	    (pop3d_resolver = resolver_new(&err)) == NULL)
 		log_warn("cannot open lookup maps: %s", err ? err : "error");
+	pop3d_plaintext_init();
 }
 
 /* The resolver; opened on first use (-S mode has no post_drop). */
@@ -78,15 +82,13 @@ pop3d_bad(struct pop3d_session *s, const char *text)
 	pop3d_reply(s, "%s", text);
 }
 
-/* Loopback and stdin clients may log in without TLS. */
-static int
-pop3d_trusted(const struct server_peer *peer)
+/* Forget what was said before STLS: a USER name, a pending AUTH. */
+void
+pop3d_session_forget(struct pop3d_session *s)
 {
-	if (peer->is_unix || peer->addr[0] == '\0')
-		return 1;
-	return strncmp(peer->addr, "127.", 4) == 0 ||
-	    strcmp(peer->addr, "::1") == 0 ||
-	    strncmp(peer->addr, "::ffff:127.", 11) == 0;
+	free(s->user);
+	s->user = NULL;
+	s->auth_pending = 0;
 }
 
 /* Set up the session state for a new client. */
@@ -101,8 +103,13 @@ pop3d_session_start(struct pop3d_session *s, int fd_in, int fd_out,
 	snprintf(s->rip, sizeof(s->rip), "%s",
 	    peer->addr[0] != '\0' ? peer->addr :
 	    peer->is_unix ? "unix" : "stdin");
-	s->trusted_peer = pop3d_trusted(peer);
+	snprintf(s->lip, sizeof(s->lip), "%s", peer->local_addr[0] != '\0' ?
+	    peer->local_addr : s->rip);
+	/* stdin and unix sockets never cross a network; loopback TCP does
+	 * not count (pop3d_plaintext_auth_networks may allow it). */
+	s->trusted_peer = peer->is_unix || peer->addr[0] == '\0';
 	s->state = POP3D_AUTHORIZATION;
+	s->started = time(NULL);
 }
 
 /* Log the end of the session and free everything it owns. */
@@ -113,11 +120,11 @@ pop3d_session_end(struct pop3d_session *s)
 		log_info("disconnect: user=<%s>, rip=%s, top=%ld/%lld, "
 		    "retr=%ld/%lld, del=%zu/%zu, size=%lld", s->login, s->rip,
 		    s->top_count, s->top_bytes, s->retr_count, s->retr_bytes,
-		    s->del_count, s->mbox ? s->mbox->count : 0,
-		    s->mbox ? s->mbox->total_size : 0);
+		    s->del_count, s->msg_count, s->msg_size);
 	else
 		log_info("disconnect: rip=%s, no login, auth failures=%d",
 		    s->rip, s->auth_failures);
+	pop3d_auth_report(s);
 	pop3d_mailbox_free(&s->mbox);
 	free(s->user);
 	free(s->login);
@@ -134,13 +141,21 @@ pop3d_session_run(int fd_in, int fd_out, const struct server_peer *peer)
 	size_t len;
 
 	pop3d_session_start(&s, fd_in, fd_out, peer);
+	if (peer->listener == POP3D_LISTENER_POP3S && pop3d_tls_wrap(&s) < 0) {
+		pop3d_session_end(&s);
+		return;
+	}
 	pop3d_reply(&s, "+OK Petrel POP3 ready.");
 	while (!s.closing && !s.conn->broken) {
 		switch (conn_read_line(s.conn, &line, &len, &end)) {
 		case CONN_LINE:
-			pop3d_cmd_dispatch(&s, line, len);
+			if (s.auth_pending)
+				pop3d_auth_continue(&s, line, len);
+			else
+				pop3d_cmd_dispatch(&s, line, len);
 			break;
 		case CONN_TOO_LONG:
+			s.auth_pending = 0;
 			pop3d_bad(&s, "-ERR Line too long.");
 			break;
 		case CONN_EOF:

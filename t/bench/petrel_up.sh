@@ -39,6 +39,7 @@ alias_database =
 vmail_user = $PERF_MAIL_USER
 smtpd_listen = 127.0.0.1:$PERF_SMTP_PORT
 pop3d_listen = 127.0.0.1:$PERF_POP3_PORT
+pop3d_plaintext_auth_networks = 127.0.0.0/8
 transport_maps = texthash:\$config_directory/transport
 ${PETREL_EXTRA_CONF:-}
 CONF

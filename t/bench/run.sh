@@ -8,7 +8,8 @@
 # the ratio table.  Prints figures; never fails on speed.
 # Environment: BENCH_REPEAT (default 1), BENCH_CASES (smtp_bench cases
 # N:SIZE:CONC:RCPTS), BENCH_RELAY_CASES (the same for relay; "" skips it),
-# BENCH_POSTFIX=0 to skip the Postfix side.
+# BENCH_POSTFIX=0 to skip the Postfix side (and Dovecot's), BENCH_POP3=0 to
+# skip the POP3 part (t/bench/pop3.sh: fetch, logins/s, memory vs Dovecot).
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 export PETREL_TOP="$TOP" B="${B:-build}"
 SHARED=${SHARED_BENCH:-$TOP/../shared/bench}
@@ -46,4 +47,9 @@ python3 "$SHARED/summarize.py" "$OUT/results.jsonl" --times
 [ "${BENCH_POSTFIX:-1}" = 1 ] &&
 	python3 "$SHARED/summarize.py" "$OUT/results.jsonl" --compare postfix petrel
 echo "bench: results in $OUT"
+# POP3 side by side with Dovecot (t/bench/pop3.sh); BENCH_POP3=0 skips it.
+if [ "${BENCH_POP3:-1}" = 1 ]; then
+	BENCH_OUT="$OUT/pop3" BENCH_DOVECOT="${BENCH_POSTFIX:-1}" \
+		bash "$TOP/t/bench/pop3.sh"
+fi
 exit 0

@@ -75,6 +75,7 @@ class Inst:
             f.write("maillog_file = %s/maillog\n" % d)
             f.write("alias_maps =\nalias_database =\n")
             f.write("pop3d_auth_failure_delay = 0\n")
+            f.write("pop3d_plaintext_auth_networks = 127.0.0.0/8\n")
             f.write(extra)
         self.md = os.path.join(d, "vhosts", "example.test", "u")
         for sub in ("new", "cur", "tmp"):
@@ -126,7 +127,8 @@ def case_conversation():
         total = sum(crlf_size(t) for _, t in MSGS)
         order = [MSGS[1], MSGS[0], MSGS[2]]     # by delivery time
         want = ("+OK Petrel POP3 ready.\r\n+OK Capability list follows.\r\nTOP\r\nUIDL\r\n"
-                "RESP-CODES\r\nPIPELINING\r\nUSER\r\nAUTH-RESP-CODE\r\n"
+                "RESP-CODES\r\nPIPELINING\r\nAUTH-RESP-CODE\r\nUSER\r\n"
+                "SASL PLAIN\r\n"
                 "IMPLEMENTATION Petrel\r\n.\r\n+OK\r\n+OK Logged in.\r\n"
                 "+OK 3 %d\r\n+OK 3 messages:\r\n" % total)
         want += "".join("%d %d\r\n" % (i + 1, crlf_size(t)) for i, (_, t) in enumerate(order))

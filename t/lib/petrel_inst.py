@@ -197,11 +197,12 @@ class Instance:
     # which petrel-smtpd creates (self-signed) at its first start.
     def _auto_overrides(self, d):
         """Replace "auto" override values (see above)."""
-        self.submission_port = self.smtps_port = None
+        self.submission_port = self.smtps_port = self.pop3s_port = None
         taken = {self.smtp_port, self.pop3_port}
         extra = []
         for key, role in (("smtpd_submission_listen", "submission"),
-                          ("smtpd_smtps_listen", "smtps")):
+                          ("smtpd_smtps_listen", "smtps"),
+                          ("pop3d_pop3s_listen", "pop3s")):
             if self.overrides.get(key) != "auto":
                 continue
             port = free_port()
@@ -212,7 +213,9 @@ class Instance:
             setattr(self, role + "_port", port)
             extra.append("%s %d\n" % (role, port))
         for key, name in (("smtpd_tls_cert_file", "smtpd-cert.pem"),
-                          ("smtpd_tls_key_file", "smtpd-key.pem")):
+                          ("smtpd_tls_key_file", "smtpd-key.pem"),
+                          ("pop3d_tls_cert_file", "pop3d-cert.pem"),
+                          ("pop3d_tls_key_file", "pop3d-key.pem")):
             if self.overrides.get(key) == "auto":
                 self.overrides[key] = os.path.join(d, "conf", name)
         with open(os.path.join(d, "ports_extra"), "w") as f:
@@ -220,7 +223,7 @@ class Instance:
 
     def _load_extra(self):
         """Read ports_extra (submission/smtps ports), when present."""
-        self.submission_port = self.smtps_port = None
+        self.submission_port = self.smtps_port = self.pop3s_port = None
         try:
             with open(os.path.join(self.dir, "ports_extra")) as f:
                 for line in f:
@@ -258,6 +261,9 @@ class Instance:
             ("user_password_maps", "hash:$config_directory/passwd"),
             ("smtpd_listen", "127.0.0.1:%d" % self.smtp_port),
             ("pop3d_listen", "127.0.0.1:%d" % self.pop3_port),
+            # pop3d refuses clear-text passwords before TLS by default;
+            # the suites log in over loopback (pop3 tests override this)
+            ("pop3d_plaintext_auth_networks", "127.0.0.0/8 [::1]/128"),
         ]
         self._auto_overrides(d)
         keys = [k for k, _ in conf]

@@ -2,7 +2,8 @@
  * test_password.c - unit tests for common/password.c: yescrypt hashing
  * and verification, wrong and over-long passwords, malformed and locked
  * hashes, a SHA-512 "$6$" hash made by `openssl passwd -6`, and
- * password_lookup_verify against a texthash user_password_maps.
+ * password_lookup_verify against a texthash user_password_maps, and the
+ * Dovecot-style {SCHEME} prefixes ({PLAIN}, {CRYPT}, {SHA512-CRYPT}, ...).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,56 @@ test_lookup_verify(void)
 	free(h);
 }
 
+/* Dovecot-style scheme prefixes on stored passwords. */
+static void
+test_schemes(void)
+{
+	const char *err = NULL;
+	char *h = password_hash("pw9", &err), buf[256];
+
+	CHECK(ok("secret", "{PLAIN}secret") == 1);
+	CHECK(ok("secret", "{plain}secret") == 1);
+	CHECK(ok("secret", "{CLEARTEXT}secret") == 1);
+	CHECK(ok("secreT", "{PLAIN}secret") == 0);
+	CHECK(ok("secre", "{PLAIN}secret") == 0);
+	CHECK(ok("secret1", "{PLAIN}secret") == 0);
+	CHECK(ok("", "{PLAIN}") == 0);
+	CHECK(password_verify("secret\0", 7, "{PLAIN}secret") == 0);
+	CHECK(ok("secret", "{MD5}secret") == 0);
+	CHECK(ok("secret", "{NOSUCH}secret") == 0);
+	CHECK(ok("{PLAIN}x", "{PLAIN}{PLAIN}x") == 1);
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	snprintf(buf, sizeof(buf), "{CRYPT}%s", h);
+	CHECK(ok("pw9", buf) == 1);
+	CHECK(ok("pw8", buf) == 0);
+	snprintf(buf, sizeof(buf), "{SHA512-CRYPT}%s", h);
+	CHECK(ok("pw9", buf) == 1);
+	CHECK(ok("pw9", "{SHA512-CRYPT}") == 0);
+	CHECK(ok("pw9", "{BLF-CRYPT}*") == 0);
+	free(h);
+}
+
+/* {SHA512-CRYPT} with a real $6$ hash (Dovecot's default scheme). */
+static void
+test_sha512_scheme(void)
+{
+	FILE *fp = popen("openssl passwd -6 -salt abcdefgh hunter2", "r");
+	char line[256] = "", buf[300];
+
+	CHECK(fp != NULL);
+	if (fp == NULL)
+		return;
+	if (fgets(line, sizeof(line), fp) == NULL)
+		line[0] = '\0';
+	pclose(fp);
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(buf, sizeof(buf), "{SHA512-CRYPT}%s", line);
+	CHECK(ok("hunter2", buf) == 1);
+	CHECK(ok("hunter3", buf) == 0);
+}
+
 int
 main(void)
 {
@@ -108,5 +159,7 @@ main(void)
 	TEST_RUN(test_bad_hashes);
 	TEST_RUN(test_sha512);
 	TEST_RUN(test_lookup_verify);
+	TEST_RUN(test_schemes);
+	TEST_RUN(test_sha512_scheme);
 	TEST_EXIT();
 }

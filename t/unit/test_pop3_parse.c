@@ -166,6 +166,49 @@ test_pipelined(void)
 	linereader_free(&lr);
 }
 
+/* Strict base64 for SASL responses. */
+static void
+test_base64(void)
+{
+	char out[64];
+
+	CHECK(pop3_parse_base64("", 0, out, sizeof(out)) == 0);
+	CHECK(pop3_parse_base64("YWJj", 4, out, sizeof(out)) == 3 &&
+	    memcmp(out, "abc", 3) == 0);
+	CHECK(pop3_parse_base64("YWI=", 4, out, sizeof(out)) == 2 &&
+	    memcmp(out, "ab", 2) == 0);
+	CHECK(pop3_parse_base64("YQ==", 4, out, sizeof(out)) == 1 &&
+	    out[0] == 'a');
+	CHECK(pop3_parse_base64("AGFsaWNlAHNlY3JldA==", 20, out,
+	    sizeof(out)) == 13 && memcmp(out, "\0alice\0secret", 13) == 0);
+	CHECK(pop3_parse_base64("YQ=", 3, out, sizeof(out)) == -1);
+	CHECK(pop3_parse_base64("Y===", 4, out, sizeof(out)) == -1);
+	CHECK(pop3_parse_base64("YQ=a", 4, out, sizeof(out)) == -1);
+	CHECK(pop3_parse_base64("Y=Q=", 4, out, sizeof(out)) == -1);
+	CHECK(pop3_parse_base64("YW*j", 4, out, sizeof(out)) == -1);
+	CHECK(pop3_parse_base64("YW j", 4, out, sizeof(out)) == -1);
+	CHECK(pop3_parse_base64("YWJjYWJj", 8, out, 5) == -1);
+}
+
+/* SASL PLAIN message fields. */
+static void
+test_sasl_plain(void)
+{
+	struct pop3_sasl_plain r;
+
+	CHECK(pop3_parse_sasl_plain("\0alice\0secret", 13, &r) == 0 &&
+	    r.authzid_len == 0 && r.authcid_len == 5 &&
+	    memcmp(r.authcid, "alice", 5) == 0 && r.passwd_len == 6 &&
+	    memcmp(r.passwd, "secret", 6) == 0);
+	CHECK(pop3_parse_sasl_plain("bob\0alice\0pw", 12, &r) == 0 &&
+	    r.authzid_len == 3 && r.passwd_len == 2);
+	CHECK(pop3_parse_sasl_plain("alice\0secret", 12, &r) == -1);
+	CHECK(pop3_parse_sasl_plain("\0\0secret", 8, &r) == -1);
+	CHECK(pop3_parse_sasl_plain("\0alice\0", 7, &r) == -1);
+	CHECK(pop3_parse_sasl_plain("\0alice\0se\0x", 12, &r) == -1);
+	CHECK(pop3_parse_sasl_plain("", 0, &r) == -1);
+}
+
 int
 main(void)
 {
@@ -175,5 +218,7 @@ main(void)
 	TEST_RUN(test_numbers);
 	TEST_RUN(test_split);
 	TEST_RUN(test_pipelined);
+	TEST_RUN(test_base64);
+	TEST_RUN(test_sasl_plain);
 	TEST_EXIT();
 }
