@@ -24,12 +24,15 @@ CLIENTS=${BENCH_POP3_CLIENTS:-10,50}
 POP3="127.0.0.1:$PERF_POP3_PORT"
 MROOT="$PERF_VMAIL/$PERF_DOMAIN"
 
-# One server's POP3 workloads: label, pid file.
+# One server's POP3 workloads: label, pid file, pid file of the process
+# tree that serves POP3 (memory): Dovecot's whole tree (master, auth,
+# login and pop3 processes), Petrel's petrel-pop3d tree (it authenticates
+# itself; smtpd, the queue and delivery are not part of serving POP3).
 pop3_workloads() {
 	bash "$SHARED/pop3_fetch.sh" "$POP3" --clients "$CLIENTS" --repeat 1 \
 		--fill-root "$MROOT" --owner "$PERF_MAIL_USER" --pidfile "$2" \
 		--label "$1" --out "$OUT/results.jsonl" >/dev/null
-	python3 "$SHARED/mem_probe.py" --pop3 "$POP3" --pidfile "$2" \
+	python3 "$SHARED/mem_probe.py" --pop3 "$POP3" --pidfile "${3:-$2}" \
 		--role mda --maildir-root "$MROOT" --owner "$PERF_MAIL_USER" \
 		--label "$1" --out "$OUT/results.jsonl" >/dev/null
 }
@@ -55,7 +58,8 @@ for r in $(seq 1 "$REPEAT"); do
 	PETREL_EXTRA_CONF="pop3d_auth_default_domain = $PERF_DOMAIN
 ${PETREL_EXTRA_CONF:-}" bash "$TOP/t/bench/petrel_up.sh"
 	petrel_plain_passwords
-	pop3_workloads petrel "$PERF_BASE/petrel/master.pid"
+	pop3_workloads petrel "$PERF_BASE/petrel/master.pid" \
+		"$PERF_BASE/petrel/spool/pid/pop3d.pid"
 	bash "$TOP/t/bench/petrel_down.sh"
 done
 python3 "$SHARED/summarize.py" "$OUT/results.jsonl"
