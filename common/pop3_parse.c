@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "base64.h"
 #include "pop3_parse.h"
 #include "strutil.h"
 
@@ -88,49 +89,11 @@ pop3_parse_lines(const char *p, size_t len, long *n_r)
 	return str_to_long(p, len, 0, POP3_MSGNUM_MAX, n_r);
 }
 
-/* The 6-bit value of a base64 letter, or -1. */
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Strict base64 (RFC 4648 4, padded) into out; the decoded length or -1. */
 long
 pop3_parse_base64(const char *p, size_t len, char *out, size_t outsize)
 {
-	size_t i, o = 0, pad = 0;
-	unsigned long acc = 0;
-	int v;
-
-	if (len % 4 != 0 || len / 4 * 3 > outsize)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (p[i] == '=' && i + 2 >= len && len - i <= 2) {
-			pad++;
-			v = 0;
-		} else if (pad > 0 || (v = b64_value((unsigned char)p[i])) < 0) {
-			return -1;
-		}
-		acc = (acc << 6) | (unsigned long)v;
-		if (i % 4 == 3) {
-			out[o++] = (char)(acc >> 16);
-			out[o++] = (char)(acc >> 8);
-			out[o++] = (char)acc;
-			acc = 0;
-		}
-	}
-	return (long)(o - pad);
+	return base64_decode(p, len, out, outsize);
 }
 
 /* Split a decoded SASL PLAIN message "authzid NUL authcid NUL passwd". */

@@ -2,7 +2,9 @@
  * tls_cert.c - make a self-signed certificate and key (for `make run`,
  * first-time installs and tests).
  *
- * Public: tls_make_selfsigned(certfile, keyfile, cn, &errstr) - 0 or -1.
+ * Public: tls_make_selfsigned(certfile, keyfile, cn, &errstr) - 0 or -1;
+ * tls_server_ctx_load(certfile, keyfile, cn, &errstr) - a server context,
+ * first making a self-signed pair for cn when neither file exists.
  * An RSA-2048 key and a 10-year X.509v3 certificate with subject and issuer
  * CN=cn, subjectAltName DNS:cn (IP:cn for an address literal),
  * basicConstraints CA:FALSE and extendedKeyUsage serverAuth, SHA-256.
@@ -175,4 +177,21 @@ tls_make_selfsigned(const char *certfile, const char *keyfile,
 	EVP_PKEY_free(key);
 	ERR_clear_error();
 	return rc;
+}
+
+/* A server context from certfile/keyfile; when neither file exists yet
+ * (first start), a self-signed pair for cn is made first.  NULL on error. */
+struct tls_ctx *
+tls_server_ctx_load(const char *certfile, const char *keyfile, const char *cn,
+    const char **errstr_r)
+{
+	struct stat st;
+
+	if (stat(certfile, &st) != 0 && stat(keyfile, &st) != 0) {
+		if (tls_make_selfsigned(certfile, keyfile, cn, errstr_r) != 0)
+			return NULL;
+		log_info("made a self-signed certificate for %s in %s", cn,
+		    certfile);
+	}
+	return tls_server_ctx_new(certfile, keyfile, errstr_r);
 }

@@ -38,30 +38,6 @@ static struct tls_ctx *pop3d_tls_ctx;
 static struct netmatch *pop3d_plain_nets;
 static int pop3d_plain_nets_ready;
 
-/* 1 when path names an existing file. */
-static int
-pop3d_file_exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
-
-/* Make a self-signed pair when neither file exists yet (first start). */
-static void
-pop3d_tls_make_pair(const char *cert, const char *key)
-{
-	const char *err = NULL;
-
-	if (pop3d_file_exists(cert) || pop3d_file_exists(key))
-		return;
-	if (tls_make_selfsigned(cert, key, var_myhostname, &err) != 0)
-		log_fatal("cannot make a self-signed certificate %s: %s",
-		    cert, err != NULL ? err : "error");
-	log_info("made a self-signed certificate for %s in %s",
-	    var_myhostname, cert);
-}
-
 /* Load (or first make) the certificate; fatal on a broken setup. */
 void
 pop3d_tls_init(void)
@@ -75,8 +51,7 @@ pop3d_tls_init(void)
 			    "and pop3d_tls_key_file");
 		return;
 	}
-	pop3d_tls_make_pair(cert, key);
-	pop3d_tls_ctx = tls_server_ctx_new(cert, key, &err);
+	pop3d_tls_ctx = tls_server_ctx_load(cert, key, var_myhostname, &err);
 	if (pop3d_tls_ctx == NULL)
 		log_fatal("TLS certificate %s / key %s: %s", cert, key,
 		    err != NULL ? err : "error");

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +25,7 @@
 #include "params.h"
 #include "qmgr.h"
 #include "spool.h"
+#include "strutil.h"
 
 /* Give up on an unreadable file: keep it in corrupt/ and say why. */
 static void
@@ -98,6 +100,21 @@ qmgr_take_incoming(const char *qid)
 	take_active(qid);
 }
 
+/* 1 if name is a writer's temporary ".t<pid>.<n>" and that process is
+ * gone (a killed injection worker: its file can never be committed). */
+static int
+writer_gone(const char *name)
+{
+	const char *dot;
+	long pid;
+
+	if (strncmp(name, ".t", 2) != 0 || (dot = strchr(name + 2, '.')) ==
+	    NULL || str_to_long(name + 2, (size_t)(dot - name - 2), 2,
+	    4194304, &pid) < 0)
+		return 0;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
 /* Remove an incoming/ entry that no writer will finish any more. */
 static void
 maybe_stale(const char *name, time_t now)
@@ -114,8 +131,8 @@ maybe_stale(const char *name, time_t now)
 	 * missing) may still be committed by a slow writer: wait out the
 	 * longest injection before removing it.  A temporary name is safe to
 	 * remove: its writer's commit then fails and nothing is acknowledged. */
-	if (now - st.st_mtime < var_stale_temp_file_time ||
-	    (qfile_valid_qid(name) && now - st.st_mtime <
+	if ((now - st.st_mtime < var_stale_temp_file_time &&
+	    !writer_gone(name)) || (qfile_valid_qid(name) && now - st.st_mtime <
 	    var_smtpd_session_time_limit + var_inject_timeout))
 		return;
 	if (unlink(path) == 0)

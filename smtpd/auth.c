@@ -36,6 +36,7 @@
 #include "log.h"
 #include "maps.h"
 #include "params.h"
+#include "base64.h"
 #include "smtpd.h"
 #include "strutil.h"
 
@@ -74,6 +75,8 @@ static enum auth_rc
 auth_decode(struct smtpd_session *s, const char *text, size_t len,
     int initial, char *dst, size_t *len_r)
 {
+	long n;
+
 	*len_r = 0;
 	if (len == 1 && text[0] == '*') {
 		smtpd_reply(s, "501 5.7.0 Authentication aborted");
@@ -81,10 +84,12 @@ auth_decode(struct smtpd_session *s, const char *text, size_t len,
 	}
 	if (initial && len == 1 && text[0] == '=')
 		return AUTH_OK;
-	if (smtpd_b64_decode(text, len, dst, AUTH_BUF, len_r) != 0) {
+	if ((n = base64_decode(text, len, dst, AUTH_BUF - 1)) < 0) {
 		smtpd_reply(s, "501 5.5.2 Cannot decode response");
 		return AUTH_BAD;
 	}
+	dst[n] = '\0';
+	*len_r = (size_t)n;
 	return AUTH_OK;
 }
 

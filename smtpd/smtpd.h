@@ -12,7 +12,6 @@
  *   auth.c      AUTH PLAIN/LOGIN (RFC 4954) and sender ownership.
  *   authsrv.c   the password checker process (runs as vmail_user, so
  *               workers never read password hashes).
- *   base64.c    pure base64 decoder/encoder for AUTH.
  *   climit.c    per-client connection count/rate and message rate, shared
  *               by all workers in one MAP_SHARED table.
  *   esmtp.c     pure MAIL/RCPT parameter parsers (SIZE, BODY, DSN,
@@ -175,10 +174,6 @@ void smtpd_auth_open_maps(void);
 void smtpd_authsrv_start(void);
 int smtpd_authsrv_verify(const char *user, const char *pw, size_t len,
     const char **errstr_r);
-
-/* base64.c */
-int smtpd_b64_decode(const char *src, size_t len, char *dst, size_t size,
-    size_t *len_r);
 
 /* climit.c */
 void smtpd_climit_init(void);

@@ -37,30 +37,6 @@
 
 static struct tls_ctx *smtpd_tls_ctx;
 
-/* 1 when path names an existing file. */
-static int
-smtpd_file_exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
-
-/* Make a self-signed pair when neither file exists yet (first start). */
-static void
-smtpd_tls_make_pair(const char *cert, const char *key)
-{
-	const char *err = NULL;
-
-	if (smtpd_file_exists(cert) || smtpd_file_exists(key))
-		return;
-	if (tls_make_selfsigned(cert, key, var_myhostname, &err) != 0)
-		log_fatal("cannot make a self-signed certificate %s: %s",
-		    cert, err != NULL ? err : "error");
-	log_info("made a self-signed certificate for %s in %s",
-	    var_myhostname, cert);
-}
-
 /* Load (or first make) the certificate; fatal on a broken setup. */
 void
 smtpd_tls_init(void)
@@ -78,8 +54,7 @@ smtpd_tls_init(void)
 			    "certificate: nobody can authenticate there");
 		return;
 	}
-	smtpd_tls_make_pair(cert, key);
-	smtpd_tls_ctx = tls_server_ctx_new(cert, key, &err);
+	smtpd_tls_ctx = tls_server_ctx_load(cert, key, var_myhostname, &err);
 	if (smtpd_tls_ctx == NULL)
 		log_fatal("TLS certificate %s / key %s: %s", cert, key,
 		    err != NULL ? err : "error");
