@@ -4,13 +4,17 @@
  * Public: maildir_create, maildir_deliver, maildir_parse_name,
  * maildir_hostname.  See maildir.h for the contract.
  *
- * Delivery order (DESIGN.md "Local delivery" and spool rule 1): write
- * tmp/<unique> through a 64 KB buffer, fstat for dev/ino, link() it into
- * new/<final> (EEXIST counts as success), unlink the tmp name, optionally
- * fsync new/ (sync_dir, for filesystems that need it), then the one fsync of
- * the file, which on ext4/XFS also commits the earlier link, and a checked
- * close().  Only then is 0 returned.  A failure after the link removes the
- * new/ name again so that the retry does not leave a duplicate.
+ * Delivery order (DESIGN.md "Local delivery" and spool rule 1): write an
+ * unnamed file (O_TMPFILE, unnamed.h) in tmp/ through a 64 KB buffer, fstat
+ * for dev/ino, link it into new/<final>, optionally fsync new/ (sync_dir, for
+ * filesystems that need it), then the one fsync of the file, which on
+ * ext4/XFS also commits the earlier link, and a checked close().  Only then
+ * is 0 returned.  The unnamed file takes no lock on tmp/ and leaves nothing
+ * there if the agent dies; where O_TMPFILE is not supported the file is
+ * written as tmp/<unique>, linked into new/ (EEXIST counts as success) and
+ * the tmp name removed, as the maildir specification describes.  A failure
+ * after the link removes the new/ name again so that the retry does not
+ * leave a duplicate.
  * Returns 0, or -1 with a reason in errstr (the caller maps it to 4.x.x).
  * Security: runs as the mailbox owner (never root); maildir_parse_name is a
  * pure function over untrusted names (it is fuzzed).
@@ -27,11 +31,13 @@
 
 #include "alloc.h"
 #include "maildir.h"
+#include "unnamed.h"
 
 #define MAILDIR_BUF 65536
 
 struct maildir_out {
 	int fd;
+	int unnamed;		/* O_TMPFILE: no tmp/ name to link or remove */
 	size_t len;
 	long long size;
 	long long lfs;
@@ -217,7 +223,8 @@ maildir_link(const char *path, const char *tmp, struct maildir_out *o,
 		*errstr_r = "maildir path too long";
 		return -1;
 	}
-	if (link(tmp, newp) < 0 && errno != EEXIST) {
+	if (o->unnamed ? unnamed_link(o->fd, AT_FDCWD, newp) < 0 :
+	    link(tmp, newp) < 0 && errno != EEXIST) {
 		*errstr_r = maildir_err("link", newp, errno);
 		return -1;
 	}
@@ -253,27 +260,51 @@ maildir_sync(const char *path, int fd, int sync_dir, const char **errstr_r)
 	return r;
 }
 
+/* Open the file to write in path/tmp: unnamed where the filesystem can,
+ * else under the unique name left in tmp; fd or -1. */
+static int
+maildir_open_tmp(const char *path, const struct timeval *tv,
+    struct maildir_out *o, char *tmp, size_t size)
+{
+	if ((size_t)snprintf(tmp, size, "%s/tmp", path) >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	o->fd = unnamed_open(AT_FDCWD, tmp, 0600);
+	if (o->fd >= 0) {
+		o->unnamed = 1;
+		return o->fd;
+	}
+	if (!unnamed_unsupported(errno))
+		return -1;
+	if ((size_t)snprintf(tmp, size, "%s/tmp/%lld.M%06ldP%ldQ%lu.%s",
+	    path, (long long)tv->tv_sec, (long)tv->tv_usec, (long)getpid(),
+	    maildir_counter++, maildir_hostname()) >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return o->fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+	    0600);
+}
+
 /* Deliver one message into the maildir at path (see maildir.h). */
 int
 maildir_deliver(const char *path, const char *prepend, size_t prepend_len,
     maildir_next_fn next, void *ctx, int sync_dir, char **name_r,
     const char **errstr_r)
 {
-	struct maildir_out *o = xcalloc(1, sizeof(*o));
+	struct maildir_out *o = xmalloc(sizeof(*o));
 	char tmp[PATH_MAX], newp[PATH_MAX];
 	struct timeval tv;
 	int r = -1;
 
 	o->fd = -1;
+	o->unnamed = 0;
+	o->len = 0;
+	o->size = o->lfs = 0;
 	*name_r = NULL;
 	gettimeofday(&tv, NULL);
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/tmp/%lld.M%06ldP%ldQ%lu.%s",
-	    path, (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
-	    maildir_counter++, maildir_hostname()) >= sizeof(tmp))
-		errno = ENAMETOOLONG;
-	else
-		o->fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-	if (o->fd < 0) {
+	if (maildir_open_tmp(path, &tv, o, tmp, sizeof(tmp)) < 0) {
 		*errstr_r = maildir_err("create", tmp, errno);
 		free(o);
 		return -1;
@@ -281,7 +312,8 @@ maildir_deliver(const char *path, const char *prepend, size_t prepend_len,
 	if (maildir_copy(o, prepend, prepend_len, next, ctx, errstr_r) == 0 &&
 	    maildir_link(path, tmp, o, &tv, name_r, errstr_r) == 0)
 		r = 0;
-	(void)unlink(tmp);
+	if (!o->unnamed)
+		(void)unlink(tmp);
 	if (r == 0)
 		r = maildir_sync(path, o->fd, sync_dir, errstr_r);
 	else

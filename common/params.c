@@ -166,7 +166,7 @@ const struct param params_table[] = {
 	{ "qmgr_fifo", PARAM_STR, "$queue_directory/public/qmgr", 0, 0, &var_qmgr_fifo },
 	{ "qmgr_user", PARAM_STR, "petrel-queue", 0, 0, &var_qmgr_user },
 	{ "queue_directory", PARAM_STR, "/var/spool/petrel", 0, 0, &var_queue_directory },
-	{ "queue_file_recycle_limit", PARAM_INT, "1000", 0, 1000000, &var_queue_file_recycle_limit },
+	{ "queue_file_recycle_limit", PARAM_INT, "10000", 0, 1000000, &var_queue_file_recycle_limit },
 	{ "queue_run_delay", PARAM_TIME, "300s", 1, DAY, &var_queue_run_delay },
 	{ "recipient_delimiter", PARAM_STR, "+", 0, 0, &var_recipient_delimiter },
 	{ "relay_domains", PARAM_STR, "", 0, 0, &var_relay_domains },

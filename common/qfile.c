@@ -50,6 +50,7 @@
 #include "alloc.h"
 #include "qfile.h"
 #include "qfile_int.h"
+#include "unnamed.h"
 
 #define QFILE_OUTBUF 65536
 #define QFILE_RENAME_TRIES 50
@@ -294,13 +295,12 @@ qfile_open_temp(struct qfile_writer *w, char *tmp, size_t size)
 		snprintf(w->tmp, sizeof(w->tmp), "%s", tmp);
 		return fd;
 	}
-	fd = openat(w->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
-	    QFILE_MODE_WRITING);
+	fd = unnamed_open(w->dirfd, ".", QFILE_MODE_WRITING);
 	if (fd >= 0) {
 		w->unnamed = 1;
 		return fd;
 	}
-	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+	if (!unnamed_unsupported(errno))
 		return -1;
 	snprintf(tmp, size, ".t%ld.%lu", (long)getpid(), qfile_counter++);
 	fd = openat(w->dirfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
@@ -415,16 +415,13 @@ qfile_dirfd(const char *dir)
 static int
 qfile_link(struct qfile_writer *w)
 {
-	char path[64];
-
 	if (w->recycled) {
 		if (qfile_rename_noreplace(w->dirfd, w->tmp, w->qid) < 0)
 			return -1;
 		w->recycled = 0;
 		return 0;
 	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", w->fd);
-	if (linkat(AT_FDCWD, path, w->dirfd, w->qid, AT_SYMLINK_FOLLOW) < 0)
+	if (unnamed_link(w->fd, w->dirfd, w->qid) < 0)
 		return -1;
 	w->unnamed = 0;
 	return 0;

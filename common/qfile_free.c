@@ -10,8 +10,13 @@
  * plain, singly linked file owned by us, marks it incomplete (mode 0660)
  * and truncates it; it returns the descriptor, or -1 when free/ has
  * nothing (then the caller creates a new file).
- * Names are read from free/ in batches of 64; an empty free/ is looked at
- * again at most once a second.
+ * Names are read from free/ in batches of 64 through a directory stream
+ * kept open, so each batch continues where the last one stopped (rereading
+ * from the start would walk past every entry already taken, and every
+ * writer would race for the same first names); at the end the stream is
+ * rewound.  A name another writer took first costs one failed rename; after
+ * QFILE_FREE_TRIES of those the writer allocates a new file.  An empty
+ * free/ is looked at again at most once a second.
  * Security: runs in petrel-inject; free/ is writable by the spool group, so
  * anything found there is checked before use and removed when it fails.
  */
@@ -27,15 +32,19 @@
 #include "qfile.h"
 #include "qfile_int.h"
 
+#define QFILE_FREE_BATCH 64
+#define QFILE_FREE_TRIES 64
+
 /* The names waiting in free/, read in batches. */
 static struct {
 	int dirfd;		/* O_RDONLY on free/, -1 when absent */
+	DIR *stream;		/* on a dup of dirfd; NULL until first use */
 	char path[4096];
-	char names[64][QFILE_QID_MAX];
+	char names[QFILE_FREE_BATCH][QFILE_QID_MAX];
 	size_t n, next;
 	size_t start;		/* per-process rotation of the batch */
 	time_t empty_at;	/* last refill found nothing */
-} qfile_free = { -1, "", { "" }, 0, 0, 0, 0 };
+} qfile_free = { -1, NULL, "", { "" }, 0, 0, 0, 0 };
 
 /* Open free/ next to dir (incoming/) once; absent is fine. */
 void
@@ -49,6 +58,9 @@ qfile_free_open(const char *dir)
 	snprintf(path, sizeof(path), "%.*s/free", (int)(slash - dir), dir);
 	if (qfile_free.dirfd >= 0 && strcmp(path, qfile_free.path) == 0)
 		return;
+	if (qfile_free.stream != NULL)
+		closedir(qfile_free.stream);
+	qfile_free.stream = NULL;
 	if (qfile_free.dirfd >= 0)
 		close(qfile_free.dirfd);
 	qfile_free.n = qfile_free.next = 0;
@@ -56,36 +68,50 @@ qfile_free_open(const char *dir)
 	snprintf(qfile_free.path, sizeof(qfile_free.path), "%s", path);
 }
 
-/* Read the next batch of names from free/ (not more than once a second
- * while it is empty). */
-static void
-qfile_free_refill(void)
+/* Append up to a batch of valid names from the stream; at its end, 1. */
+static int
+qfile_free_read(void)
 {
 	struct dirent *de;
-	DIR *d;
-	int fd;
 
-	qfile_free.n = qfile_free.next = 0;
-	if (qfile_free.empty_at == time(NULL))
-		return;
-	if ((fd = dup(qfile_free.dirfd)) < 0)
-		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	rewinddir(d);
-	while (qfile_free.n < 64 && (de = readdir(d)) != NULL) {
+	while (qfile_free.n < QFILE_FREE_BATCH) {
+		if ((de = readdir(qfile_free.stream)) == NULL)
+			return 1;
 		size_t len = strlen(de->d_name);
 
 		if (len < QFILE_QID_MAX && qfile_valid_qid(de->d_name))
 			memcpy(qfile_free.names[qfile_free.n++], de->d_name,
 			    len + 1);
 	}
-	closedir(d);
+	return 0;
+}
+
+/* Read the next batch of names from free/, going on from the last batch
+ * and starting over at the end (not more than once a second while free/
+ * is empty). */
+static void
+qfile_free_refill(void)
+{
+	int fd;
+
+	qfile_free.n = qfile_free.next = 0;
+	if (qfile_free.empty_at == time(NULL))
+		return;
+	if (qfile_free.stream == NULL) {
+		if ((fd = dup(qfile_free.dirfd)) < 0)
+			return;
+		if ((qfile_free.stream = fdopendir(fd)) == NULL) {
+			close(fd);
+			return;
+		}
+	}
+	if (qfile_free_read() && qfile_free.n == 0) {
+		rewinddir(qfile_free.stream);
+		(void)qfile_free_read();
+	}
 	if (qfile_free.n == 0)
 		qfile_free.empty_at = time(NULL);
-	else	/* writers read the same batch: start at different places */
+	else	/* writers may read the same batch: start at different places */
 		qfile_free.start = (size_t)getpid() % qfile_free.n;
 }
 
@@ -102,7 +128,7 @@ qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter)
 
 	if (qfile_free.dirfd < 0)
 		return -1;
-	for (int tries = 0; tries < 8; tries++) {
+	for (int tries = 0; tries < QFILE_FREE_TRIES; tries++) {
 		if (qfile_free.next >= qfile_free.n)
 			qfile_free_refill();
 		if (qfile_free.next >= qfile_free.n)

@@ -83,7 +83,8 @@ void qmgr_take_incoming(const char *qid);
 void qmgr_scan_maildrop(void);
 void qmgr_flush(const char *qid, const char *domain);
 
-/* qmgr_recycle.c */
+/* qmgr_recycle.c; larger finished files are unlinked, not kept in free/ */
+#define QMGR_RECYCLE_MAX_SIZE 65536
 void qmgr_retire(const char *qid, int recyclable);
 void qmgr_recycle_scan(void);
 

@@ -383,7 +383,8 @@ qmgr_msg_finish(struct qmgr_msg *m)
 		    m->rs[i].result != 2 && m->rs[i].result != 5)
 			pending++;
 	if (pending == 0) {
-		qmgr_retire(m->qid, !m->agent_lost && !m->own_file);
+		qmgr_retire(m->qid, !m->agent_lost && !m->own_file &&
+		    m->env->file_size <= QMGR_RECYCLE_MAX_SIZE);
 		spool_unlink(SPOOL_DEFER, m->qid);
 		log_info("%s: removed", m->qid);
 	} else {

@@ -14,7 +14,9 @@
  * injection service's CPU time.  A recycled file keeps its inode; the
  * injection service truncates and rewrites it (qfile.c).
  * At most queue_file_recycle_limit files wait in free/ (0 turns recycling
- * off); the count is an estimate (the injection service takes files
+ * off), and only files of at most QMGR_RECYCLE_MAX_SIZE bytes are kept, so
+ * free/ holds at most limit x 64 KB of data blocks (the default 10000 is
+ * a burst of 10000 messages queued at once); the count is an estimate (the injection service takes files
  * without telling us) corrected by recounting free/ at most once a second
  * when it reaches the limit, and at every deferred-queue run.
  * Durability: nothing here needs a sync: a file lost from free/ by a crash
