@@ -21,9 +21,10 @@
  * finished queue file the queue manager left in the sibling directory
  * free/: it renames it to a temporary name in incoming/ (the rename decides
  * which writer gets it), checks it is a plain file of ours, marks it
- * incomplete, truncates it and writes it under that temporary name; at
- * commit it is marked complete and renamed to its queue ID just before the
- * one fsync.  A recycled file never carries a queue ID while it is being
+ * incomplete and overwrites it from the start under that temporary name
+ * (its old blocks are reused: no block is freed and allocated again); at
+ * commit the old tail is cut off, the file is marked complete and renamed
+ * to its queue ID just before the one fsync.  A recycled file never carries a queue ID while it is being
  * written, so neither its old contents nor a half-written message can be
  * taken for a message, and a stale-file sweep can only ever remove a
  * temporary name (the commit then fails instead of losing mail).  Any
@@ -61,6 +62,8 @@ struct qfile_writer {
 	int unnamed;		/* O_TMPFILE: linked only at commit */
 	int recycled;		/* from free/: renamed from tmp only at commit */
 	char tmp[64];		/* the recycled file's temporary name */
+	off_t old_size;		/* recycled: its size when taken */
+	off_t written;		/* bytes written so far */
 	int failed;
 	int content_started;
 	char qid[QFILE_QID_MAX];
@@ -177,6 +180,7 @@ qfile_write_all(struct qfile_writer *w, const void *p, size_t n)
 			continue;
 		if (r <= 0)
 			return -1;
+		w->written += r;
 		for (int k = 0; k < 2 && r > 0; k++) {
 			size_t t = (size_t)r < iov[k].iov_len ? (size_t)r :
 			    iov[k].iov_len;
@@ -290,7 +294,8 @@ qfile_open_temp(struct qfile_writer *w, char *tmp, size_t size)
 {
 	int fd;
 
-	if ((fd = qfile_free_take(w->dirfd, tmp, size, &qfile_counter)) >= 0) {
+	if ((fd = qfile_free_take(w->dirfd, tmp, size, &qfile_counter,
+	    &w->old_size)) >= 0) {
 		w->recycled = 1;
 		snprintf(w->tmp, sizeof(w->tmp), "%s", tmp);
 		return fd;
@@ -500,6 +505,11 @@ qfile_finish(struct qfile_writer *w)
 	    qfile_put(w, QREC_END, "", 0) < 0)
 		return -1;
 	if (w->out_len > 0 && qfile_write_all(w, "", 0) < 0) {
+		w->failed = errno ? errno : EIO;
+		return -1;
+	}
+	/* A recycled file was overwritten in place: cut its old tail. */
+	if (w->old_size > w->written && ftruncate(w->fd, w->written) < 0) {
 		w->failed = errno ? errno : EIO;
 		return -1;
 	}

@@ -4,11 +4,12 @@
  * takes one instead of allocating a new inode.
  *
  * Public (qfile.c only, through qfile_int.h): qfile_free_open(incoming_dir)
- * opens free/ once per process; qfile_free_take(dirfd, tmp, size, &counter)
- * claims a file by renaming it to the temporary name tmp in incoming/
- * (the rename decides between concurrent writers), checks that it is a
- * plain, singly linked file owned by us, marks it incomplete (mode 0660)
- * and truncates it; it returns the descriptor, or -1 when free/ has
+ * opens free/ once per process; qfile_free_take(dirfd, tmp, size, &counter,
+ * &old_size) claims a file by renaming it to the temporary name tmp in
+ * incoming/ (the rename decides between concurrent writers), checks that
+ * it is a plain, singly linked file owned by us and marks it incomplete
+ * (mode 0660); it returns the descriptor with the file's size (the writer
+ * overwrites it and cuts the rest at commit), or -1 when free/ has
  * nothing (then the caller creates a new file).
  * Names are read from free/ in batches of 64 through a directory stream
  * kept open, so each batch continues where the last one stopped (rereading
@@ -116,10 +117,11 @@ qfile_free_refill(void)
 }
 
 /* Claim one file from free/ under the temporary name tmp in the directory
- * dirfd and make it an empty, incomplete file of ours; fd or -1 when there
- * is none to take. */
+ * dirfd and make it an incomplete file of ours; fd (its size in
+ * *old_size_r) or -1 when there is none to take. */
 int
-qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter)
+qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter,
+    off_t *old_size_r)
 {
 	const char *name;
 	struct stat st;
@@ -141,9 +143,10 @@ qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter)
 		fd = openat(dirfd, tmp, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 		    st.st_nlink == 1 && st.st_uid == geteuid() &&
-		    fchmod(fd, QFILE_MODE_WRITING) == 0 &&
-		    ftruncate(fd, 0) == 0)
+		    fchmod(fd, QFILE_MODE_WRITING) == 0) {
+			*old_size_r = st.st_size;
 			return fd;
+		}
 		if (fd >= 0)
 			close(fd);
 		(void)unlinkat(dirfd, tmp, 0);

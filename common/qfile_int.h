@@ -7,8 +7,10 @@
 #define PETREL_QFILE_INT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 void qfile_free_open(const char *incoming_dir);
-int qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter);
+int qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter,
+    off_t *old_size_r);
 
 #endif

@@ -7,7 +7,8 @@
  * qfile_create/put/commit, patches the arrival time to the fixed one, and
  * compares bytes; then it reads the file back and checks every field, and
  * checks that every truncation and a set of damaged files are refused.
- * Files live in a fresh directory under /tmp, removed at the end.
+ * Files live in a fresh directory under /tmp (its incoming/, with the
+ * sibling free/ the writer recycles from), removed at the end.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -33,7 +34,8 @@ struct msg {
 	size_t puts[64];
 };
 
-static char tmpdir[256];
+static char rootdir[256];	/* the scratch directory */
+static char tmpdir[300];	/* rootdir/incoming: where files are written */
 static const char *datadir;
 
 /* Decode the escapes of an .in line value into out; returns its length. */
@@ -557,6 +559,47 @@ test_abort(void)
 	CHECK(w == NULL && err != NULL && strstr(err, "No such") != NULL);
 }
 
+/* A file left in free/ is reused: same inode, overwritten in place, and a
+ * shorter message leaves nothing of the longer one it replaces. */
+static void
+test_recycled(void)
+{
+	char qid[QFILE_QID_MAX], qid2[QFILE_QID_MAX], path[600], path2[600];
+	unsigned char *got, *ref;
+	size_t glen, rlen;
+	struct stat big, st;
+	struct msg m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.sender, sizeof(m.sender), "big@example.org");
+	m.rcpts[m.nrcpts++] = strdup("to@example.org");
+	m.content = malloc(MAXMSG);
+	memset(m.content, 'x', 200000);
+	m.clen = m.puts[m.nputs++] = 200000;
+	CHECK(write_msg(&m, qid) == 0);
+	free_msg(&m);
+	CHECK(stat(qpath(qid), &big) == 0 && big.st_size > 200000);
+	snprintf(path, sizeof(path), "%s/free/%s", rootdir, qid);
+	CHECK(rename(qpath(qid), path) == 0);
+	usleep(1100000);	/* an empty free/ is looked at once a second */
+
+	snprintf(path2, sizeof(path2), "%s/simple.in", datadir);
+	CHECK(load_msg(path2, &m) == 0);
+	CHECK(write_msg(&m, qid2) == 0);
+	CHECK(stat(qpath(qid2), &st) == 0 && st.st_ino == big.st_ino);
+	CHECK(access(path, F_OK) < 0 && errno == ENOENT);
+	got = slurp(qpath(qid2), &glen);
+	patch_time(got, glen);
+	snprintf(path2, sizeof(path2), "%s/simple.ref", datadir);
+	ref = slurp(path2, &rlen);
+	CHECK(rlen > 0 && glen == rlen && memcmp(got, ref, rlen) == 0);
+	check_readback(&m, qid2);
+	unlink(qpath(qid2));
+	free(got);
+	free(ref);
+	free_msg(&m);
+}
+
 /* Create the scratch directory and run every test. */
 int
 main(void)
@@ -570,8 +613,12 @@ main(void)
 		    getenv("PETREL_TOP"));
 		datadir = d;
 	}
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_qfile.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	snprintf(rootdir, sizeof(rootdir), "/tmp/test_qfile.XXXXXX");
+	if (mkdtemp(rootdir) == NULL)
+		return 1;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/incoming", rootdir);
+	snprintf(cmd, sizeof(cmd), "%s/free", rootdir);
+	if (mkdir(tmpdir, 0700) < 0 || mkdir(cmd, 0700) < 0)
 		return 1;
 	TEST_RUN(test_varint);
 	TEST_RUN(test_header_split);
@@ -583,7 +630,8 @@ main(void)
 	TEST_RUN(test_damaged);
 	TEST_RUN(test_mark);
 	TEST_RUN(test_abort);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	TEST_RUN(test_recycled);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rootdir);
 	if (system(cmd) != 0)
 		return 1;
 	TEST_EXIT();
