@@ -116,16 +116,19 @@ inject_write_all(struct inject *ij, const char *p, size_t n)
 
 	for (int k = 0; k < 2 && !ij->broken; k++) {
 		while (lens[k] > 0) {
-			ssize_t r;
-
-			if (inject_wait(ij->fd, POLLOUT) <= 0)
-				break;
 			/* MSG_DONTWAIT: a service that stops reading must
-			 * not hold us past the timeout poll() enforces. */
-			r = send(ij->fd, parts[k], lens[k],
+			 * not hold us past the timeout poll() enforces; poll
+			 * only when the socket is full. */
+			ssize_t r = send(ij->fd, parts[k], lens[k],
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (r < 0 && (errno == EINTR || errno == EAGAIN))
+
+			if (r < 0 && errno == EINTR)
 				continue;
+			if (r < 0 && errno == EAGAIN) {
+				if (inject_wait(ij->fd, POLLOUT) <= 0)
+					break;
+				continue;
+			}
 			if (r <= 0)
 				break;
 			parts[k] += r;
@@ -136,6 +139,15 @@ inject_write_all(struct inject *ij, const char *p, size_t n)
 	}
 	ij->olen = 0;
 	return ij->broken ? -1 : 0;
+}
+
+/* Send what is buffered; 0 or -1. */
+int
+inject_flush(struct inject *ij)
+{
+	if (ij->broken)
+		return -1;
+	return ij->olen > 0 ? inject_write_all(ij, "", 0) : 0;
 }
 
 /* Buffered output. */

@@ -29,6 +29,7 @@
  * Public:
  *   inject_connect(path, &errstr)   NULL on failure.
  *   inject_begin(ij, sender)        these buffer and send; -1 on I/O error.
+ *   inject_flush(ij)                send what is buffered; 0 or -1.
  *   inject_qid(ij, &reply_r)        flushes, reads the QID line; the queue ID,
  *                                   or NULL with *reply_r as for inject_end.
  *   inject_attr(ij, name, value)
@@ -59,6 +60,7 @@ struct inject;
 
 struct inject *inject_connect(const char *path, const char **errstr_r);
 int inject_begin(struct inject *ij, const char *sender) WARN_UNUSED;
+int inject_flush(struct inject *ij);
 const char *inject_qid(struct inject *ij, const char **reply_r);
 int inject_attr(struct inject *ij, const char *name, const char *value) WARN_UNUSED;
 int inject_rcpt(struct inject *ij, const char *addr) WARN_UNUSED;

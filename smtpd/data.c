@@ -16,6 +16,10 @@
  * still consumed up to the real end so that the session stays in step.
  * Bytes read past the end marker (pipelined commands) are handed back to
  * the connection's line reader; reads are sized so that they always fit.
+ * DATA answers 354 as soon as the envelope is on its way to the service
+ * and reads the queue ID (needed for Received:) only then, so the client
+ * sends the body while the service opens the queue file; a refusal of the
+ * envelope is then answered at the end of the data.
  * Injection: one connection, reused by the worker's later transactions and
  * sessions (smtpd_inject_keep), which saves a connect and an accept per
  * message when every message comes on a new SMTP connection; a refused or
@@ -49,6 +53,7 @@ struct smtpd_body {
 	size_t acc_len;
 	size_t acc_size;
 	int failed;		/* inject_data failed: answer 451 */
+	char reply[512];	/* the service's refusal of the envelope */
 };
 
 /* The injection socket path: inject_listen without "unix:". */
@@ -144,24 +149,33 @@ smtpd_inject_connect(struct smtpd_session *s)
 	return 0;
 }
 
-/* Open the queue transaction; 0, or -1 after an error reply. */
-int
-smtpd_inject_start(struct smtpd_session *s)
+/* Send the envelope to the service without waiting for its answer; 0, or
+ * -1 after an error reply. */
+static int
+smtpd_inject_send(struct smtpd_session *s)
 {
-	const char *reply = NULL, *qid = NULL;
-
 	if (smtpd_inject_connect(s) < 0)
 		return -1;
 	/* The whole envelope goes out before the QID reply is read: one
 	 * round trip to the service per message, not two. */
 	if (inject_begin(s->ij, s->sender) == 0 &&
-	    smtpd_inject_envelope(s) == 0)
-		qid = inject_qid(s->ij, &reply);
+	    smtpd_inject_envelope(s) == 0 && inject_flush(s->ij) == 0)
+		return 0;
+	smtpd_reply(s, "451 4.3.0 Error: queue file write error");
+	smtpd_inject_abort(s);
+	return -1;
+}
+
+/* Read the queue ID the service chose; 0, or -1 with the reply for the
+ * client copied into reply. */
+static int
+smtpd_inject_qid(struct smtpd_session *s, char *reply, size_t size)
+{
+	const char *err = NULL, *qid = inject_qid(s->ij, &err);
+
 	if (qid == NULL) {
-		/* reply points into s->ij: use it before the abort */
-		smtpd_reply(s, "%s", reply != NULL ? reply :
+		snprintf(reply, size, "%s", err != NULL ? err :
 		    "451 4.3.0 Error: queue file write error");
-		smtpd_inject_abort(s);
 		return -1;
 	}
 	snprintf(s->qid, sizeof(s->qid), "%s", qid);
@@ -170,6 +184,22 @@ smtpd_inject_start(struct smtpd_session *s)
 		    s->qid, s->name, s->addr, s->auth_method, s->auth_user);
 	else
 		log_info("%s: client=%s[%s]", s->qid, s->name, s->addr);
+	return 0;
+}
+
+/* Open the queue transaction; 0, or -1 after an error reply. */
+int
+smtpd_inject_start(struct smtpd_session *s)
+{
+	char reply[512];
+
+	if (smtpd_inject_send(s) < 0)
+		return -1;
+	if (smtpd_inject_qid(s, reply, sizeof(reply)) < 0) {
+		smtpd_reply(s, "%s", reply);
+		smtpd_inject_abort(s);
+		return -1;
+	}
 	return 0;
 }
 
@@ -234,7 +264,8 @@ smtpd_data_refuse(struct smtpd_session *s, const char *reply)
 	smtpd_reply(s, "%s", reply);
 	log_sanitize(from, sizeof(from), s->sender, strlen(s->sender));
 	log_info("%s: reject: %s from %s[%s]: %s; from=<%s> proto=%s "
-	    "helo=<%s>", s->qid, s->bdat ? "BDAT" : "DATA", s->name, s->addr,
+	    "helo=<%s>", s->qid[0] != '\0' ? s->qid : "NOQUEUE",
+	    s->bdat ? "BDAT" : "DATA", s->name, s->addr,
 	    reply, from,
 	    smtpd_proto(s), s->helo);
 	smtpd_inject_abort(s);	/* last: reply may point into s->ij */
@@ -255,6 +286,10 @@ smtpd_data_finish(struct smtpd_session *s, struct smtpd_body *b)
 	if (b->dec.size > (size_t)var_message_size_limit) {
 		smtpd_data_refuse(s, "552 5.3.4 Message size exceeds fixed "
 		    "limit");
+		return -1;
+	}
+	if (b->reply[0] != '\0') {
+		smtpd_data_refuse(s, b->reply);
 		return -1;
 	}
 	if (b->failed || inject_end(s->ij, qid, &reply) < 0) {
@@ -306,12 +341,17 @@ smtpd_cmd_data(struct smtpd_session *s, const char *arg, size_t len)
 		smtpd_reply(s, "501 5.5.4 Syntax: DATA");
 		return -1;
 	}
-	if (smtpd_inject_start(s) < 0) {
+	if (smtpd_inject_send(s) < 0) {
 		smtpd_reset(s);
 		return -1;
 	}
 	smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	memset(&b, 0, sizeof(b));
+	/* The client sends the body while the service opens the file; a
+	 * write error shows when the body is read. */
+	if (conn_flush(s->conn) < 0 ||
+	    smtpd_inject_qid(s, b.reply, sizeof(b.reply)) < 0)
+		b.failed = 1;
 	rc = smtpd_data_body(s, &b);
 	free(b.raw);
 	free(b.acc);
