@@ -15,8 +15,13 @@
  * kept open, so each batch continues where the last one stopped (rereading
  * from the start would walk past every entry already taken, and every
  * writer would race for the same first names); at the end the stream is
- * rewound.  A name another writer took first costs one failed rename; after
- * QFILE_FREE_TRIES of those the writer allocates a new file.  An empty
+ * rewound.  A name is looked up before it is renamed (a lookup takes no
+ * lock; a cross-directory rename takes the filesystem's rename lock even
+ * when it fails).  A name another writer took first means the others are
+ * working on the same stretch: the writer drops its batch and skips a
+ * random number of further names, so that concurrent writers spread out
+ * instead of racing in step.  After QFILE_FREE_TRIES misses the writer
+ * allocates a new file.  An empty
  * free/ is looked at again at most once a second.
  * Security: runs in petrel-inject; free/ is writable by the spool group, so
  * anything found there is checked before use and removed when it fails.
@@ -25,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -87,6 +93,23 @@ qfile_free_read(void)
 	return 0;
 }
 
+/* Another writer took a name of this batch: drop the batch and skip up to
+ * a batch of further names. */
+static void
+qfile_free_miss(void)
+{
+	static unsigned int seed;
+	unsigned int skip;
+
+	if (seed == 0)
+		seed = (unsigned int)getpid() * 2654435761u + 1;
+	skip = (unsigned int)rand_r(&seed) % QFILE_FREE_BATCH;
+	qfile_free.next = qfile_free.n;
+	while (skip-- > 0 && qfile_free.stream != NULL &&
+	    readdir(qfile_free.stream) != NULL)
+		;
+}
+
 /* Read the next batch of names from free/, going on from the last batch
  * and starting over at the end (not more than once a second while free/
  * is empty). */
@@ -137,9 +160,16 @@ qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter,
 			return -1;
 		name = qfile_free.names[(qfile_free.start + qfile_free.next++) %
 		    qfile_free.n];
+		if (fstatat(qfile_free.dirfd, name, &st,
+		    AT_SYMLINK_NOFOLLOW) < 0) {
+			qfile_free_miss();	/* another writer took it */
+			continue;
+		}
 		snprintf(tmp, size, ".t%ld.%lu", pid, (*counter)++);
-		if (renameat(qfile_free.dirfd, name, dirfd, tmp) < 0)
-			continue;	/* another writer took it */
+		if (renameat(qfile_free.dirfd, name, dirfd, tmp) < 0) {
+			qfile_free_miss();
+			continue;
+		}
 		fd = openat(dirfd, tmp, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 		    st.st_nlink == 1 && st.st_uid == geteuid() &&
