@@ -265,6 +265,5 @@ smtpd_session(int fd_in, int fd_out, const struct server_peer *peer)
 	log_info("disconnect from %s[%s]%s", s.name, s.addr, summary);
 	smtpd_reset(&s);
 	smtpd_inject_keep(&s.ij);
-	conn_close(s.conn);
-	conn_free(&s.conn);
+	conn_free(&s.conn);	/* the server skeleton closes the descriptor */
 }
