@@ -22,7 +22,8 @@
  * var_server_min_idle idle workers and at most the process limit named by
  * spec->process_limit_param, replaces workers that exit, and on SIGTERM/SIGINT
  * stops accepting, signals its workers and exits; SIGHUP re-reads the
- * configuration file and recycles workers.  The parent never reads network
+ * configuration file, runs spec->reload() (if set; as root, in the parent,
+ * e.g. to load a renewed TLS certificate) and recycles workers.  The parent never reads network
  * input.
  *
  * Single-process daemons (the queue manager) set spec->loop instead of
@@ -56,6 +57,7 @@ struct server_spec {
 	const char *unix_group_param;		/* e.g. "spool_group"; NULL = root */
 	void (*pre_drop)(void);
 	void (*post_drop)(void);
+	void (*reload)(void);	/* parent, after a SIGHUP re-read; may be NULL */
 	void (*session)(int fd_in, int fd_out, const struct server_peer *peer);
 	void (*loop)(void);
 	/* More listen parameters (NULL-terminated, may be NULL); an empty

@@ -305,6 +305,8 @@ pool_reload(const struct server_spec *spec)
 		log_warn("reload: %s changed; restart to rebind",
 		    spec->listen_param);
 	free(old_listen);
+	if (spec->reload != NULL)
+		spec->reload();
 	log_info("reloaded the configuration; recycling %zu workers",
 	    pool_n);
 	pool_retire_all();

@@ -10,6 +10,9 @@
  *   tls_server_ctx_load(certfile, keyfile, cn, &errstr)  tls_server_ctx_new,
  *                    after making a self-signed pair for cn when neither
  *                    file exists yet (first start).
+ *   tls_server_ctx_reload(&ctx, certfile, keyfile, cn)  on SIGHUP: load the
+ *                    files again and replace *ctx; when that fails the
+ *                    old context stays and a warning is logged.
  *   tls_make_selfsigned(certfile, keyfile, cn, &errstr)  RSA-2048 key and a
  *                        10-year self-signed certificate for cn (with
  *                        subjectAltName DNS:cn, or IP:cn for an address);
@@ -57,6 +60,8 @@ struct tls_ctx *tls_client_ctx_new(const char *cafile, const char *capath,
 struct tls_ctx *tls_server_ctx_new(const char *certfile, const char *keyfile,
     const char **errstr_r);
 void tls_ctx_free(struct tls_ctx **cp);
+void tls_server_ctx_reload(struct tls_ctx **ctxp, const char *certfile,
+    const char *keyfile, const char *cn);
 struct tls_ctx *tls_server_ctx_load(const char *certfile,
     const char *keyfile, const char *cn, const char **errstr_r);
 int tls_make_selfsigned(const char *certfile, const char *keyfile,

@@ -195,3 +195,29 @@ tls_server_ctx_load(const char *certfile, const char *keyfile, const char *cn,
 	}
 	return tls_server_ctx_new(certfile, keyfile, errstr_r);
 }
+
+/* Load certfile/keyfile again (SIGHUP) and replace *ctxp; a failure keeps
+ * the old context, so a bad renewal never takes TLS away. */
+void
+tls_server_ctx_reload(struct tls_ctx **ctxp, const char *certfile,
+    const char *keyfile, const char *cn)
+{
+	const char *err = NULL;
+	struct tls_ctx *ctx;
+
+	if (certfile == NULL || keyfile == NULL || *certfile == '\0' ||
+	    *keyfile == '\0')
+		return;
+	if (*ctxp == NULL) {
+		log_warn("reload: TLS was off at start; restart to turn it on");
+		return;
+	}
+	if ((ctx = tls_server_ctx_load(certfile, keyfile, cn, &err)) == NULL) {
+		log_warn("reload: TLS certificate %s / key %s: %s; keeping the "
+		    "old one", certfile, keyfile, err != NULL ? err : "error");
+		return;
+	}
+	tls_ctx_free(ctxp);
+	*ctxp = ctx;
+	log_info("reload: TLS certificate %s loaded", certfile);
+}

@@ -28,6 +28,7 @@ static const struct server_spec pop3d_spec = {
 	.unix_group_param = NULL,
 	.pre_drop = pop3d_tls_init,
 	.post_drop = pop3d_session_init,
+	.reload = pop3d_tls_reload,
 	.session = pop3d_session_run,
 	.loop = NULL,
 	.extra_listen_params = pop3d_more_listen,

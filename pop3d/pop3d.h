@@ -87,6 +87,7 @@ void pop3d_auth_report(const struct pop3d_session *s);
 void pop3d_session_forget(struct pop3d_session *s);
 
 void pop3d_tls_init(void);
+void pop3d_tls_reload(void);
 int pop3d_tls_offered(const struct pop3d_session *s);
 int pop3d_tls_wrap(struct pop3d_session *s);
 void pop3d_cmd_stls(struct pop3d_session *s, const char *p, size_t len);

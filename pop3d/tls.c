@@ -3,7 +3,8 @@
  * pop3d_listen and implicit TLS on pop3d_pop3s_listen (RFC 8314), and the
  * rule for when a password may travel in clear.
  *
- * Public: pop3d_tls_init, pop3d_tls_offered, pop3d_tls_wrap,
+ * Public: pop3d_tls_init, pop3d_tls_reload (SIGHUP: a renewed certificate),
+ * pop3d_tls_offered, pop3d_tls_wrap,
  * pop3d_cmd_stls, pop3d_plaintext_ok, pop3d_plaintext_init (see pop3d.h).
  * pop3d_tls_init runs as root in the parent before the privilege drop
  * (spec.pre_drop): when pop3d_tls_cert_file and pop3d_tls_key_file are
@@ -55,6 +56,14 @@ pop3d_tls_init(void)
 	if (pop3d_tls_ctx == NULL)
 		log_fatal("TLS certificate %s / key %s: %s", cert, key,
 		    err != NULL ? err : "error");
+}
+
+/* SIGHUP in the parent: take a renewed certificate (tls_server_ctx_reload). */
+void
+pop3d_tls_reload(void)
+{
+	tls_server_ctx_reload(&pop3d_tls_ctx, var_pop3d_tls_cert_file,
+	    var_pop3d_tls_key_file, var_myhostname);
 }
 
 /* 1 when STLS can be offered on this session. */

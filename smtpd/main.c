@@ -51,6 +51,7 @@ main(int argc, char **argv)
 		.unix_group_param = NULL,
 		.pre_drop = smtpd_pre_drop,
 		.post_drop = smtpd_post_drop,
+		.reload = smtpd_tls_reload,
 		.session = smtpd_session,
 		.loop = NULL,
 		.extra_listen_params = more_listen,

@@ -160,6 +160,7 @@ int smtpd_cmd_expn(struct smtpd_session *s, const char *arg, size_t len);
 
 /* tls.c */
 void smtpd_tls_init(void);
+void smtpd_tls_reload(void);
 int smtpd_tls_offered(const struct smtpd_session *s);
 int smtpd_tls_wrap(struct smtpd_session *s);
 int smtpd_cmd_starttls(struct smtpd_session *s, const char *arg, size_t len);

@@ -2,7 +2,8 @@
  * tls.c - TLS for petrel-smtpd: the server context, STARTTLS (RFC 3207)
  * on the smtp and submission listeners, implicit TLS on smtps (RFC 8314).
  *
- * Public: smtpd_tls_init, smtpd_tls_offered, smtpd_tls_wrap,
+ * Public: smtpd_tls_init, smtpd_tls_reload (SIGHUP: a renewed certificate),
+ * smtpd_tls_offered, smtpd_tls_wrap,
  * smtpd_cmd_starttls.
  * smtpd_tls_init runs as root in the parent before the privilege drop
  * (spec.pre_drop): when smtpd_tls_cert_file and smtpd_tls_key_file are both
@@ -58,6 +59,14 @@ smtpd_tls_init(void)
 	if (smtpd_tls_ctx == NULL)
 		log_fatal("TLS certificate %s / key %s: %s", cert, key,
 		    err != NULL ? err : "error");
+}
+
+/* SIGHUP in the parent: take a renewed certificate (tls_server_ctx_reload). */
+void
+smtpd_tls_reload(void)
+{
+	tls_server_ctx_reload(&smtpd_tls_ctx, var_smtpd_tls_cert_file,
+	    var_smtpd_tls_key_file, var_myhostname);
 }
 
 /* 1 when STARTTLS can be offered on this session. */

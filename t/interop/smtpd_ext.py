@@ -16,6 +16,7 @@ import email
 import email.policy
 import json
 import os
+import shutil
 import smtplib
 import socket
 import sys
@@ -247,6 +248,7 @@ def main():
             test_etrn(inst, peer)
     finally:
         peer.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return R.exit_code()
 
 
