@@ -7,6 +7,9 @@
  *   server_main(argc, argv, spec)  never returns (see server.h).
  *   server_stopping()              1 once SIGTERM/SIGINT arrived.
  *   server_foreground()            1 with -d or -S.
+ *   server_null_stdio()            stdin/out/err on /dev/null (daemonizing,
+ *                                  and helper processes such as smtpd's
+ *                                  password checker); 0 or -1.
  * Fatal (exit PETREL_EX_TEMPFAIL through log_fatal) on a bad command line,
  * a bad configuration, a held pid file ("already running, pid N"), or an
  * address that cannot be bound.
@@ -206,12 +209,27 @@ server_pidfile_write(void)
 		log_fatal("write %s: %m", srv_pid_path);
 }
 
+/* Standard input, output and error on /dev/null; 0 or -1. */
+int
+server_null_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return -1;
+	(void)dup2(fd, 0);
+	(void)dup2(fd, 1);
+	(void)dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
 /* Detach: fork, new session, cwd /, stdio on /dev/null. */
 static void
 server_daemonize(void)
 {
 	pid_t pid;
-	int fd;
 
 	if ((pid = fork()) < 0)
 		log_fatal("fork: %m");
@@ -221,13 +239,8 @@ server_daemonize(void)
 		log_fatal("setsid: %m");
 	if (chdir("/") != 0)
 		log_fatal("chdir /: %m");
-	if ((fd = open("/dev/null", O_RDWR)) < 0)
+	if (server_null_stdio() < 0)
 		log_fatal("open /dev/null: %m");
-	(void)dup2(fd, 0);
-	(void)dup2(fd, 1);
-	(void)dup2(fd, 2);
-	if (fd > 2)
-		close(fd);
 }
 
 /* -S: one session on stdin/stdout, nothing else. */

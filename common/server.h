@@ -69,6 +69,7 @@ struct server_spec {
 __attribute__((noreturn))
 void server_main(int argc, char **argv, const struct server_spec *spec);
 int server_stopping(void);
+int server_null_stdio(void);	/* stdio on /dev/null; 0 or -1 */
 int server_foreground(void);
 
 #endif

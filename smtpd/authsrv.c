@@ -34,6 +34,7 @@
 #include "params.h"
 #include "password.h"
 #include "privs.h"
+#include "server.h"
 #include "smtpd.h"
 
 #define AUTHSRV_REQ_MAX 2048
@@ -116,22 +117,6 @@ authsrv_close_pidfile(void)
 	closedir(d);
 }
 
-/* Standard I/O on /dev/null: the checker must not hold the starter's
- * pipes open (it is forked before the daemon detaches). */
-static void
-authsrv_null_stdio(void)
-{
-	int fd = open("/dev/null", O_RDWR);
-
-	if (fd < 0)
-		return;
-	(void)dup2(fd, 0);
-	(void)dup2(fd, 1);
-	(void)dup2(fd, 2);
-	if (fd > 2)
-		close(fd);
-}
-
 /* The checker's life: drop to vmail_user, serve until nobody is left. */
 __attribute__((noreturn))
 static void
@@ -141,7 +126,9 @@ authsrv_main(int sock)
 	int fd;
 
 	authsrv_close_pidfile();
-	authsrv_null_stdio();
+	/* the checker must not hold the starter's pipes open (it is forked
+	 * before the daemon detaches) */
+	(void)server_null_stdio();
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_IGN);
 	if (geteuid() == 0 && privs_drop(var_vmail_user, &err) != 0)

@@ -23,7 +23,6 @@ import os
 import poplib
 import shutil
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import petrel_inst  # noqa: E402
+from petrel_inst import tls_unverified as ctx  # noqa: E402
 
 R = petrel_inst.Reporter("interop/pop3tls")
 USER, PW = "carol@example.test", "c4rol pw"
@@ -74,13 +74,6 @@ def fill(inst, msgs):
 def norm(m):
     """What a client gets back, in LF form: the message with a final LF."""
     return m if m.endswith(b"\n") else m + b"\n"
-
-
-def ctx():
-    c = ssl.create_default_context()
-    c.check_hostname = False
-    c.verify_mode = ssl.CERT_NONE
-    return c
 
 
 def raw_line(f):

@@ -18,7 +18,6 @@ import os
 import re
 import smtplib
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -26,17 +25,10 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from petrel_inst import Instance, Reporter  # noqa: E402
+from petrel_inst import tls_unverified as unverified  # noqa: E402
 
 R = Reporter("submission-tls")
 MSG = b"From: alice@example.test\r\nSubject: hi\r\n\r\nhello\r\n"
-
-
-def unverified():
-    """A client TLS context that accepts the self-signed test certificate."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def read_reply(f):

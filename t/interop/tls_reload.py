@@ -23,16 +23,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from petrel_inst import Instance, Reporter  # noqa: E402
+from petrel_inst import tls_unverified as unverified  # noqa: E402
 
 R = Reporter("tls-reload")
-
-
-def unverified():
-    """A client context that accepts any (self-signed) certificate."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def implicit_cert(port):

@@ -43,6 +43,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,15 @@ USERS = ["petrel-smtpd", "petrel-inject", "petrel-queue", "petrel-remote",
          "petrel-vmail"]
 ADDED_HEADERS = (b"return-path:", b"delivered-to:", b"received:",
                  b"x-original-to:")
+
+
+def tls_unverified():
+    """A client TLS context that accepts any (self-signed test)
+    certificate: the tests check what a server presents, not a CA."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
 
 
 def free_port():
