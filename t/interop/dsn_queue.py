@@ -13,8 +13,6 @@ package:
     message: one report naming only the first;
   - a malformed RDSN line is refused by the injection service.
 """
-import email
-import email.policy
 import os
 import socket
 import sys
@@ -22,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import petrel_inst  # noqa: E402
+from petrel_inst import dsn_status_groups as status_groups  # noqa: E402
 
 R = petrel_inst.Reporter("dsn-queue")
 
@@ -48,33 +47,6 @@ def inject(inst, sender, rcpts, attrs, body):
     return reply, qid
 
 
-def reports(inst, addr):
-    """Parsed multipart/report messages in addr's maildir."""
-    out = []
-    for raw in inst.messages(addr):
-        m = email.message_from_bytes(raw, policy=email.policy.default)
-        if m.get_content_type() == "multipart/report":
-            out.append(m)
-    return out
-
-
-def status_groups(rep):
-    """(per-message fields, [per-recipient field dicts]) of a report."""
-    part = [p for p in rep.iter_parts()
-            if p.get_content_type() == "message/delivery-status"][0]
-    groups = [dict(g.items()) for g in part.get_payload()]
-    return groups[0], groups[1:]
-
-
-def wait_reports(inst, addr, n, timeout=20):
-    """Wait (bounded) until addr has n reports; the list."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = reports(inst, addr)
-        if len(got) >= n:
-            return got
-        time.sleep(0.2)
-    return reports(inst, addr)
 
 
 BODY = b"Subject: dsn test\nMessage-ID: <dsn1@example.test>\n\nsecret body line\n"
@@ -90,7 +62,7 @@ def main():
                             "notify=SUCCESS orcpt=rfc822;Bob+2Bx@example.test")],
                           [], BODY)
         R.check(reply.startswith("OK "), "RDSN accepted by injection", reply)
-        got = wait_reports(inst, "alice@example.test", 1)
+        got = inst.wait_reports("alice@example.test", 1)
         if R.check(len(got) == 1, "NOTIFY=SUCCESS: one report to the sender",
                    "%d reports" % len(got)):
             _, rcpts = status_groups(got[0])
@@ -112,15 +84,15 @@ def main():
         R.check(reply.startswith("OK "), "NEVER message queued", reply)
         inst.wait_log(r"%s: removed" % qid, 20)
         time.sleep(1)
-        R.check(len(reports(inst, "carol@example.test")) == 0,
+        R.check(len(inst.reports("carol@example.test")) == 0,
                 "NOTIFY=NEVER: no report for a failed recipient",
-                "%d reports" % len(reports(inst, "carol@example.test")))
+                "%d reports" % len(inst.reports("carol@example.test")))
 
         # 3. RET=HDRS + ENVID + default NOTIFY: failure report, headers only
         reply, _ = inject(inst, "dave@example.test",
                           [("nobody@example.test", "")],
                           ["dsn_ret=HDRS", "dsn_envid=QQ+2B42"], BODY)
-        got = wait_reports(inst, "dave@example.test", 1)
+        got = inst.wait_reports("dave@example.test", 1)
         if R.check(len(got) == 1, "default NOTIFY: a failure report",
                    "%d reports" % len(got)):
             per_msg, rcpts = status_groups(got[0])
@@ -139,7 +111,7 @@ def main():
         reply, _ = inject(inst, "bob@example.test",
                           [("nobody1@example.test", "notify=FAILURE,DELAY"),
                            ("nobody2@example.test", "notify=NEVER")], [], BODY)
-        got = wait_reports(inst, "bob@example.test", 1)
+        got = inst.wait_reports("bob@example.test", 1)
         if R.check(len(got) == 1, "mixed NOTIFY: exactly one report",
                    "%d reports" % len(got)):
             _, rcpts = status_groups(got[0])

@@ -12,8 +12,6 @@ through the queue to the mailboxes (Python's smtplib and raw sockets):
   - ETRN (RFC 1985): mail deferred by a peer (450 at RCPT) is delivered at
     once after "ETRN <domain>" (queue_run_delay and backoff are long).
 """
-import email
-import email.policy
 import json
 import os
 import shutil
@@ -25,6 +23,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import petrel_inst  # noqa: E402
+from petrel_inst import dsn_status_groups as status_groups  # noqa: E402
 from peer_smtp import Peer  # noqa: E402
 
 R = petrel_inst.Reporter("smtpd-ext")
@@ -32,33 +31,6 @@ BODY = (b"Subject: ext test\r\nMessage-ID: <ext1@example.test>\r\n\r\n"
         b"secret body line\r\n")
 
 
-def reports(inst, addr):
-    """Parsed multipart/report messages in addr's maildir."""
-    out = []
-    for raw in inst.messages(addr):
-        m = email.message_from_bytes(raw, policy=email.policy.default)
-        if m.get_content_type() == "multipart/report":
-            out.append(m)
-    return out
-
-
-def wait_reports(inst, addr, n, timeout=20):
-    """Wait (bounded) until addr has n reports; the list."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = reports(inst, addr)
-        if len(got) >= n:
-            return got
-        time.sleep(0.2)
-    return reports(inst, addr)
-
-
-def status_groups(rep):
-    """(per-message fields, [per-recipient field dicts]) of a report."""
-    part = [p for p in rep.iter_parts()
-            if p.get_content_type() == "message/delivery-status"][0]
-    groups = [dict(g.items()) for g in part.get_payload()]
-    return groups[0], groups[1:]
 
 
 def smtp(inst):
@@ -80,7 +52,7 @@ def test_dsn_failure(inst):
     code, msg = s.data(BODY)
     R.check(code == 250, "DSN message queued", msg)
     s.quit()
-    got = wait_reports(inst, "alice@example.test", 1)
+    got = inst.wait_reports("alice@example.test", 1)
     if not R.check(len(got) == 1, "rfc3461 failure report to the sender",
                    "%d reports" % len(got)):
         return
@@ -106,7 +78,7 @@ def test_dsn_success(inst):
     R.check(code == 250, "NOTIFY=SUCCESS,FAILURE accepted", msg)
     s.data(BODY)
     s.quit()
-    got = wait_reports(inst, "carol@example.test", 1)
+    got = inst.wait_reports("carol@example.test", 1)
     if R.check(len(got) == 1, "rfc3461-5.2.2 NOTIFY=SUCCESS via SMTP: report",
                "%d reports" % len(got)):
         _, rcpts = status_groups(got[0])

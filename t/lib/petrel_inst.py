@@ -39,6 +39,8 @@ The instance directory keeps a file "ports" (smtp pop3) and "overrides".
 Security notes: runs as root (the daemons drop privileges themselves); it
 only ever signals processes that belong to the instance it created.
 """
+import email
+import email.policy
 import os
 import shutil
 import signal
@@ -71,6 +73,15 @@ def tls_unverified():
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     return ctx
+
+
+def dsn_status_groups(rep):
+    """(per-message fields, [per-recipient field dicts]) of a parsed
+    multipart/report (Instance.reports)."""
+    part = [p for p in rep.iter_parts()
+            if p.get_content_type() == "message/delivery-status"][0]
+    groups = [dict(g.items()) for g in part.get_payload()]
+    return groups[0], groups[1:]
 
 
 def free_port():
@@ -473,6 +484,24 @@ class Instance:
                 except OSError:
                     pass
         return out
+
+    def reports(self, addr):
+        """Parsed multipart/report messages (DSNs) in addr's maildir."""
+        out = []
+        for raw in self.messages(addr):
+            m = email.message_from_bytes(raw, policy=email.policy.default)
+            if m.get_content_type() == "multipart/report":
+                out.append(m)
+        return out
+
+    def wait_reports(self, addr, n, timeout=20):
+        """Wait (bounded) until addr has n reports; the list."""
+        deadline = time.time() + timeout
+        while True:
+            got = self.reports(addr)
+            if len(got) >= n or time.time() >= deadline:
+                return got
+            time.sleep(0.2)
 
     def wait_messages(self, addr, n, timeout=20):
         """Wait (bounded) until a user has at least n messages."""
