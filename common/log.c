@@ -4,7 +4,10 @@
  * and for tests).
  *
  * Public: log_init, log_progname, log_set_file, log_info, log_warn,
- * log_fatal (exit PETREL_EX_TEMPFAIL), log_panic (abort), log_sanitize.
+ * log_fatal (exit PETREL_EX_TEMPFAIL), log_panic (abort), log_sanitize,
+ * log_file_fd and log_syslog_close (for a child about to close every
+ * other descriptor: keep the first, call the second so syslog reconnects
+ * instead of writing into a reused descriptor number).
  * Lines are cut at LOG_LINE_MAX bytes; embedded CR/LF become blanks so one
  * event is always one line.  The file copy is written with one write() on an
  * O_APPEND descriptor, so lines from concurrent processes never interleave.
@@ -56,6 +59,22 @@ log_getpid(void)
 	if (log_pid == 0)
 		log_pid = getpid();
 	return (long)log_pid;
+}
+
+/* The log file's descriptor, or -1. */
+int
+log_file_fd(void)
+{
+	return log_fd;
+}
+
+/* Forget the syslog connection; the next line opens a new one. */
+void
+log_syslog_close(void)
+{
+	if (log_opened)
+		closelog();
+	log_opened = 0;
 }
 
 /* Remember the program name, open syslog and decide about stderr. */

@@ -27,6 +27,8 @@
 void log_init(const char *progname, int to_stderr);
 const char *log_progname(void);
 void log_set_file(const char *path);
+int log_file_fd(void);
+void log_syslog_close(void);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

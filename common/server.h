@@ -26,6 +26,13 @@
  * e.g. to load a renewed TLS certificate) and recycles workers.  The parent never reads network
  * input.
  *
+ * A daemon may also name one helper process (spec->helper, e.g. smtpd's
+ * password checker) and, in pre_drop, the descriptor it serves
+ * (server_helper_fd).  The parent starts the helper before the workers,
+ * as root with nothing else open, starts it again when it dies (throttled
+ * when it dies fast) and on reload, and stops it with the pool; workers
+ * never hold that descriptor (see server_helper.c).
+ *
  * Single-process daemons (the queue manager) set spec->loop instead of
  * spec->session: after the privilege drop the one process runs loop(),
  * which should return when server_stopping() becomes true.
@@ -64,6 +71,11 @@ struct server_spec {
 	 * value opens nothing.  The session learns through peer->listener
 	 * which one accepted (e.g. smtpd: submission, smtps). */
 	const char *const *extra_listen_params;
+	/* The helper's life (child of the parent, as root; should not
+	 * return), given the descriptor named by server_helper_fd(); NULL:
+	 * no helper. */
+	void (*helper)(int fd);
+	const char *helper_name;	/* for the log; NULL: "helper" */
 };
 
 __attribute__((noreturn))
@@ -71,5 +83,6 @@ void server_main(int argc, char **argv, const struct server_spec *spec);
 int server_stopping(void);
 int server_null_stdio(void);	/* stdio on /dev/null; 0 or -1 */
 int server_foreground(void);
+void server_helper_fd(int fd);	/* the helper's end, kept by the parent */
 
 #endif

@@ -16,6 +16,9 @@
  *   server_worker_main(spec, ls, board, slot, status_fd, life_fd)  a worker's life
  *                        (privilege drop, accept loop); never returns.
  *   server_pidfile_remove()                       unlink our pid file.
+ *   server_helper_start/reaped/retire/stop/alive/pending,
+ *   server_helper_close_in_worker               the helper process
+ *                        (server_helper.c).
  * Security: runs as root in the parent; listen lists come from the
  * configuration file (trusted), never from the network.
  */
@@ -75,6 +78,14 @@ void server_worker_main(const struct server_spec *spec,
     struct server_slot *slot, int status_fd, int life_fd);
 
 void server_pidfile_remove(void);
+void server_helper_start(const struct server_spec *spec);
+int server_helper_reaped(const struct server_spec *spec, pid_t pid,
+    int status);
+void server_helper_retire(void);
+void server_helper_stop(int kill_it);
+int server_helper_alive(void);
+int server_helper_pending(const struct server_spec *spec);
+void server_helper_close_in_worker(void);
 const char *server_config_path(void);
 int server_pidfile_fd(void);
 int server_is_root(void);

@@ -167,6 +167,7 @@ pool_fork(const struct server_spec *spec, struct server_listeners *ls)
 		close(pool_sig[1]);
 		close(pool_status[0]);
 		close(pool_life[1]);
+		server_helper_close_in_worker();
 		server_worker_main(spec, ls, pool_board, slot, pool_status[1],
 		    pool_life[0]);
 	}
@@ -252,6 +253,8 @@ pool_reap(const struct server_spec *spec)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (server_helper_reaped(spec, pid, status))
+			continue;
 		for (size_t i = 0; i < pool_n; i++) {
 			if (pool_w[i].pid != pid)
 				continue;
@@ -307,6 +310,7 @@ pool_reload(const struct server_spec *spec)
 	free(old_listen);
 	if (spec->reload != NULL)
 		spec->reload();
+	server_helper_retire();
 	log_info("reloaded the configuration; recycling %zu workers",
 	    pool_n);
 	pool_retire_all();
@@ -338,18 +342,25 @@ pool_shutdown(const struct server_spec *spec, struct server_listeners *ls)
 {
 	time_t deadline = pool_now() + POOL_STOP_WAIT;
 
+	pid_t pid;
+	int status;
+
 	server_listen_close(ls, 1);
 	pool_retire_all();
-	for (pool_reap(spec); pool_n > 0 && pool_now() < deadline;
-	    pool_reap(spec))
+	server_helper_stop(0);
+	for (pool_reap(spec); (pool_n > 0 || server_helper_alive()) &&
+	    pool_now() < deadline; pool_reap(spec))
 		pool_wait(200);
 	for (size_t i = 0; i < pool_n; i++) {
 		log_warn("worker %ld did not stop; killing it",
 		    (long)pool_w[i].pid);
 		(void)kill(pool_w[i].pid, SIGKILL);
 	}
-	while (pool_n > 0 && waitpid(-1, NULL, 0) > 0)
-		pool_n--;
+	server_helper_stop(1);
+	while ((pool_n > 0 || server_helper_alive()) &&
+	    (pid = waitpid(-1, &status, 0)) > 0)
+		if (!server_helper_reaped(spec, pid, status))
+			pool_n--;
 }
 
 /* The parent's life: fill, wait, reap, until told to stop. */
@@ -374,8 +385,10 @@ server_pool_run(const struct server_spec *spec, struct server_listeners *ls)
 		if (pool_got_hup)
 			pool_reload(spec);
 		pool_reap(spec);
+		server_helper_start(spec);
 		pool_fill(spec, ls);
-		pool_wait(pool_throttle_until > pool_now() ? 1000 : 5000);
+		pool_wait(pool_throttle_until > pool_now() ||
+		    server_helper_pending(spec) ? 1000 : 5000);
 	}
 	log_info("stopping");
 	pool_shutdown(spec, ls);

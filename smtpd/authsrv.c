@@ -5,6 +5,7 @@
  * hashes (the privilege separation t/interop/privsep.py proves).
  *
  * Public: smtpd_authsrv_start (parent, root, before the workers exist),
+ * smtpd_authsrv_main (the skeleton's helper: the checker itself),
  * smtpd_authsrv_verify(user, pw, len, &errstr) - 1 ok, 0 bad user or
  * password, -1 temporary failure (checker gone, timeout).
  * Protocol: the workers share one SOCK_SEQPACKET socket to the checker.
@@ -13,19 +14,17 @@
  * its own end; the checker answers one byte ('1', '0' or 'T') on that
  * private channel, so answers can never reach the wrong worker.  The
  * checker serves one request at a time and exits when every holder of
- * the shared socket (parent and workers) is gone.  Without a checker (-S
+ * the shared socket (parent and workers) is gone.  The parent restarts a
+ * checker that dies (common/server_helper.c); the one request it was
+ * answering gets a temporary failure, later ones wait for the new one.  Without a checker (-S
  * mode, where nothing was dropped) the worker looks the password up
  * itself.
  * Security: the checker reads only bounded requests from our own workers;
  * passwords are wiped after use; it never touches the network.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -90,47 +89,15 @@ authsrv_answer(int fd)
 	close(fd);
 }
 
-/* Close the inherited pid-file descriptor: its flock lock must die with
- * the daemon, not live on in the checker. */
-static void
-authsrv_close_pidfile(void)
-{
-	char path[300], target[512];
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/fd");
-	ssize_t n;
-	size_t len;
-
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		len = (size_t)n;
-		if (len > 4 && strcmp(target + len - 4, ".pid") == 0 &&
-		    strstr(target, "/pid/") != NULL && de->d_name[0] != '.')
-			close((int)strtol(de->d_name, NULL, 10));
-	}
-	closedir(d);
-}
-
-/* The checker's life: drop to vmail_user, serve until nobody is left. */
-__attribute__((noreturn))
-static void
-authsrv_main(int sock)
+/* The checker's life (the skeleton's helper, started and restarted by the
+ * parent with nothing else open): drop to vmail_user, serve until nobody
+ * is left. */
+void
+smtpd_authsrv_main(int sock)
 {
 	const char *err = NULL;
 	int fd;
 
-	authsrv_close_pidfile();
-	/* the checker must not hold the starter's pipes open (it is forked
-	 * before the daemon detaches) */
-	(void)server_null_stdio();
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_IGN);
 	if (geteuid() == 0 && privs_drop(var_vmail_user, &err) != 0)
 		log_fatal("auth checker: cannot become %s: %s", var_vmail_user,
 		    err != NULL ? err : "error");
@@ -143,23 +110,19 @@ authsrv_main(int sock)
 	_exit(0);
 }
 
-/* Start the checker (parent, before forking workers and binding). */
+/* Make the shared socket (parent, before the workers exist): the workers'
+ * end stays here, the checker's end goes to the skeleton, which keeps it
+ * across checker restarts, so a request made while the checker is being
+ * replaced waits for the new one. */
 void
 smtpd_authsrv_start(void)
 {
 	int sv[2];
-	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		log_fatal("socketpair: %m");
-	if ((pid = fork()) < 0)
-		log_fatal("fork: %m");
-	if (pid == 0) {
-		close(sv[0]);
-		authsrv_main(sv[1]);
-	}
-	close(sv[1]);
 	authsrv_fd = sv[0];
+	server_helper_fd(sv[1]);
 }
 
 /* Send the private channel's other end to the checker; 0 or -1. */

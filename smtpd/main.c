@@ -24,7 +24,8 @@ smtpd_post_drop(void)
 
 /* Parent start-up as root, before forking: the TLS context (the key is
  * read here, never by a worker), the shared per-client table and the
- * password checker process (vmail_user). */
+ * password checker's socket (the checker itself is the skeleton's
+ * helper process, running as vmail_user). */
 static void
 smtpd_pre_drop(void)
 {
@@ -55,6 +56,8 @@ main(int argc, char **argv)
 		.session = smtpd_session,
 		.loop = NULL,
 		.extra_listen_params = more_listen,
+		.helper = smtpd_authsrv_main,
+		.helper_name = "password checker",
 	};
 
 	server_main(argc, argv, &spec);

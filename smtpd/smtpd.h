@@ -173,6 +173,7 @@ void smtpd_auth_open_maps(void);
 
 /* authsrv.c */
 void smtpd_authsrv_start(void);
+void smtpd_authsrv_main(int sock) __attribute__((noreturn));
 int smtpd_authsrv_verify(const char *user, const char *pw, size_t len,
     const char **errstr_r);
 

@@ -1,0 +1,202 @@
+/*
+ * server_helper.c - the one helper process a daemon's parent may keep
+ * beside its pre-forked workers (smtpd: the password checker, which must
+ * outlive any single failure: without it AUTH only answers "try later").
+ *
+ * Public: server_helper_fd(fd) (server.h) names the descriptor the helper
+ * serves.  The parent keeps it open across restarts, so requests sent
+ * while no helper runs wait in the socket for the next one; workers close
+ * it right after fork and never see it.
+ * Skeleton-only (server_int.h): server_helper_start, server_helper_reaped,
+ * server_helper_retire, server_helper_stop, server_helper_alive,
+ * server_helper_pending, server_helper_close_in_worker.
+ * The helper runs spec->helper(fd) in a child of the parent, as root, with
+ * default signal handling (SIGHUP ignored) and every descriptor closed but
+ * stdio, the log file and fd.  A helper that dies is started again at
+ * once; one that dies within POOL_FAST_DEATH seconds of its start is
+ * restarted after 1, 2, 4 ... up to 60 seconds.  A reload ends it (SIGTERM)
+ * so the next one reads the new configuration; a stop ends it last.
+ * Security: the helper starts with nothing of the parent's but what it is
+ * given: no listening socket, no pool pipe, no pid-file lock.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server_int.h"
+
+#define HELPER_FAST_DEATH 10	/* seconds: dying sooner is "fast" */
+#define HELPER_THROTTLE_MAX 60	/* seconds between restarts at worst */
+
+static int helper_fd = -1;
+static pid_t helper_pid;
+static int helper_retiring;	/* we asked it to end: restart without blame */
+static int helper_failures;
+static time_t helper_started, helper_next;
+
+/* Name the descriptor the helper serves (parent, before the first fork). */
+void
+server_helper_fd(int fd)
+{
+	helper_fd = fd;
+}
+
+/* Monotonic seconds. */
+static time_t
+helper_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Close every descriptor above stderr except the ones in keep[]. */
+static void
+helper_close_others(int keep_a, int keep_b)
+{
+	int keep[2], lo = 3;
+	long max = sysconf(_SC_OPEN_MAX);
+
+	keep[0] = keep_a < keep_b ? keep_a : keep_b;
+	keep[1] = keep_a < keep_b ? keep_b : keep_a;
+	for (int i = 0; i < 2; i++) {
+		if (keep[i] < lo)
+			continue;
+		if (keep[i] > lo && close_range((unsigned)lo,
+		    (unsigned)keep[i] - 1, 0) != 0)
+			for (int fd = lo; fd < keep[i]; fd++)
+				(void)close(fd);
+		lo = keep[i] + 1;
+	}
+	if (close_range((unsigned)lo, ~0U, 0) != 0)
+		for (long fd = lo; fd < (max > 0 ? max : 1024); fd++)
+			(void)close((int)fd);
+}
+
+/* The child's side: a clean process, then the daemon's helper. */
+__attribute__((noreturn))
+static void
+helper_child(const struct server_spec *spec, const sigset_t *mask)
+{
+	int fd = helper_fd;
+
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	log_syslog_close();	/* its socket is closed below */
+	helper_close_others(fd, log_file_fd());
+	spec->helper(fd);
+	_exit(0);
+}
+
+/* Start the helper if the daemon has one, none runs and no throttle
+ * holds it back. */
+void
+server_helper_start(const struct server_spec *spec)
+{
+	sigset_t all, old;
+	pid_t pid;
+
+	if (spec->helper == NULL || helper_fd < 0 || helper_pid > 0 ||
+	    helper_now() < helper_next || server_stop_flag)
+		return;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fork()) < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		log_warn("helper: fork: %m");
+		helper_next = helper_now() + 1;
+		return;
+	}
+	if (pid == 0)
+		helper_child(spec, &old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	helper_pid = pid;
+	helper_started = helper_now();
+	helper_retiring = 0;
+}
+
+/* A child was reaped: 1 if it was the helper (then plan its restart). */
+int
+server_helper_reaped(const struct server_spec *spec, pid_t pid, int status)
+{
+	const char *name = spec->helper_name ? spec->helper_name : "helper";
+	long delay;
+
+	if (pid <= 0 || pid != helper_pid)
+		return 0;
+	helper_pid = 0;
+	if (helper_retiring || server_stop_flag) {
+		helper_next = 0;
+		return 1;
+	}
+	if (WIFSIGNALED(status))
+		log_warn("%s %ld killed by signal %d; starting a new one",
+		    name, (long)pid, WTERMSIG(status));
+	else
+		log_warn("%s %ld exited with status %d; starting a new one",
+		    name, (long)pid, WEXITSTATUS(status));
+	if (helper_now() - helper_started >= HELPER_FAST_DEATH) {
+		helper_failures = 0;
+		helper_next = 0;
+		return 1;
+	}
+	delay = helper_failures >= 6 ? HELPER_THROTTLE_MAX :
+	    1L << helper_failures;
+	if (delay > HELPER_THROTTLE_MAX)
+		delay = HELPER_THROTTLE_MAX;
+	helper_failures++;
+	helper_next = helper_now() + delay;
+	log_warn("%s dies fast; next start in %ld s", name, delay);
+	return 1;
+}
+
+/* Reload: end the running helper; the next one reads the new settings. */
+void
+server_helper_retire(void)
+{
+	helper_failures = 0;
+	helper_next = 0;
+	if (helper_pid > 0) {
+		helper_retiring = 1;
+		(void)kill(helper_pid, SIGTERM);
+	}
+}
+
+/* Stop: SIGTERM (kill_it 0) or SIGKILL (1) the helper if it runs. */
+void
+server_helper_stop(int kill_it)
+{
+	if (helper_pid > 0)
+		(void)kill(helper_pid, kill_it ? SIGKILL : SIGTERM);
+}
+
+/* 1 while a helper process exists (not yet reaped). */
+int
+server_helper_alive(void)
+{
+	return helper_pid > 0;
+}
+
+/* 1 when the daemon has a helper that is waiting to be started. */
+int
+server_helper_pending(const struct server_spec *spec)
+{
+	return spec->helper != NULL && helper_fd >= 0 && helper_pid == 0;
+}
+
+/* In a new worker: drop the helper's descriptor. */
+void
+server_helper_close_in_worker(void)
+{
+	if (helper_fd >= 0)
+		(void)close(helper_fd);
+}
