@@ -69,6 +69,7 @@ long var_smtpd_client_connection_count_limit;
 long var_smtpd_client_connection_rate_limit;
 char *var_smtpd_client_event_limit_exceptions;
 long var_smtpd_client_message_rate_limit;
+int var_disable_mime_output_conversion;
 int var_disable_vrfy_command;
 char *var_smtpd_etrn_networks;
 int var_smtpd_expn_enable;
@@ -132,6 +133,7 @@ const struct param params_table[] = {
 	{ "daemon_directory", PARAM_STR, "/usr/local/sbin", 0, 0, &var_daemon_directory },
 	{ "default_destination_concurrency_limit", PARAM_INT, "20", 1, 1000, &var_default_destination_concurrency_limit },
 	{ "delay_warning_time", PARAM_TIME, "4h", 0, 100 * DAY, &var_delay_warning_time },
+	{ "disable_mime_output_conversion", PARAM_BOOL, "no", 0, 0, &var_disable_mime_output_conversion },
 	{ "disable_vrfy_command", PARAM_BOOL, "no", 0, 0, &var_disable_vrfy_command },
 	{ "home_mailbox", PARAM_STR, "Maildir/", 0, 0, &var_home_mailbox },
 	{ "initial_destination_concurrency", PARAM_INT, "5", 1, 1000, &var_initial_destination_concurrency },

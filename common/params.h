@@ -70,6 +70,7 @@ extern int var_smtpd_tls_auth_only;
 extern char *var_smtpd_tls_cert_file;
 extern char *var_smtpd_tls_key_file;
 /* smtpd: ETRN, VRFY/EXPN/HELP switches (issue 4) */
+extern int var_disable_mime_output_conversion;
 extern int var_disable_vrfy_command;
 extern char *var_smtpd_etrn_networks;
 extern int var_smtpd_expn_enable;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <time.h>
 #include "dns.h"
+#include "mime7.h"
 #include "qfile.h"
 #include "smtp_reply.h"
 
@@ -78,6 +79,13 @@ struct smtp_job {
 	size_t pending;		/* recipients without a final answer */
 	enum smtp_tls_level tls_level;
 	int site_failed;
+	/* 8-bit content for a server without 8BITMIME (smtp_downgrade.c),
+	 * worked out once per message */
+	int down_state;		/* 0 not yet, 1 convertible, -1 not */
+	const char *down_why;	/* why not */
+	struct mime7_plan down_plan;
+	long long down_size;	/* the converted form's size */
+	int downgrading;	/* this transaction sends the converted form */
 };
 
 /* smtp_main.c */
@@ -105,6 +113,10 @@ int smtp_proto_open(struct smtp_session *s, struct smtp_job *j, char *why,
 int smtp_proto_transaction(struct smtp_session *s, struct smtp_job *j,
     char *why, size_t whylen);
 void smtp_proto_quit(struct smtp_session *s);
+
+/* smtp_downgrade.c */
+int smtp_downgrade_check(struct smtp_job *j);
+void smtp_downgrade_free(struct smtp_job *j);
 
 /* smtp_connect.c */
 int smtp_connect(const struct dns_addr *a, long timeout, char *why,

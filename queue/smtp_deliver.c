@@ -332,6 +332,7 @@ smtp_deliver(int qfd, const struct deliver_msg *req, struct buf *reply)
 		deliver_nexthop(&j, nexthop);
 	}
 	encode_results(&j, reply);
+	smtp_downgrade_free(&j);
 	qfile_env_free(&j.env);
 	free(j.rcpts);
 }

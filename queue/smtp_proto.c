@@ -14,8 +14,9 @@
  * greeters).  MAIL refused: every recipient gets that answer.  SIZE is
  * declared when offered, and a message over the server's SIZE fails
  * 5.3.4.  8-bit content goes with BODY=8BITMIME; a server without 8BITMIME
- * gets no 8-bit message: it is returned 5.6.3 (RFC 6152 section 3 allows
- * returning it as undeliverable).  SMTPUTF8 mail goes with SMTPUTF8 to a
+ * gets it converted to 7-bit MIME (quoted-printable, smtp_downgrade.c),
+ * or, when that cannot be done or disable_mime_output_conversion is set,
+ * it is returned 5.6.3 (RFC 6152 section 3 allows both).  SMTPUTF8 mail goes with SMTPUTF8 to a
  * server that offers it; with UTF-8 addresses to one that does not, it
  * fails 5.6.7 (RFC 6531 3.4).  DSN parameters (RET, ENVID, NOTIFY, ORCPT)
  * are passed on when the server offers DSN, which then owns the notices.
@@ -26,6 +27,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "log.h"
+#include "mime7.h"
 #include "conn.h"
 #include "dsn_param.h"
 #include "params.h"
@@ -239,8 +242,9 @@ put_mail(struct smtp_session *s, struct smtp_job *j)
 {
 	conn_printf(s->c, "MAIL FROM:<%s>", j->sender);
 	if (s->ext & SMTP_EXT_SIZE)
-		conn_printf(s->c, " SIZE=%lld", (long long)j->env->content_len);
-	if (j->has_8bit)
+		conn_printf(s->c, " SIZE=%lld", j->downgrading ? j->down_size :
+		    (long long)j->env->content_len);
+	if (j->has_8bit && !j->downgrading)
 		conn_puts(s->c, " BODY=8BITMIME");
 	if (j->smtputf8 && (s->ext & SMTP_EXT_SMTPUTF8))
 		conn_puts(s->c, " SMTPUTF8");
@@ -277,23 +281,42 @@ non_ascii(const char *s)
 	return 0;
 }
 
+/* Pass content through the 7-bit converter when it is on; the bytes to
+ * send are then in conv.  0 or -1. */
+static int
+convert_chunk(struct mime7 *m, struct buf *conv, const char **p, size_t *n,
+    int last)
+{
+	if (m == NULL)
+		return 0;
+	buf_reset(conv);
+	if ((last ? mime7_finish(m, conv) : mime7_feed(m, *p, *n, conv)) < 0)
+		return -1;
+	*p = conv->data;
+	*n = conv->len;
+	return 0;
+}
+
 /* Send the message body, dot-stuffed with CRLF line ends, in as few
- * writes as possible (the end-of-data dot goes with the last piece);
- * 0 or -1. */
+ * writes as possible (the end-of-data dot goes with the last piece),
+ * converted to 7-bit when the transaction needs it; 0 or -1. */
 static int
 send_body(struct smtp_session *s, struct smtp_job *j)
 {
 	struct qfile_content *it = qfile_content_open(j->qfd, j->env);
 	struct buf *out = buf_new(BODY_CHUNK * 2 + 16, BODY_CHUNK * 4);
+	struct mime7 *m = j->downgrading ? mime7_new(&j->down_plan, 1) : NULL;
+	struct buf *conv = m != NULL ? buf_new(BODY_CHUNK, 0) : NULL;
 	struct smtp_body_enc e;
-	const char *p;
-	size_t n;
+	const char *p = NULL;
+	size_t n = 0;
 	int r = it != NULL ? 0 : -1, more;
 
 	smtp_body_init(&e, 998);
 	s->c->timeout = (int)var_smtp_data_xfer_timeout;
 	while (r == 0 && (more = qfile_content_next(it, &p, &n)) != 0) {
-		if (more < 0 || smtp_body_encode(&e, p, n, out) < 0) {
+		if (more < 0 || convert_chunk(m, conv, &p, &n, 0) < 0 ||
+		    smtp_body_encode(&e, p, n, out) < 0) {
 			r = -1;
 		} else if (out->len >= BODY_CHUNK) {
 			conn_write(s->c, out->data, out->len);
@@ -301,13 +324,17 @@ send_body(struct smtp_session *s, struct smtp_job *j)
 			r = conn_flush(s->c);
 		}
 	}
-	if (r == 0 && smtp_body_finish(&e, out) == 0) {
+	if (r == 0 && convert_chunk(m, conv, &p, &n, 1) == 0 &&
+	    (m == NULL || smtp_body_encode(&e, p, n, out) == 0) &&
+	    smtp_body_finish(&e, out) == 0) {
 		conn_write(s->c, out->data, out->len);
 		r = conn_flush(s->c);
 	} else {
 		r = -1;
 	}
 	qfile_content_close(&it);
+	mime7_free(&m);
+	buf_free(&conv);
 	buf_free(&out);
 	return r;
 }
@@ -338,11 +365,25 @@ precheck(struct smtp_session *s, struct smtp_job *j)
 			return 1;
 		}
 	}
+	j->downgrading = 0;
 	if (j->has_8bit && !(s->ext & SMTP_EXT_8BITMIME)) {
-		snprintf(text, sizeof(text), "5.6.3 the message has 8-bit "
-		    "content, but server %s does not support 8BITMIME", s->mta);
-		all_fixed(s, j, 5, text);
-		return 1;
+		int ok = smtp_downgrade_check(j);
+
+		if (ok < 0) {
+			all_fixed(s, j, 4, "4.3.0 cannot read the queue file");
+			return 1;
+		}
+		if (ok == 0) {
+			snprintf(text, sizeof(text), "5.6.3 the message has 8-bit "
+			    "content that is not converted to 7-bit (%s), and "
+			    "server %s does not support 8BITMIME", j->down_why,
+			    s->mta);
+			all_fixed(s, j, 5, text);
+			return 1;
+		}
+		j->downgrading = 1;
+		log_info("%s: converting 8-bit content to 7-bit MIME for %s",
+		    j->qid, s->mta);
 	}
 	return 0;
 }
