@@ -63,6 +63,7 @@ long var_smtpd_recipient_limit;
 long var_smtpd_session_time_limit;
 long var_smtpd_timeout;
 char *var_smtpd_user;
+long var_smtpd_auth_checker_count;
 long var_smtpd_auth_failure_delay;
 long var_smtpd_auth_failure_limit;
 long var_smtpd_client_connection_count_limit;
@@ -194,6 +195,7 @@ const struct param params_table[] = {
 	{ "smtp_tls_CAfile", PARAM_STR, "", 0, 0, &var_smtp_tls_CAfile },
 	{ "smtp_tls_policy_maps", PARAM_STR, "", 0, 0, &var_smtp_tls_policy_maps },
 	{ "smtp_tls_security_level", PARAM_STR, "may", 0, 0, &var_smtp_tls_security_level },
+	{ "smtpd_auth_checker_count", PARAM_INT, "4", 1, 64, &var_smtpd_auth_checker_count },
 	{ "smtpd_auth_failure_delay", PARAM_TIME, "1s", 0, 60, &var_smtpd_auth_failure_delay },
 	{ "smtpd_auth_failure_limit", PARAM_INT, "3", 1, 1000, &var_smtpd_auth_failure_limit },
 	{ "smtpd_banner", PARAM_STR, "$myhostname ESMTP Petrel", 0, 0, &var_smtpd_banner },

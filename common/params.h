@@ -54,6 +54,7 @@ extern long var_smtpd_line_length_limit;
 extern long var_smtpd_process_limit;
 extern long var_message_size_limit;
 /* smtpd: submission, TLS, AUTH, per-client limits (issue 4) */
+extern long var_smtpd_auth_checker_count;
 extern long var_smtpd_auth_failure_delay;
 extern long var_smtpd_auth_failure_limit;
 extern long var_smtpd_client_connection_count_limit;

@@ -26,12 +26,13 @@
  * e.g. to load a renewed TLS certificate) and recycles workers.  The parent never reads network
  * input.
  *
- * A daemon may also name one helper process (spec->helper, e.g. smtpd's
- * password checker) and, in pre_drop, the descriptor it serves
- * (server_helper_fd).  The parent starts the helper before the workers,
- * as root with nothing else open, starts it again when it dies (throttled
- * when it dies fast) and on reload, and stops it with the pool; workers
- * never hold that descriptor (see server_helper.c).
+ * A daemon may also name helper processes (spec->helper, e.g. smtpd's
+ * password checkers, as many as spec->helper_count_param says) and, in
+ * pre_drop, the descriptor they serve (server_helper_fd).  The parent
+ * starts them before the workers, as root with nothing else open, starts
+ * them again when they die (throttled when they die fast) and on reload,
+ * and stops them with the pool; workers never hold that descriptor (see
+ * server_helper.c).
  *
  * Single-process daemons (the queue manager) set spec->loop instead of
  * spec->session: after the privilege drop the one process runs loop(),
@@ -76,6 +77,7 @@ struct server_spec {
 	 * no helper. */
 	void (*helper)(int fd);
 	const char *helper_name;	/* for the log; NULL: "helper" */
+	const char *helper_count_param;	/* how many; NULL: one */
 };
 
 __attribute__((noreturn))

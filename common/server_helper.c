@@ -1,7 +1,7 @@
 /*
- * server_helper.c - the one helper process a daemon's parent may keep
- * beside its pre-forked workers (smtpd: the password checker, which must
- * outlive any single failure: without it AUTH only answers "try later").
+ * server_helper.c - the helper processes a daemon's parent may keep beside
+ * its pre-forked workers (smtpd: the password checkers, which must outlive
+ * any single failure: without one AUTH only answers "try later").
  *
  * Public: server_helper_fd(fd) (server.h) names the descriptor the helper
  * serves.  The parent keeps it open across restarts, so requests sent
@@ -10,12 +10,16 @@
  * Skeleton-only (server_int.h): server_helper_start, server_helper_reaped,
  * server_helper_retire, server_helper_stop, server_helper_alive,
  * server_helper_pending, server_helper_close_in_worker.
- * The helper runs spec->helper(fd) in a child of the parent, as root, with
+ * The parent keeps spec->helper_count_param helpers (1 without one, at most
+ * SERVER_HELPER_MAX), all serving the same descriptor, so one slow request
+ * (a yescrypt check takes some 25 ms) does not hold up the others.
+ * Each helper runs spec->helper(fd) in a child of the parent, as root, with
  * default signal handling (SIGHUP ignored) and every descriptor closed but
  * stdio, the log file and fd.  A helper that dies is started again at
- * once; one that dies within POOL_FAST_DEATH seconds of its start is
- * restarted after 1, 2, 4 ... up to 60 seconds.  A reload ends it (SIGTERM)
- * so the next one reads the new configuration; a stop ends it last.
+ * once; when helpers die within HELPER_FAST_DEATH seconds of their start,
+ * the next start waits 1, 2, 4 ... up to 60 seconds.  A reload ends them
+ * (SIGTERM) so the next ones read the new configuration; a stop ends
+ * them last.
  * Security: the helper starts with nothing of the parent's but what it is
  * given: no listening socket, no pool pipe, no pid-file lock.
  */
@@ -33,13 +37,18 @@
 #define HELPER_FAST_DEATH 10	/* seconds: dying sooner is "fast" */
 #define HELPER_THROTTLE_MAX 60	/* seconds between restarts at worst */
 
-static int helper_fd = -1;
-static pid_t helper_pid;
-static int helper_retiring;	/* we asked it to end: restart without blame */
-static int helper_failures;
-static time_t helper_started, helper_next;
+struct helper {
+	pid_t pid;		/* 0: not running */
+	int retiring;		/* we asked it to end: restart without blame */
+	time_t started;
+};
 
-/* Name the descriptor the helper serves (parent, before the first fork). */
+static int helper_fd = -1;
+static struct helper helpers[SERVER_HELPER_MAX];
+static int helper_failures;
+static time_t helper_next;
+
+/* Name the descriptor the helpers serve (parent, before the first fork). */
 void
 server_helper_fd(int fd)
 {
@@ -97,56 +106,73 @@ helper_child(const struct server_spec *spec, const sigset_t *mask)
 	_exit(0);
 }
 
-/* Start the helper if the daemon has one, none runs and no throttle
- * holds it back. */
+/* How many helpers the daemon wants (0: none). */
+static long
+helper_want(const struct server_spec *spec)
+{
+	long n;
+
+	if (spec->helper == NULL || helper_fd < 0)
+		return 0;
+	n = spec->helper_count_param != NULL ?
+	    server_param_long(spec->helper_count_param, 1) : 1;
+	return n < 1 ? 1 : n > SERVER_HELPER_MAX ? SERVER_HELPER_MAX : n;
+}
+
+/* Start helpers until the wanted number runs, unless a throttle holds. */
 void
 server_helper_start(const struct server_spec *spec)
 {
+	long want = helper_want(spec);
 	sigset_t all, old;
 	pid_t pid;
 
-	if (spec->helper == NULL || helper_fd < 0 || helper_pid > 0 ||
-	    helper_now() < helper_next || server_stop_flag)
-		return;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	if ((pid = fork()) < 0) {
+	for (long i = 0; i < want; i++) {
+		if (helpers[i].pid > 0)
+			continue;
+		if (helper_now() < helper_next || server_stop_flag)
+			return;
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, &old);
+		if ((pid = fork()) < 0) {
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			log_warn("helper: fork: %m");
+			helper_next = helper_now() + 1;
+			return;
+		}
+		if (pid == 0)
+			helper_child(spec, &old);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		log_warn("helper: fork: %m");
-		helper_next = helper_now() + 1;
-		return;
+		helpers[i].pid = pid;
+		helpers[i].started = helper_now();
+		helpers[i].retiring = 0;
 	}
-	if (pid == 0)
-		helper_child(spec, &old);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	helper_pid = pid;
-	helper_started = helper_now();
-	helper_retiring = 0;
 }
 
-/* A child was reaped: 1 if it was the helper (then plan its restart). */
+/* A child was reaped: 1 if it was a helper (then plan its restart). */
 int
 server_helper_reaped(const struct server_spec *spec, pid_t pid, int status)
 {
 	const char *name = spec->helper_name ? spec->helper_name : "helper";
+	struct helper *h = NULL;
 	long delay;
 
-	if (pid <= 0 || pid != helper_pid)
+	for (size_t i = 0; i < SERVER_HELPER_MAX && h == NULL && pid > 0; i++)
+		if (helpers[i].pid == pid)
+			h = &helpers[i];
+	if (h == NULL)
 		return 0;
-	helper_pid = 0;
-	if (helper_retiring || server_stop_flag) {
-		helper_next = 0;
+	h->pid = 0;
+	if (h->retiring || server_stop_flag)
 		return 1;
-	}
 	if (WIFSIGNALED(status))
 		log_warn("%s %ld killed by signal %d; starting a new one",
 		    name, (long)pid, WTERMSIG(status));
 	else
 		log_warn("%s %ld exited with status %d; starting a new one",
 		    name, (long)pid, WEXITSTATUS(status));
-	if (helper_now() - helper_started >= HELPER_FAST_DEATH) {
+	if (helper_now() - h->started >= HELPER_FAST_DEATH) {
 		helper_failures = 0;
-		helper_next = 0;
 		return 1;
 	}
 	delay = helper_failures >= 6 ? HELPER_THROTTLE_MAX :
@@ -159,41 +185,51 @@ server_helper_reaped(const struct server_spec *spec, pid_t pid, int status)
 	return 1;
 }
 
-/* Reload: end the running helper; the next one reads the new settings. */
+/* Reload: end the running helpers; the next ones read the new settings. */
 void
 server_helper_retire(void)
 {
 	helper_failures = 0;
 	helper_next = 0;
-	if (helper_pid > 0) {
-		helper_retiring = 1;
-		(void)kill(helper_pid, SIGTERM);
-	}
+	for (size_t i = 0; i < SERVER_HELPER_MAX; i++)
+		if (helpers[i].pid > 0) {
+			helpers[i].retiring = 1;
+			(void)kill(helpers[i].pid, SIGTERM);
+		}
 }
 
-/* Stop: SIGTERM (kill_it 0) or SIGKILL (1) the helper if it runs. */
+/* Stop: SIGTERM (kill_it 0) or SIGKILL (1) every helper. */
 void
 server_helper_stop(int kill_it)
 {
-	if (helper_pid > 0)
-		(void)kill(helper_pid, kill_it ? SIGKILL : SIGTERM);
+	for (size_t i = 0; i < SERVER_HELPER_MAX; i++)
+		if (helpers[i].pid > 0)
+			(void)kill(helpers[i].pid, kill_it ? SIGKILL : SIGTERM);
 }
 
 /* 1 while a helper process exists (not yet reaped). */
 int
 server_helper_alive(void)
 {
-	return helper_pid > 0;
+	for (size_t i = 0; i < SERVER_HELPER_MAX; i++)
+		if (helpers[i].pid > 0)
+			return 1;
+	return 0;
 }
 
-/* 1 when the daemon has a helper that is waiting to be started. */
+/* 1 when the daemon wants more helpers than run. */
 int
 server_helper_pending(const struct server_spec *spec)
 {
-	return spec->helper != NULL && helper_fd >= 0 && helper_pid == 0;
+	long want = helper_want(spec);
+
+	for (long i = 0; i < want; i++)
+		if (helpers[i].pid == 0)
+			return 1;
+	return 0;
 }
 
-/* In a new worker: drop the helper's descriptor. */
+/* In a new worker: drop the helpers' descriptor. */
 void
 server_helper_close_in_worker(void)
 {

@@ -78,6 +78,7 @@ void server_worker_main(const struct server_spec *spec,
     struct server_slot *slot, int status_fd, int life_fd);
 
 void server_pidfile_remove(void);
+#define SERVER_HELPER_MAX 64
 void server_helper_start(const struct server_spec *spec);
 int server_helper_reaped(const struct server_spec *spec, pid_t pid,
     int status);

@@ -58,6 +58,7 @@ main(int argc, char **argv)
 		.extra_listen_params = more_listen,
 		.helper = smtpd_authsrv_main,
 		.helper_name = "password checker",
+		.helper_count_param = "smtpd_auth_checker_count",
 	};
 
 	server_main(argc, argv, &spec);

@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""auth_checker.py - smtpd's password checker (the process that alone may
-read user_password_maps) survives its own death: the smtpd parent starts
-a new one, so SMTP AUTH works again without a restart.
+"""auth_checker.py - smtpd's password checkers (the processes that alone
+may read user_password_maps) survive their own death: the smtpd parent
+starts new ones, so SMTP AUTH works again without a restart.
 
-Cases: AUTH PLAIN over STARTTLS on submission works; the checker runs as
-petrel-vmail, shares with the parent only its own socket end (no listening
-socket, no pid file) and no worker holds that end (a worker could read
-other sessions' passwords from it); after SIGKILL a new checker runs and
-AUTH succeeds again, a wrong password is still refused (535); a checker
-killed again at once comes back after the throttle; `petrel reload`
-replaces it quietly; after a stop no checker is left.
+Cases (smtpd_auth_checker_count = 2): AUTH PLAIN over STARTTLS on
+submission works; two checkers run as petrel-vmail, each shares with the
+parent only its own socket end (no listening socket, no pid file) and no
+worker holds that end (a worker could read other sessions' passwords from
+it); after SIGKILL of one a new checker runs, the other is untouched, and
+AUTH succeeds again, a wrong password is still refused (535); with every
+checker killed AUTH comes back after the throttle; `petrel reload`
+replaces them quietly; after a stop no checker is left.
 Prints PASS/FAIL lines (t/run.sh).  Runs as root; instances in /tmp.
 """
 import os
@@ -91,84 +92,87 @@ def wait_auth(inst, want=235, secs=20):
     return code
 
 
-def wait_checker(inst, old, secs=20):
-    """A checker pid other than old (bounded), or None."""
+def wait_checkers(inst, old, n=2, secs=20):
+    """n checker pids, none of them in old (bounded), or []."""
     deadline = time.time() + secs
     while time.time() < deadline:
-        now = [p for p in checkers(inst) if p != old]
-        if now:
-            return now[0]
+        now = checkers(inst)
+        if len(now) == n and not set(now) & set(old):
+            return now
         time.sleep(0.1)
-    return None
+    return []
 
 
 def main():
     with Instance({"smtpd_submission_listen": "auto",
                    "smtpd_tls_cert_file": "auto",
-                   "smtpd_tls_key_file": "auto"}, name="authchk") as inst:
+                   "smtpd_tls_key_file": "auto",
+                   "smtpd_auth_checker_count": "2"}, name="authchk") as inst:
         inst.add_user(USER, PASSWORD)
         code = auth(inst)
         R.check(code == 235, "AUTH PLAIN works", "got %r" % (code,))
         found = checkers(inst)
-        R.check(len(found) == 1, "one checker runs as petrel-vmail",
-                "checkers: %r" % found)
+        R.check(len(found) == 2, "two checkers run as petrel-vmail "
+                "(smtpd_auth_checker_count = 2)", "checkers: %r" % found)
         if not found:
             return
-        chk = found[0]
         parent = inst.daemon_pid("smtpd")
-        shared = sockets(chk) & sockets(parent)
-        R.check(len(shared) == 1, "the checker shares only its own socket "
-                "with the parent (no listener)", "shared: %r" % shared)
-        pidfiles = [t for t in fd_targets(chk) if t.endswith(".pid")]
-        R.check(not pidfiles, "the checker holds no pid file",
-                "%r" % pidfiles)
+        for chk in found:
+            shared = sockets(chk) & sockets(parent)
+            R.check(len(shared) == 1, "checker %d shares only its own "
+                    "socket with the parent (no listener)" % found.index(chk),
+                    "shared: %r" % shared)
+            pidfiles = [t for t in fd_targets(chk) if t.endswith(".pid")]
+            R.check(not pidfiles, "checker %d holds no pid file" %
+                    found.index(chk), "%r" % pidfiles)
         ws = workers(inst)
-        leaked = [w for w in ws if sockets(w) & sockets(chk)]
-        R.check(ws and not leaked, "no worker holds the checker's end",
+        leaked = [w for w in ws if sockets(w) & sockets(found[0])]
+        R.check(ws and not leaked, "no worker holds the checkers' end",
                 "workers %r, holding it: %r" % (ws, leaked))
 
-        os.kill(chk, signal.SIGKILL)
-        new = wait_checker(inst, chk)
-        R.check(new is not None, "a killed checker is replaced",
-                "no new checker")
+        victim, other = found[0], found[-1]
+        os.kill(victim, signal.SIGKILL)
+        now = wait_checkers(inst, [victim], n=2)
+        R.check(len(now) == 2 and other in now,
+                "a killed checker is replaced, the other one keeps running",
+                "checkers now %r (killed %d, other %d)" % (now, victim, other))
         code = wait_auth(inst)
-        R.check(code == 235, "AUTH works again after the kill",
-                "got %r" % (code,))
+        R.check(code == 235, "AUTH works after the kill", "got %r" % (code,))
         code = auth(inst, "wrong-password")
         R.check(code == 535, "a wrong password is still refused (535)",
                 "got %r" % (code,))
-        R.check(new is not None and
-                proc_uid(new)[0] == pwd.getpwnam("petrel-vmail").pw_uid,
-                "the new checker runs as petrel-vmail", "uid %r" %
-                (proc_uid(new) if new else None,))
-        lines = inst.log_lines("killed by signal 9; starting a new one")
+        vmail = pwd.getpwnam("petrel-vmail").pw_uid
+        R.check(now and all(proc_uid(p)[0] == vmail for p in now),
+                "the new checker runs as petrel-vmail", "%r" % now)
+        lines = inst.log_lines("password checker %d killed by signal 9; "
+                               "starting a new one" % victim)
         R.check(lines, "the log names the dead checker", "no log line")
 
-        if new:
-            os.kill(new, signal.SIGKILL)   # dies fast: throttled restart
-        again = wait_checker(inst, new)
-        R.check(again is not None, "a checker killed at once comes back",
-                "no new checker")
+        for p in now:            # all of them, at once: throttled restart
+            os.kill(p, signal.SIGKILL)
+        again = wait_checkers(inst, now, n=2)
+        R.check(len(again) == 2, "checkers killed at once come back",
+                "checkers %r" % again)
         code = wait_auth(inst)
         R.check(code == 235, "AUTH works after the throttled restart",
                 "got %r" % (code,))
 
         rc, out = inst.ctl("reload")
-        fresh = wait_checker(inst, again)
-        R.check(rc == 0 and fresh is not None,
-                "reload replaces the checker", "rc %d, %s" % (rc, out))
+        fresh = wait_checkers(inst, again, n=2)
+        R.check(rc == 0 and len(fresh) == 2,
+                "reload replaces the checkers", "rc %d, %s" % (rc, out))
         code = wait_auth(inst)
         R.check(code == 235, "AUTH works after reload", "got %r" % (code,))
-        warned = inst.log_lines("checker %d" % again) if again else []
-        R.check(not warned, "a reload does not log the checker as dead",
+        warned = [ln for p in again
+                  for ln in inst.log_lines("checker %d " % p)]
+        R.check(not warned, "a reload does not log the checkers as dead",
                 "%r" % warned)
-        last = fresh or again
         inst.ctl("stop")
         deadline = time.time() + 8
-        while last and _alive(last) and time.time() < deadline:
+        while any(_alive(p) for p in fresh) and time.time() < deadline:
             time.sleep(0.1)
-        R.check(last is None or not _alive(last),
-                "no checker is left after a stop", "pid %r alive" % last)
+        R.check(not any(_alive(p) for p in fresh),
+                "no checker is left after a stop", "%r alive" % fresh)
 
 
 if __name__ == "__main__":
