@@ -297,6 +297,30 @@ convert_chunk(struct mime7 *m, struct buf *conv, const char **p, size_t *n,
 	return 0;
 }
 
+/* Wire-encode content into out, a slice at a time, writing out whenever
+ * it holds BODY_CHUNK bytes (converted content can be several times the
+ * size of the chunk it came from); 0 or -1. */
+static int
+encode_slices(struct smtp_session *s, struct smtp_body_enc *e,
+    const char *p, size_t n, struct buf *out)
+{
+	while (n > 0) {
+		size_t k = n < BODY_CHUNK ? n : BODY_CHUNK;
+
+		if (smtp_body_encode(e, p, k, out) < 0)
+			return -1;
+		p += k;
+		n -= k;
+		if (out->len >= BODY_CHUNK) {
+			conn_write(s->c, out->data, out->len);
+			buf_reset(out);
+			if (conn_flush(s->c) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Send the message body, dot-stuffed with CRLF line ends, in as few
  * writes as possible (the end-of-data dot goes with the last piece),
  * converted to 7-bit when the transaction needs it; 0 or -1. */
@@ -314,18 +338,12 @@ send_body(struct smtp_session *s, struct smtp_job *j)
 
 	smtp_body_init(&e, 998);
 	s->c->timeout = (int)var_smtp_data_xfer_timeout;
-	while (r == 0 && (more = qfile_content_next(it, &p, &n)) != 0) {
+	while (r == 0 && (more = qfile_content_next(it, &p, &n)) != 0)
 		if (more < 0 || convert_chunk(m, conv, &p, &n, 0) < 0 ||
-		    smtp_body_encode(&e, p, n, out) < 0) {
+		    encode_slices(s, &e, p, n, out) < 0)
 			r = -1;
-		} else if (out->len >= BODY_CHUNK) {
-			conn_write(s->c, out->data, out->len);
-			buf_reset(out);
-			r = conn_flush(s->c);
-		}
-	}
 	if (r == 0 && convert_chunk(m, conv, &p, &n, 1) == 0 &&
-	    (m == NULL || smtp_body_encode(&e, p, n, out) == 0) &&
+	    (m == NULL || encode_slices(s, &e, p, n, out) == 0) &&
 	    smtp_body_finish(&e, out) == 0) {
 		conn_write(s->c, out->data, out->len);
 		r = conn_flush(s->c);

@@ -66,6 +66,16 @@ MULTI = (b"From: Alice <alice@example.test>\r\nTo: carol@seven.test\r\n"
          base64.encodebytes(ATTACHMENT).replace(b"\n", b"\r\n") +
          b"--=_b1--\r\n")
 
+# a 300 KB header block (converted output that comes out at once, larger
+# than the wire buffer) and over 1 MB of 8-bit text (its quoted-printable
+# form, about 3 MB, is several times the queue chunks it comes from)
+BIG = (b"From: Alice <alice@example.test>\r\nTo: gina@seven.test\r\n" +
+       b"".join(b"X-Filler-%04d: " % i + b"f" * 140 + b"\r\n"
+                for i in range(2000)) +
+       b"Subject: big 8-bit\r\n\r\n" +
+       b"".join(("%05d " % i).encode() + "\u00fc".encode() * 190 + b"\r\n"
+                for i in range(3000)))
+
 BAD_HEADER = (b"From: Alice <alice@example.test>\r\nTo: dave@seven.test\r\n"
               b"Subject: caf\xc3\xa9\r\n\r\nbody \xc3\xa9\r\n")
 
@@ -214,6 +224,7 @@ def main():
         for rcpt, msg in (("bob@seven.test", PLAIN),
                           ("carol@seven.test", MULTI),
                           ("erin@eight.test", PLAIN),
+                          ("gina@seven.test", BIG),
                           ("dave@seven.test", BAD_HEADER)):
             qid, why = inst.submit(SENDER, [rcpt], msg,
                                    mail_options=["BODY=8BITMIME"])
@@ -228,6 +239,15 @@ def main():
                 strip_added(data_of(tx[0])) == PLAIN,
                 "an 8BITMIME peer gets BODY=8BITMIME and the message "
                 "unchanged", "%r" % ([e["mail_params"] for e in tx],))
+        tx = wait_for(lambda: with_rcpt(peer7, "gina@seven.test"))
+        big = email.message_from_bytes(data_of(tx[0]),
+                                       policy=email.policy.compat32) \
+            if tx else None
+        R.check(big is not None and
+                big.get_payload(decode=True) == body_of(BIG),
+                "a 300 KB header and a 1 MB 8-bit body arrive converted, "
+                "decoding to the original", "%d transactions; %s" %
+                (len(tx or []), inst.log_lines("gina@")[-1:]))
         check_bounce(inst, peer7, "dave@seven.test", "header",
                      (1, "8-bit header"))
 
