@@ -75,6 +75,7 @@ int var_disable_vrfy_command;
 char *var_smtpd_etrn_networks;
 int var_smtpd_expn_enable;
 int var_smtpd_help_enable;
+int var_smtpd_peername_lookup;
 int var_smtpd_sasl_auth_enable_smtp;
 char *var_smtpd_sender_login_maps;
 long var_smtpd_session_message_limit;
@@ -207,6 +208,7 @@ const struct param params_table[] = {
 	{ "smtpd_expn_enable", PARAM_BOOL, "no", 0, 0, &var_smtpd_expn_enable },
 	{ "smtpd_hard_error_limit", PARAM_INT, "20", 1, 1000, &var_smtpd_hard_error_limit },
 	{ "smtpd_help_enable", PARAM_BOOL, "yes", 0, 0, &var_smtpd_help_enable },
+	{ "smtpd_peername_lookup", PARAM_BOOL, "yes", 0, 0, &var_smtpd_peername_lookup },
 	{ "smtpd_line_length_limit", PARAM_INT, "2048", 512, 65536, &var_smtpd_line_length_limit },
 	{ "smtpd_listen", PARAM_STR, "0.0.0.0:25", 0, 0, &var_smtpd_listen },
 	{ "smtpd_process_limit", PARAM_INT, "100", 1, 10000, &var_smtpd_process_limit },

@@ -76,6 +76,7 @@ extern int var_disable_vrfy_command;
 extern char *var_smtpd_etrn_networks;
 extern int var_smtpd_expn_enable;
 extern int var_smtpd_help_enable;
+extern int var_smtpd_peername_lookup;
 /* injection, queue manager, local delivery */
 extern char *var_inject_listen;
 extern long var_inject_process_limit;

@@ -13,7 +13,8 @@
  * ehlo=1 mail=1 ... commands=N", "lost connection after X from ...".
  * Security: runs as smtpd_user in a pre-forked worker; all input is
  * untrusted.  In -S mode (stdin/stdout) the client counts as 127.0.0.1.
- * Client names are not looked up in the DNS (yet): always "unknown".
+ * The client's name is its forward-confirmed PTR name (peername.c), or
+ * "unknown"; stdin (-S) and local-socket clients are "unknown".
  * The listener that accepted (peer->listener) gives the role: smtp,
  * submission (AUTH required before MAIL) or smtps (TLS handshake before
  * the greeting); per-client limits (climit.c) are checked before the
@@ -167,7 +168,10 @@ smtpd_identify(struct smtpd_session *s, const struct server_peer *peer)
 	const char *a = peer->addr[0] != '\0' ? peer->addr : "127.0.0.1";
 
 	snprintf(s->addr, sizeof(s->addr), "%s", a);
-	snprintf(s->name, sizeof(s->name), "unknown");
+	if (peer->addr[0] != '\0')
+		smtpd_peer_name(s->addr, s->name, sizeof(s->name));
+	else
+		snprintf(s->name, sizeof(s->name), "unknown");
 	s->trusted = smtpd_nets != NULL && netmatch_match(smtpd_nets, s->addr);
 }
 

@@ -10,8 +10,9 @@
  *   tls.c       the server TLS context (loaded, or made self-signed, as
  *               root before the drop), STARTTLS and implicit TLS (smtps).
  *   auth.c      AUTH PLAIN/LOGIN (RFC 4954) and sender ownership.
- *   authsrv.c   the password checker process (runs as vmail_user, so
+ *   authsrv.c   the password checker processes (run as vmail_user, so
  *               workers never read password hashes).
+ *   peername.c  the client's forward-confirmed host name, or "unknown".
  *   climit.c    per-client connection count/rate and message rate, shared
  *               by all workers in one MAP_SHARED table.
  *   esmtp.c     pure MAIL/RCPT parameter parsers (SIZE, BODY, DSN,
@@ -170,6 +171,9 @@ int smtpd_auth_offered(const struct smtpd_session *s);
 int smtpd_cmd_auth(struct smtpd_session *s, const char *arg, size_t len);
 int smtpd_sender_owned(struct smtpd_session *s, const char *sender);
 void smtpd_auth_open_maps(void);
+
+/* peername.c */
+void smtpd_peer_name(const char *addr, char *name, size_t size);
 
 /* authsrv.c */
 void smtpd_authsrv_start(void);

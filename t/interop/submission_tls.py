@@ -195,7 +195,7 @@ def count_limit():
         R.check(g.startswith("220"), "slots freed after the sessions end", g)
         s.close()
         R.check(inst.wait_log(r"Connection concurrency limit exceeded: "
-                              r"unknown\[127\.0\.0\.1\]", 5),
+                              r"[^ \[]+\[127\.0\.0\.1\]", 5),
                 "concurrency limit logged", "no log line")
     except (OSError, RuntimeError) as e:
         R.bad("connection count limit", repr(e))

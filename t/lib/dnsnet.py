@@ -3,6 +3,7 @@
 Public:
   DnsNet(name)    context manager.  Records are declared before start():
       .mx(domain, host, pref)  .a(host, ip)  .aaaa(host, ip6)
+      .ptr(ip, name)           (an A record makes its PTR by itself)
       .null_mx(domain)         (RFC 7505: MX 0 ".")
       .servfail(domain)        queries fail (forwarded to a dead server)
       anything else under .test is NXDOMAIN (--local=/test/, no forwarding).
@@ -136,6 +137,15 @@ class DnsNet:
     def aaaa(self, host, ip6):
         """An AAAA record."""
         self.hosts.setdefault(host, []).append(ip6)
+        return self
+
+    def ptr(self, ip, name):
+        """A PTR record for an IPv4 address (A records get theirs by
+        themselves); other reverse names become NXDOMAIN."""
+        rev = ".".join(reversed(ip.split("."))) + ".in-addr.arpa"
+        self.records.append("--ptr-record=%s,%s" % (rev, name))
+        if "--local=/in-addr.arpa/" not in self.records:
+            self.records.append("--local=/in-addr.arpa/")
         return self
 
     def null_mx(self, domain):
