@@ -27,6 +27,7 @@ long var_local_timeout;
 char *var_maillog_file;
 long var_maximal_backoff_time;
 long var_maximal_queue_lifetime;
+long var_hopcount_limit;
 long var_message_size_limit;
 long var_minimal_backoff_time;
 char *var_mydestination;
@@ -150,6 +151,7 @@ const struct param params_table[] = {
 	{ "maillog_file", PARAM_STR, "", 0, 0, &var_maillog_file },
 	{ "maximal_backoff_time", PARAM_TIME, "4000s", 1, 100 * DAY, &var_maximal_backoff_time },
 	{ "maximal_queue_lifetime", PARAM_TIME, "5d", 0, 100 * DAY, &var_maximal_queue_lifetime },
+	{ "hopcount_limit", PARAM_INT, "100", 1, 100000, &var_hopcount_limit },
 	{ "message_size_limit", PARAM_INT, "10240000", 1024, LONG_MAX / 4, &var_message_size_limit },
 	{ "minimal_backoff_time", PARAM_TIME, "300s", 1, 100 * DAY, &var_minimal_backoff_time },
 	{ "mydestination", PARAM_STR, "$myhostname, localhost.$mydomain, localhost", 0, 0, &var_mydestination },

@@ -52,6 +52,7 @@ extern long var_smtpd_recipient_limit;
 extern long var_smtpd_hard_error_limit;
 extern long var_smtpd_line_length_limit;
 extern long var_smtpd_process_limit;
+extern long var_hopcount_limit;
 extern long var_message_size_limit;
 /* smtpd: submission, TLS, AUTH, per-client limits (issue 4) */
 extern long var_smtpd_auth_checker_count;

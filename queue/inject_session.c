@@ -17,6 +17,9 @@
  * Bounds: lines 2 KB, addresses 256 octets, 100000 recipients, 1000
  * attributes, frames INJECT_CHUNK_MAX bytes, message_size_limit for the
  * text, inject_timeout for each read/write, and a deadline per message.
+ * Mail loops: a message with more than hopcount_limit Received: header
+ * fields (counting the one smtpd added) is refused 554 5.4.6 (RFC 5321
+ * 6.3), whichever way it came in (smtpd, sendmail).
  * Security: runs as $inject_user; everything read is untrusted (the
  * socket is only reachable by root and smtpd workers, which may be
  * compromised); client text is sanitised before it is logged.
@@ -31,6 +34,7 @@
 #include "alloc.h"
 #include "conn.h"
 #include "dsn_param.h"
+#include "hopcount.h"
 #include "inject.h"
 #include "inject_session.h"
 #include "log.h"
@@ -61,6 +65,7 @@
 #define ERR_ATTR "501 5.5.4 Bad attribute syntax"
 #define ERR_LONG "500 5.5.2 Error: line too long"
 #define ERR_ETRN "501 5.5.4 Error: bad ETRN domain"
+#define ERR_HOPS "554 5.4.6 Error: too many hops"
 #define INJ_ETRN_MAX 120
 
 enum inj_state { INJ_IDLE = 1, INJ_ENVELOPE = 2 };
@@ -76,6 +81,7 @@ struct inj_session {
 	long rdsn_at;		/* nrcpt when the last RDSN came (one each) */
 	long nattr;
 	long long size;
+	struct hopcount hops;	/* Received: fields so far */
 	char *rbuf;
 };
 
@@ -115,6 +121,7 @@ inj_mail(struct inj_session *s, const char *arg, size_t len)
 	s->nrcpt = s->nattr = 0;
 	s->rdsn_at = 0;
 	s->size = 0;
+	hopcount_init(&s->hops);
 	s->qid[0] = '\0';
 	conn_set_deadline(s->c, time(NULL) + var_smtpd_session_time_limit +
 	    var_inject_timeout);
@@ -237,6 +244,9 @@ inj_frame(struct inj_session *s, long n)
 		s->size += r;
 		if (s->size > var_message_size_limit + INJ_HEADER_ALLOWANCE)
 			inj_fail(s, ERR_SIZE);
+		hopcount_feed(&s->hops, s->rbuf, (size_t)r);
+		if (s->hops.received > var_hopcount_limit)
+			inj_fail(s, ERR_HOPS);
 		if (s->err == NULL &&
 		    qfile_put_content(s->w, s->rbuf, (size_t)r) < 0)
 			inj_fail(s, ERR_IO);

@@ -8,7 +8,9 @@
  *        starts the body), converting CRLF to LF and dropping bare CRs;
  *        with env->extract (-t) adds the To/Cc/Bcc addresses to env and
  *        drops Bcc fields; notes Date/From/Message-ID.  Fatal (exit 65) when
- *        the section passes PD_HEADER_MAX or a line PD_LINE_MAX.
+ *        the section passes PD_HEADER_MAX or a line PD_LINE_MAX, or when
+ *        with our own Received: it would hold more than hopcount_limit
+ *        Received: fields (a mail loop, RFC 5321 6.3).
  *   pd_write_message(w, in, env, m)  writes "Received:", the header
  *        section, the missing Date:/From:/Message-ID: fields, the blank
  *        line and the body (streamed, LF line ends, a final LF added when
@@ -23,8 +25,23 @@
 
 #include "alloc.h"
 #include "dsn.h"
+#include "hopcount.h"
 #include "params.h"
 #include "postdrop.h"
+
+/* Refuse a looping message: ours would be one Received: too many. */
+static void
+pd_check_hops(const struct pd_msg *m)
+{
+	struct hopcount h;
+
+	hopcount_init(&h);
+	hopcount_feed(&h, m->headers->data, m->headers->len);
+	if (h.received + 1 > var_hopcount_limit)
+		pd_fail(PD_EX_DATAERR, "too many hops: %ld Received: header "
+		    "fields (hopcount_limit %ld), a mail loop?", h.received,
+		    var_hopcount_limit);
+}
 
 /* Copy a line, CRLF -> LF, bare CR dropped; returns the output length. */
 static size_t
@@ -135,6 +152,7 @@ pd_read_headers(struct pd_in *in, struct pd_env *env, struct pd_msg *m)
 		pd_field(field->data, field->len, env, m);
 	buf_free(&field);
 	free(clean);
+	pd_check_hops(m);
 }
 
 /* Write bytes into the queue file, counting against the size limit. */

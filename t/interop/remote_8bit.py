@@ -251,11 +251,8 @@ def main():
         check_bounce(inst, peer7, "dave@seven.test", "header",
                      (1, "8-bit header"))
 
-        with open(inst.conf, "a") as f:
-            f.write("disable_mime_output_conversion = yes\n")
-        rc, out = inst.ctl("reload")
+        rc, out = inst.reconfigure({"disable_mime_output_conversion": "yes"})
         R.check(rc == 0, "petrel reload", out)
-        time.sleep(1)
         qid, why = inst.submit(SENDER, ["frank@seven.test"], PLAIN,
                                mail_options=["BODY=8BITMIME"])
         R.check(qid, "smtpd queues the message for frank@seven.test", why)

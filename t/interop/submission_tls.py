@@ -232,10 +232,19 @@ def rate_limits():
         r = read_reply(f)
         R.check(r.startswith("450 4.7.0"), "message rate limit 450 4.7.0", r)
         s.close()
-        s, f, g = greet(inst.smtp_port)
-        R.check(g.startswith("421 4.7.0"), "connection rate limit 421 "
-                "4.7.0 (4th connection in a minute)", g)
-        s.close()
+        # the limit is 3 a minute; start()'s port probes may have counted
+        # too, so the refusal comes at the 3rd or 4th of our connections
+        greetings = []
+        for _ in range(3):
+            s, f, g = greet(inst.smtp_port)
+            s.close()
+            greetings.append(g)
+            if not g.startswith("220"):
+                break
+        accepted = 2 + sum(1 for g in greetings if g.startswith("220"))
+        R.check(greetings[-1].startswith("421 4.7.0") and accepted <= 3,
+                "connection rate limit 421 4.7.0 after 3 connections in a "
+                "minute", "%d accepted, then %r" % (accepted, greetings[-1]))
         inst.stop()
         with open(inst.conf, "a") as cf:
             cf.write("smtpd_client_event_limit_exceptions = 127.0.0.1\n")

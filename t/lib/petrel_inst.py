@@ -321,6 +321,17 @@ class Instance:
             os.chown(mail, vm.pw_uid, vm.pw_gid)
         _run([os.path.join(BIN, "petrel-map"), "-f", self.conf, "-a"])
 
+    def reconfigure(self, settings, settle=1.0):
+        """Append "name = value" lines to petrel.conf and run `petrel
+        reload`; wait settle seconds for the recycled workers.  (rc, out)
+        of the reload."""
+        with open(self.conf, "a") as f:
+            for k, v in settings.items():
+                f.write("%s = %s\n" % (k, v))
+        rc, out = self.ctl("reload")
+        time.sleep(settle)
+        return rc, out
+
     def add_user(self, addr, pw):
         """Add a virtual user (passwd + vmailbox, maps rebuilt)."""
         _run([os.path.join(BIN, "petrel-user"), "-f", self.conf, "add", addr,
