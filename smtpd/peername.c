@@ -19,13 +19,15 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "log.h"
 #include "params.h"
 #include "smtpd.h"
 
-/* The numeric address as a socket address; 0, or -1 if it is none. */
+/* The numeric address as a socket address (an IPv4-mapped IPv6 address
+ * as the IPv4 one); 0, or -1 if it is none. */
 static int
 peer_sockaddr(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -33,6 +35,8 @@ peer_sockaddr(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
 	memset(ss, 0, sizeof(*ss));
+	if (strncasecmp(addr, "::ffff:", 7) == 0 && strchr(addr + 7, '.'))
+		addr += 7;
 	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
 		*len = sizeof(*s4);
