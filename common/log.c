@@ -132,19 +132,25 @@ log_set_file(const char *path)
 		snprintf(log_host, sizeof(log_host), "localhost");
 }
 
-/* Write the line to the log file with a timestamp, in one write(). */
+/* Write the line to the log file with a timestamp, in one write().  The
+ * date and zone are formatted once per second. */
 static void
 log_to_file(const char *msg)
 {
-	char line[LOG_LINE_MAX + 512], ts[64], tz[16];
+	static time_t ts_sec = (time_t)-1;
+	static char ts[64], tz[16];
+	char line[LOG_LINE_MAX + 512];
 	struct timeval tv;
 	struct tm tm;
 	int n;
 
 	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	strftime(tz, sizeof(tz), "%z", &tm);
+	if (tv.tv_sec != ts_sec) {
+		localtime_r(&tv.tv_sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		strftime(tz, sizeof(tz), "%z", &tm);
+		ts_sec = tv.tv_sec;
+	}
 	n = snprintf(line, sizeof(line), "%s.%06ld%s %s %s[%ld]: %s\n", ts,
 	    (long)tv.tv_usec, tz, log_host, log_ident, log_getpid(), msg);
 	if (n < 0)
