@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -69,6 +70,27 @@ int
 server_is_root(void)
 {
 	return geteuid() == 0;
+}
+
+/* Monotonic seconds (throttles, worker ages). */
+time_t
+server_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* One more fast death: the delay before the next start, 1, 2, 4 ... up to
+ * SERVER_THROTTLE_MAX seconds. */
+long
+server_backoff(int *failures)
+{
+	long delay = *failures >= 6 ? SERVER_THROTTLE_MAX : 1L << *failures;
+
+	(*failures)++;
+	return delay > SERVER_THROTTLE_MAX ? SERVER_THROTTLE_MAX : delay;
 }
 
 /* A numeric parameter by name (e.g. the spec's process limit). */

@@ -16,7 +16,7 @@
  * Each helper runs spec->helper(fd) in a child of the parent, as root, with
  * default signal handling (SIGHUP ignored) and every descriptor closed but
  * stdio, the log file and fd.  A helper that dies is started again at
- * once; when helpers die within HELPER_FAST_DEATH seconds of their start,
+ * once; when helpers die within SERVER_FAST_DEATH seconds of their start,
  * the next start waits 1, 2, 4 ... up to 60 seconds.  A reload ends them
  * (SIGTERM) so the next ones read the new configuration; a stop ends
  * them last.
@@ -34,9 +34,6 @@
 #include "log.h"
 #include "server_int.h"
 
-#define HELPER_FAST_DEATH 10	/* seconds: dying sooner is "fast" */
-#define HELPER_THROTTLE_MAX 60	/* seconds between restarts at worst */
-
 struct helper {
 	pid_t pid;		/* 0: not running */
 	int retiring;		/* we asked it to end: restart without blame */
@@ -53,16 +50,6 @@ void
 server_helper_fd(int fd)
 {
 	helper_fd = fd;
-}
-
-/* Monotonic seconds. */
-static time_t
-helper_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
 }
 
 /* Close every descriptor above stderr except the ones in keep[]. */
@@ -130,21 +117,21 @@ server_helper_start(const struct server_spec *spec)
 	for (long i = 0; i < want; i++) {
 		if (helpers[i].pid > 0)
 			continue;
-		if (helper_now() < helper_next || server_stop_flag)
+		if (server_now() < helper_next || server_stop_flag)
 			return;
 		sigfillset(&all);
 		sigprocmask(SIG_BLOCK, &all, &old);
 		if ((pid = fork()) < 0) {
 			sigprocmask(SIG_SETMASK, &old, NULL);
 			log_warn("helper: fork: %m");
-			helper_next = helper_now() + 1;
+			helper_next = server_now() + 1;
 			return;
 		}
 		if (pid == 0)
 			helper_child(spec, &old);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		helpers[i].pid = pid;
-		helpers[i].started = helper_now();
+		helpers[i].started = server_now();
 		helpers[i].retiring = 0;
 	}
 }
@@ -171,16 +158,12 @@ server_helper_reaped(const struct server_spec *spec, pid_t pid, int status)
 	else
 		log_warn("%s %ld exited with status %d; starting a new one",
 		    name, (long)pid, WEXITSTATUS(status));
-	if (helper_now() - h->started >= HELPER_FAST_DEATH) {
+	if (server_now() - h->started >= SERVER_FAST_DEATH) {
 		helper_failures = 0;
 		return 1;
 	}
-	delay = helper_failures >= 6 ? HELPER_THROTTLE_MAX :
-	    1L << helper_failures;
-	if (delay > HELPER_THROTTLE_MAX)
-		delay = HELPER_THROTTLE_MAX;
-	helper_failures++;
-	helper_next = helper_now() + delay;
+	delay = server_backoff(&helper_failures);
+	helper_next = server_now() + delay;
 	log_warn("%s dies fast; next start in %ld s", name, delay);
 	return 1;
 }

@@ -16,6 +16,9 @@
  *   server_worker_main(spec, ls, board, slot, status_fd, life_fd)  a worker's life
  *                        (privilege drop, accept loop); never returns.
  *   server_pidfile_remove()                       unlink our pid file.
+ *   server_now()                                  monotonic seconds.
+ *   server_backoff(&failures)                     the next restart delay
+ *                        after a fast death (1, 2, 4 ... 60 s), counted.
  *   server_helper_start/reaped/retire/stop/alive/pending,
  *   server_helper_close_in_worker               the helper process
  *                        (server_helper.c).
@@ -28,6 +31,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 #include "server.h"
 
 #define SERVER_LISTEN_MAX 32
@@ -78,6 +82,10 @@ void server_worker_main(const struct server_spec *spec,
     struct server_slot *slot, int status_fd, int life_fd);
 
 void server_pidfile_remove(void);
+#define SERVER_FAST_DEATH 10	/* seconds: a process dying sooner is "fast" */
+#define SERVER_THROTTLE_MAX 60	/* seconds between restarts at worst */
+time_t server_now(void);
+long server_backoff(int *failures);
 #define SERVER_HELPER_MAX 64
 void server_helper_start(const struct server_spec *spec);
 int server_helper_reaped(const struct server_spec *spec, pid_t pid,

@@ -32,8 +32,6 @@
 #include "params.h"
 #include "server_int.h"
 
-#define POOL_FAST_DEATH 10	/* seconds: dying sooner is "fast" */
-#define POOL_THROTTLE_MAX 60	/* seconds between respawns at worst */
 #define POOL_STOP_WAIT 5	/* seconds before SIGKILL on stop */
 
 struct pool_worker {
@@ -67,16 +65,6 @@ pool_on_signal(int sig)
 	if (write(pool_sig[1], &c, 1) < 0)
 		(void)0;	/* a full pipe already wakes the loop */
 	errno = saved;
-}
-
-/* Monotonic seconds. */
-static time_t
-pool_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
 }
 
 /* Create a pipe with both ends close-on-exec (and optionally nonblocking). */
@@ -179,7 +167,7 @@ pool_fork(const struct server_spec *spec, struct server_listeners *ls)
 	pool_w[pool_n].pid = pid;
 	pool_w[pool_n].slot = slot;
 	pool_w[pool_n].retiring = 0;
-	pool_w[pool_n].started = pool_now();
+	pool_w[pool_n].started = server_now();
 	pool_n++;
 	pool_block(SIG_SETMASK, &old);
 	return 0;
@@ -199,7 +187,7 @@ pool_fill(const struct server_spec *spec, struct server_listeners *ls)
 			limit = 1;
 	}
 	while ((long)pool_count(1) < want && (long)pool_count(0) < limit &&
-	    pool_now() >= pool_throttle_until && !server_stop_flag)
+	    server_now() >= pool_throttle_until && !server_stop_flag)
 		if (pool_fork(spec, ls) != 0)
 			break;
 }
@@ -223,15 +211,13 @@ pool_note_death(const struct server_spec *spec, const struct pool_worker *w,
 		    WEXITSTATUS(status));
 	/* Only a worker that died before serving anyone points at a broken
 	 * environment; clients or admins killing busy workers do not. */
-	if (!bad || w->slot->served || pool_now() - w->started >= POOL_FAST_DEATH) {
+	if (!bad || w->slot->served ||
+	    server_now() - w->started >= SERVER_FAST_DEATH) {
 		pool_failures = 0;
 		return;
 	}
-	delay = pool_failures >= 6 ? POOL_THROTTLE_MAX : 1L << pool_failures;
-	if (delay > POOL_THROTTLE_MAX)
-		delay = POOL_THROTTLE_MAX;
-	pool_failures++;
-	pool_throttle_until = pool_now() + delay;
+	delay = server_backoff(&pool_failures);
+	pool_throttle_until = server_now() + delay;
 	log_warn("workers die fast; throttling respawn for %ld s", delay);
 }
 
@@ -340,7 +326,7 @@ pool_wait(int timeout_ms)
 static void
 pool_shutdown(const struct server_spec *spec, struct server_listeners *ls)
 {
-	time_t deadline = pool_now() + POOL_STOP_WAIT;
+	time_t deadline = server_now() + POOL_STOP_WAIT;
 
 	pid_t pid;
 	int status;
@@ -349,7 +335,7 @@ pool_shutdown(const struct server_spec *spec, struct server_listeners *ls)
 	pool_retire_all();
 	server_helper_stop(0);
 	for (pool_reap(spec); (pool_n > 0 || server_helper_alive()) &&
-	    pool_now() < deadline; pool_reap(spec))
+	    server_now() < deadline; pool_reap(spec))
 		pool_wait(200);
 	for (size_t i = 0; i < pool_n; i++) {
 		log_warn("worker %ld did not stop; killing it",
@@ -387,7 +373,7 @@ server_pool_run(const struct server_spec *spec, struct server_listeners *ls)
 		pool_reap(spec);
 		server_helper_start(spec);
 		pool_fill(spec, ls);
-		pool_wait(pool_throttle_until > pool_now() ||
+		pool_wait(pool_throttle_until > server_now() ||
 		    server_helper_pending(spec) ? 1000 : 5000);
 	}
 	log_info("stopping");

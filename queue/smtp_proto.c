@@ -16,9 +16,9 @@
  * 5.3.4.  8-bit content goes with BODY=8BITMIME; a server without 8BITMIME
  * gets it converted to 7-bit MIME (quoted-printable, smtp_downgrade.c),
  * or, when that cannot be done or disable_mime_output_conversion is set,
- * it is returned 5.6.3 (RFC 6152 section 3 allows both).  SMTPUTF8 mail goes with SMTPUTF8 to a
- * server that offers it; with UTF-8 addresses to one that does not, it
- * fails 5.6.7 (RFC 6531 3.4).  DSN parameters (RET, ENVID, NOTIFY, ORCPT)
+ * it is returned 5.6.3 (RFC 6152 section 3 allows both).  SMTPUTF8 mail
+ * goes with SMTPUTF8 to a server that offers it; with UTF-8 addresses to
+ * one that does not, it fails 5.6.7 (RFC 6531 3.4).  DSN parameters (RET, ENVID, NOTIFY, ORCPT)
  * are passed on when the server offers DSN, which then owns the notices.
  * Every stage has its own timeout
  * (smtp_*_timeout).
