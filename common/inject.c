@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,9 @@ inject_connect(const char *path, const char **errstr_r)
 		close(fd);
 		return NULL;
 	}
-	ij = xcalloc(1, sizeof(*ij));
+	ij = xmalloc(sizeof(*ij));
+	/* out and stage (128 KB) are written before they are read */
+	memset(ij, 0, offsetof(struct inject, out));
 	ij->fd = fd;
 	return ij;
 }

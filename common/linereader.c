@@ -2,9 +2,10 @@
  * linereader.c - pure, bounded CRLF/LF line splitter over a fixed buffer.
  *
  * Public: linereader_new, linereader_free, linereader_get, linereader_feed,
- * linereader_space, linereader_commit, linereader_pending, linereader_take,
- * linereader_discard.
- * The buffer holds maxline bytes plus some slack and never grows; consumed
+ * linereader_space, linereader_commit, linereader_pending, linereader_size,
+ * linereader_take, linereader_discard.
+ * The buffer holds maxline bytes plus some slack (at least 16 KB in all)
+ * and never grows; consumed
  * bytes are reclaimed by moving the unread tail to the front only when more
  * space is requested, so a line returned by linereader_get stays valid until
  * the next call.  A line of maxline bytes without LF is reported once as
@@ -21,6 +22,7 @@
 #include "linereader.h"
 
 #define LR_SLACK 1024
+#define LR_MIN_SIZE 16384	/* so raw reads (DATA, BDAT) come in big chunks */
 
 struct linereader {
 	char *buf;
@@ -44,6 +46,8 @@ linereader_new(size_t maxline)
 		maxline = SIZE_MAX / 4;
 	lr->maxline = maxline;
 	lr->size = maxline + LR_SLACK;
+	if (lr->size < LR_MIN_SIZE)
+		lr->size = LR_MIN_SIZE;
 	lr->buf = xmalloc(lr->size);
 	return lr;
 }
@@ -154,6 +158,13 @@ size_t
 linereader_pending(const struct linereader *lr)
 {
 	return lr->end - lr->start;
+}
+
+/* The buffer's size: the most that linereader_feed takes when empty. */
+size_t
+linereader_size(const struct linereader *lr)
+{
+	return lr->size;
 }
 
 /* Take up to n raw buffered bytes (BDAT chunks, IMAP literals). */

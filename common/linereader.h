@@ -18,6 +18,8 @@
  *   linereader_feed(lr, p, n)       copy up to n bytes in; returns bytes taken.
  *   linereader_space(lr, &n) / linereader_commit(lr, n)  zero-copy fill.
  *   linereader_pending(lr)          bytes buffered and not yet returned.
+ *   linereader_size(lr)             the buffer's size (what an empty reader
+ *                                   takes back through linereader_feed).
  *   linereader_take(lr, dst, n)     raw bytes (for BDAT/literals); returns count.
  *   linereader_discard(lr)          drop everything buffered (STARTTLS).
  * A returned line stays valid until the next call on the reader.
@@ -40,6 +42,7 @@ size_t linereader_feed(struct linereader *lr, const char *p, size_t n);
 char *linereader_space(struct linereader *lr, size_t *n_r);
 void linereader_commit(struct linereader *lr, size_t n);
 size_t linereader_pending(const struct linereader *lr);
+size_t linereader_size(const struct linereader *lr);
 size_t linereader_take(struct linereader *lr, char *dst, size_t n);
 void linereader_discard(struct linereader *lr);
 

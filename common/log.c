@@ -1,7 +1,7 @@
 /*
  * log.c - logging to syslog (facility mail, LOG_PID), optionally to stderr
- * (foreground) and to a plain file (maillog_file, for hosts without syslogd
- * and for tests).
+ * (foreground), or else to a plain file (maillog_file, for hosts without
+ * syslogd and for tests; it replaces both).
  *
  * Public: log_init, log_progname, log_set_file, log_info, log_warn,
  * log_fatal (exit PETREL_EX_TEMPFAIL), log_panic (abort), log_sanitize,
@@ -33,7 +33,8 @@
 static char log_prog[64] = "petrel";
 static char log_ident[80] = "petrel/petrel";
 static char log_host[256];
-static int log_stderr;
+static int log_stderr;		/* log_init's choice */
+static int log_stderr_now;	/* that choice unless a file is in use */
 static int log_fd = -1;
 static int log_opened;
 static pid_t log_pid;		/* cached; reset in the child after fork */
@@ -90,6 +91,7 @@ log_init(const char *progname, int to_stderr)
 	snprintf(log_prog, sizeof(log_prog), "%s", progname);
 	snprintf(log_ident, sizeof(log_ident), "petrel/%s", log_prog);
 	log_stderr = to_stderr;
+	log_stderr_now = to_stderr && log_fd < 0;
 	if (log_opened)
 		closelog();
 	/* Without a syslog socket every syslog() call would try to connect
@@ -109,7 +111,9 @@ log_progname(void)
 	return log_prog;
 }
 
-/* Log to path instead of syslog (maillog_file); NULL or "" goes back. */
+/* Log to path instead of syslog and stderr (maillog_file, as Postfix: a
+ * daemon in the foreground then writes each line once, to the file);
+ * NULL or "" goes back to syslog, and to stderr when log_init asked. */
 void
 log_set_file(const char *path)
 {
@@ -119,6 +123,7 @@ log_set_file(const char *path)
 		close(log_fd);
 	log_fd = -1;
 	log_syslog_ok = access("/dev/log", W_OK) == 0;
+	log_stderr_now = log_stderr;
 	if (path == NULL || *path == '\0')
 		return;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -128,6 +133,7 @@ log_set_file(const char *path)
 	}
 	log_fd = fd;
 	log_syslog_ok = 0;
+	log_stderr_now = 0;
 	if (log_host[0] == '\0' && gethostname(log_host, sizeof(log_host)) != 0)
 		snprintf(log_host, sizeof(log_host), "localhost");
 }
@@ -208,8 +214,8 @@ log_emit(int prio, const char *prefix, const char *fmt, va_list ap)
 	}
 	if (log_syslog_ok)
 		syslog(prio, "%s", msg);
-	if (log_stderr)
-		log_to_stderr(msg);
+	if (log_stderr_now || (log_stderr && prio <= LOG_CRIT))
+		log_to_stderr(msg);	/* a fatal error shows on the terminal too */
 	if (log_fd >= 0)
 		log_to_file(msg);
 	errno = save;

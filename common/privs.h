@@ -8,8 +8,9 @@
  *                                  fail.  -1 with a reason (the caller is
  *                                  expected to log_fatal).
  *   privs_lookup(user, &uid, &gid) 0 or -1 (unknown user).
- *   privs_become(uid, gid, &errstr) set groups to {gid}, then effective gid
- *                                  and uid (the saved uid stays root) - used
+ *   privs_become(uid, gid, &errstr) no supplementary groups (from the
+ *                                  first call on), effective gid and uid
+ *                                  (the saved uid stays root) - used
  *                                  by the root local delivery worker around
  *                                  one delivery; refuses uid 0.
  *   privs_restore(&errstr)         back to effective root.

@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,9 +451,12 @@ qfile_sync_dir(int dirfd)
 struct qfile_writer *
 qfile_create(const char *dir, const char **errstr_r)
 {
-	struct qfile_writer *w = xcalloc(1, sizeof(*w));
+	struct qfile_writer *w = xmalloc(sizeof(*w));
 	char tmp[64];
 
+	/* The two 64 KB buffers are written before they are read: zero only
+	 * the fields (calloc would clear 128 KB per message). */
+	memset(w, 0, offsetof(struct qfile_writer, out));
 	w->fd = -1;
 	w->dirfd = qfile_dirfd(dir);
 	qfile_free_open(dir);

@@ -16,6 +16,7 @@
  * foreign file can cost at most its own size in memory and never crashes.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,10 @@ qfile_fill(struct qfile_reader *rd, size_t need)
 
 	if (rd->pos >= rd->boff && rd->pos + (off_t)need <= rd->boff +
 	    (off_t)rd->blen)
+		return (ssize_t)(rd->boff + (off_t)rd->blen - rd->pos);
+	/* The window already holds everything up to the end of the file. */
+	if (rd->blen > 0 && rd->pos >= rd->boff && rd->pos <= rd->boff +
+	    (off_t)rd->blen && rd->boff + (off_t)rd->blen == rd->size)
 		return (ssize_t)(rd->boff + (off_t)rd->blen - rd->pos);
 	want = sizeof(rd->buf);
 	if (rd->size - rd->pos < (off_t)want)
@@ -357,7 +362,8 @@ qfile_read_envelope(int fd, struct qfile_env **env_r, const char **errstr_r)
 		*errstr_r = "queue file not marked complete";
 		return -1;
 	}
-	rd = xcalloc(1, sizeof(*rd));
+	rd = xmalloc(sizeof(*rd));	/* the window is read only once filled */
+	memset(rd, 0, offsetof(struct qfile_reader, buf));
 	rd->fd = fd;
 	rd->size = st.st_size;
 	env = xcalloc(1, sizeof(*env));

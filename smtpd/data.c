@@ -223,7 +223,7 @@ smtpd_body_read(struct smtpd_session *s, struct smtpd_body *b)
 	size_t want = conn_input_pending(s->conn);
 
 	if (want == 0)
-		want = (size_t)var_smtpd_line_length_limit;
+		want = linereader_size(s->conn->in);
 	if (want > b->raw_size)
 		want = b->raw_size;
 	return conn_read_raw(s->conn, b->raw, want);
@@ -307,7 +307,7 @@ smtpd_data_body(struct smtpd_session *s, struct smtpd_body *b)
 {
 	int len;
 
-	b->raw_size = (size_t)var_smtpd_line_length_limit + 4096;
+	b->raw_size = linereader_size(s->conn->in);
 	b->raw = xmalloc(b->raw_size);
 	b->acc_size = SMTPD_INJECT_CHUNK + b->raw_size;
 	b->acc = xmalloc(b->acc_size);

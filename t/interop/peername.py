@@ -12,6 +12,8 @@ Runs in a private network namespace with dnsmasq (t/lib/dnsnet.py):
   warning "hostname liar.client.test does not resolve to address
   127.0.0.3";
   127.0.0.4 without PTR: "unknown";
+  clients that come back (answers cached per worker): the same names, and
+  a warning at every connection from 127.0.0.3;
   smtpd_peername_lookup = no (after reload): "unknown" for 127.0.0.2.
 Needs root, ip (iproute2), dnsmasq.
 """
@@ -94,6 +96,21 @@ def main():
                 "liar: a PTR name that does not confirm is logged",
                 "no warning")
         case(inst, "127.0.0.4", "noptr", "unknown")
+        # Answers are remembered for a few seconds per worker: a client
+        # that comes back keeps its name, and a liar is warned about at
+        # every connection, answered from the cache or not.
+        for i in range(3):
+            case(inst, "127.0.0.2", "again%d" % i, "good.client.test")
+        for i in range(3):
+            send_from(inst, "127.0.0.3", "liar%d" % i)
+        warn = "hostname liar.client.test does not resolve to address " \
+            "127.0.0.3"
+        deadline = time.time() + 10
+        while len(inst.log_lines(warn)) < 4 and time.time() < deadline:
+            time.sleep(0.1)
+        R.check(len(inst.log_lines(warn)) == 4,
+                "liar: each of 4 connections is warned about",
+                "%d warnings" % len(inst.log_lines(warn)))
         rc, out = inst.reconfigure({"smtpd_peername_lookup": "no"})
         R.check(rc == 0, "petrel reload", out)
         case(inst, "127.0.0.2", "nolookup", "unknown")

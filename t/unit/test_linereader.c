@@ -177,10 +177,11 @@ test_full(void)
 	enum line_ending e;
 
 	memset(in, 'a', sizeof(in));
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 8; i++)
 		total += linereader_feed(lr, in, sizeof(in));
 	n = linereader_pending(lr);
-	CHECK(total == n && n < sizeof(in) * 4);
+	CHECK(total == n && n < sizeof(in) * 8);
+	CHECK(n == linereader_size(lr));
 	CHECK(linereader_get(lr, &line, &len, &e) == LINE_TOO_LONG);
 	CHECK(linereader_get(lr, &line, &len, &e) == LINE_NEED_MORE);
 	CHECK(linereader_feed(lr, "zz\nok\n", 6) == 6);
