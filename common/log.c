@@ -38,6 +38,7 @@ static int log_stderr_now;	/* that choice unless a file is in use */
 static int log_fd = -1;
 static int log_opened;
 static pid_t log_pid;		/* cached; reset in the child after fork */
+static int log_prefix_stale = 1;	/* new pid or name: redo log_to_file's */
 static int log_syslog_ok = 1;	/* 0: no /dev/log here, or maillog_file in use */
 
 /* After fork the child has a new pid. */
@@ -45,6 +46,7 @@ static void
 log_forget_pid(void)
 {
 	log_pid = 0;
+	log_prefix_stale = 1;
 }
 
 /* Our pid without a system call per log line. */
@@ -91,6 +93,7 @@ log_init(const char *progname, int to_stderr)
 	snprintf(log_prog, sizeof(log_prog), "%s", progname);
 	snprintf(log_ident, sizeof(log_ident), "petrel/%s", log_prog);
 	log_stderr = to_stderr;
+	log_prefix_stale = 1;
 	log_stderr_now = to_stderr && log_fd < 0;
 	if (log_opened)
 		closelog();
@@ -139,33 +142,55 @@ log_set_file(const char *path)
 }
 
 /* Write the line to the log file with a timestamp, in one write().  The
- * date and zone are formatted once per second. */
+ * parts before and after the microseconds ("2026-11-24T07:15:32." and
+ * "+0000 host petrel/smtpd[123]: ") are formatted once per second (and
+ * again after a fork or a new program name), so a line costs no printf. */
 static void
 log_to_file(const char *msg)
 {
 	static time_t ts_sec = (time_t)-1;
-	static char ts[64], tz[16];
+	static char head[64], tail[sizeof(log_host) + sizeof(log_ident) + 48];
+	static size_t head_len, tail_len;
 	char line[LOG_LINE_MAX + 512];
+	size_t n, mlen = strlen(msg);
 	struct timeval tv;
 	struct tm tm;
-	int n;
+	long usec;
+	int k;
 
 	gettimeofday(&tv, NULL);
-	if (tv.tv_sec != ts_sec) {
+	if (tv.tv_sec != ts_sec || log_prefix_stale) {
+		char tz[16];
+
 		localtime_r(&tv.tv_sec, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		strftime(tz, sizeof(tz), "%z", &tm);
+		head_len = strftime(head, sizeof(head) - 1, "%Y-%m-%dT%H:%M:%S",
+		    &tm);
+		head[head_len++] = '.';
+		if (strftime(tz, sizeof(tz), "%z", &tm) == 0)
+			tz[0] = '\0';
+		k = snprintf(tail, sizeof(tail), "%s %s %s[%ld]: ", tz,
+		    log_host, log_ident, log_getpid());
+		tail_len = k < 0 ? 0 : (size_t)k < sizeof(tail) ? (size_t)k :
+		    sizeof(tail) - 1;
 		ts_sec = tv.tv_sec;
+		log_prefix_stale = 0;
 	}
-	n = snprintf(line, sizeof(line), "%s.%06ld%s %s %s[%ld]: %s\n", ts,
-	    (long)tv.tv_usec, tz, log_host, log_ident, log_getpid(), msg);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
+	if (mlen > LOG_LINE_MAX)
+		mlen = LOG_LINE_MAX;
+	memcpy(line, head, head_len);
+	n = head_len;
+	usec = (long)tv.tv_usec;
+	for (k = 5; k >= 0; k--) {
+		line[n + (size_t)k] = (char)('0' + usec % 10);
+		usec /= 10;
 	}
-	if (write(log_fd, line, (size_t)n) < 0)
+	n += 6;
+	memcpy(line + n, tail, tail_len);
+	n += tail_len;
+	memcpy(line + n, msg, mlen);
+	n += mlen;
+	line[n++] = '\n';
+	if (write(log_fd, line, n) < 0)
 		return;		/* nowhere left to complain */
 }
 

@@ -19,17 +19,18 @@
  * a temporary name and renamed to its queue ID at once, as before.
  * Recycling: before allocating a new inode the writer tries to take a
  * finished queue file the queue manager left in the sibling directory
- * free/: it renames it to a temporary name in incoming/ (the rename decides
- * which writer gets it), checks it is a plain file of ours, marks it
- * incomplete and overwrites it from the start under that temporary name
+ * free/ (qfile_free.c: an flock() decides which writer gets it), checks it
+ * is a plain file of ours and overwrites it from the start where it is
  * (its old blocks are reused: no block is freed and allocated again); at
- * commit the old tail is cut off, the file is marked complete and renamed
- * to its queue ID just before the one fsync.  A recycled file never carries a queue ID while it is being
- * written, so neither its old contents nor a half-written message can be
- * taken for a message, and a stale-file sweep can only ever remove a
- * temporary name (the commit then fails instead of losing mail).  Any
- * failure removes the file: a caller never reports success for a file that
- * may be incomplete.
+ * commit the old tail is cut off, the file is marked complete (it usually
+ * still is, from its last message) and renamed from free/ to its queue ID
+ * in incoming/ just before the one fsync: one rename per message.  A
+ * recycled file never carries a queue ID while it is being written, so
+ * neither its old contents nor a half-written message can be taken for a
+ * message, and a file that left free/ meanwhile makes the commit fail
+ * instead of losing mail.  Any failure removes the file (a recycled one
+ * stays in free/): a caller never reports success for a file that may be
+ * incomplete.
  *
  * Returns: 0/-1 (errstr set) or NULL; never fatal except on out-of-memory.
  * Security: runs in petrel-inject (group petrel-spool); payloads are opaque
@@ -61,8 +62,10 @@ struct qfile_writer {
 	int fd;
 	int dirfd;		/* O_PATH; cached per directory, not ours to close */
 	int unnamed;		/* O_TMPFILE: linked only at commit */
-	int recycled;		/* from free/: renamed from tmp only at commit */
-	char tmp[64];		/* the recycled file's temporary name */
+	int recycled;		/* from free/: renamed to incoming/ at commit */
+	char free_name[64];	/* the recycled file's name in free/ */
+	mode_t free_mode;	/* ... its mode when taken */
+	ino_t free_ino;		/* ... its inode */
 	off_t old_size;		/* recycled: its size when taken */
 	off_t written;		/* bytes written so far */
 	int failed;
@@ -293,12 +296,15 @@ qfile_put_content(struct qfile_writer *w, const void *p, size_t n)
 static int
 qfile_open_temp(struct qfile_writer *w, char *tmp, size_t size)
 {
+	struct stat st;
 	int fd;
 
-	if ((fd = qfile_free_take(w->dirfd, tmp, size, &qfile_counter,
-	    &w->old_size)) >= 0) {
+	if ((fd = qfile_free_take(w->free_name, sizeof(w->free_name),
+	    &st)) >= 0) {
 		w->recycled = 1;
-		snprintf(w->tmp, sizeof(w->tmp), "%s", tmp);
+		w->old_size = st.st_size;
+		w->free_mode = st.st_mode & 07777;
+		w->free_ino = st.st_ino;
 		return fd;
 	}
 	fd = unnamed_open(w->dirfd, ".", QFILE_MODE_WRITING);
@@ -343,7 +349,9 @@ qfile_name(struct qfile_writer *w, const char *tmp, const char **errstr_r)
 {
 	struct stat st;
 
-	if (fstat(w->fd, &st) < 0) {
+	if (w->recycled)
+		st.st_ino = w->free_ino;
+	else if (fstat(w->fd, &st) < 0) {
 		*errstr_r = qfile_err("fstat queue file", errno);
 		return -1;
 	}
@@ -422,7 +430,7 @@ static int
 qfile_link(struct qfile_writer *w)
 {
 	if (w->recycled) {
-		if (qfile_rename_noreplace(w->dirfd, w->tmp, w->qid) < 0)
+		if (qfile_free_commit(w->free_name, w->dirfd, w->qid) < 0)
 			return -1;
 		w->recycled = 0;
 		return 0;
@@ -472,7 +480,7 @@ qfile_create(const char *dir, const char **errstr_r)
 		return NULL;
 	}
 	if (qfile_name(w, tmp, errstr_r) < 0) {
-		if (!w->unnamed)
+		if (!w->unnamed && !w->recycled)
 			(void)unlinkat(w->dirfd, tmp, 0);
 		qfile_writer_free(&w);
 		return NULL;
@@ -532,7 +540,8 @@ qfile_commit(struct qfile_writer **wp, int sync_dir, const char **errstr_r)
 		qfile_abort(wp);
 		return -1;
 	}
-	if (fchmod(w->fd, QFILE_MODE_COMPLETE) < 0) {
+	if (!(w->recycled && w->free_mode == QFILE_MODE_COMPLETE) &&
+	    fchmod(w->fd, QFILE_MODE_COMPLETE) < 0) {
 		*errstr_r = qfile_err("chmod queue file", errno);
 		qfile_abort(wp);
 		return -1;
@@ -571,8 +580,8 @@ qfile_abort(struct qfile_writer **wp)
 
 	if (w == NULL)
 		return;
-	if (w->recycled && w->dirfd >= 0)
-		(void)unlinkat(w->dirfd, w->tmp, 0);
+	if (w->recycled)
+		;	/* still in free/, where the next writer finds it */
 	else if (w->qid[0] != '\0' && w->dirfd >= 0 && !w->unnamed)
 		(void)unlinkat(w->dirfd, w->qid, 0);
 	qfile_writer_free(wp);

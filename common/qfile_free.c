@@ -4,27 +4,34 @@
  * takes one instead of allocating a new inode.
  *
  * Public (qfile.c only, through qfile_int.h): qfile_free_open(incoming_dir)
- * opens free/ once per process; qfile_free_take(dirfd, tmp, size, &counter,
- * &old_size) claims a file by renaming it to the temporary name tmp in
- * incoming/ (the rename decides between concurrent writers), checks that
- * it is a plain, singly linked file owned by us and marks it incomplete
- * (mode 0660); it returns the descriptor with the file's size (the writer
- * overwrites it and cuts the rest at commit), or -1 when free/ has
- * nothing (then the caller creates a new file).
+ * opens free/ once per process; qfile_free_take(name, size, &st) claims a
+ * file and returns its descriptor (name: its name in free/, st: its fstat),
+ * or -1 when free/ has nothing (then the caller creates a new file);
+ * qfile_free_commit(name, dirfd, qid) renames it to incoming/QID.
+ * Claiming: the writer opens free/NAME, takes an exclusive flock() on it
+ * without waiting (another writer holding it means it is taken), and then
+ * checks that free/NAME is still that file (a writer that held it may have
+ * committed it under its queue ID and let go of the lock), a plain, singly
+ * linked file owned by us.  The file stays in free/ while it is rewritten
+ * and gets its queue-ID name in incoming/ only at commit, by one rename
+ * (RENAME_NOREPLACE) just before the fsync, so neither its old contents nor
+ * a half-written message is ever taken for a message; if the file left
+ * free/ meanwhile (the queue manager trimming free/), the rename fails and
+ * the commit with it, instead of losing mail.  A writer that gives up just
+ * closes the file, which stays in free/ for the next one.
  * Names are read from free/ in batches of 64 through a directory stream
  * kept open, so each batch continues where the last one stopped (rereading
  * from the start would walk past every entry already taken, and every
  * writer would race for the same first names); at the end the stream is
- * rewound.  A name is looked up before it is renamed (a lookup takes no
- * lock; a cross-directory rename takes the filesystem's rename lock even
- * when it fails).  A name another writer took first means the others are
+ * rewound.  A name another writer took first means the others are
  * working on the same stretch: the writer drops its batch and skips a
  * random number of further names, so that concurrent writers spread out
  * instead of racing in step.  After QFILE_FREE_TRIES misses the writer
- * allocates a new file.  An empty
- * free/ is looked at again at most once a second.
+ * allocates a new file.  An empty free/ is looked at again at most once a
+ * second.
  * Security: runs in petrel-inject; free/ is writable by the spool group, so
- * anything found there is checked before use and removed when it fails.
+ * anything found there is opened without following links and checked
+ * before use.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -139,16 +147,14 @@ qfile_free_refill(void)
 		qfile_free.start = (size_t)getpid() % qfile_free.n;
 }
 
-/* Claim one file from free/ under the temporary name tmp in the directory
- * dirfd and make it an incomplete file of ours; fd (its size in
- * *old_size_r) or -1 when there is none to take. */
+/* Claim one file from free/ (see the head comment): its descriptor, with
+ * its name in name[size] and its fstat in *st_r, or -1 when there is none
+ * to take. */
 int
-qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter,
-    off_t *old_size_r)
+qfile_free_take(char *name, size_t size, struct stat *st_r)
 {
-	const char *name;
-	struct stat st;
-	long pid = (long)getpid();
+	const char *cand;
+	struct stat by_name;
 	int fd;
 
 	if (qfile_free.dirfd < 0)
@@ -158,29 +164,46 @@ qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter,
 			qfile_free_refill();
 		if (qfile_free.next >= qfile_free.n)
 			return -1;
-		name = qfile_free.names[(qfile_free.start + qfile_free.next++) %
+		cand = qfile_free.names[(qfile_free.start + qfile_free.next++) %
 		    qfile_free.n];
-		if (fstatat(qfile_free.dirfd, name, &st,
-		    AT_SYMLINK_NOFOLLOW) < 0) {
+		fd = openat(qfile_free.dirfd, cand, O_RDWR | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd < 0) {
 			qfile_free_miss();	/* another writer took it */
 			continue;
 		}
-		snprintf(tmp, size, ".t%ld.%lu", pid, (*counter)++);
-		if (renameat(qfile_free.dirfd, name, dirfd, tmp) < 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+		    fstatat(qfile_free.dirfd, cand, &by_name,
+		    AT_SYMLINK_NOFOLLOW) < 0 || fstat(fd, st_r) < 0 ||
+		    by_name.st_ino != st_r->st_ino ||
+		    by_name.st_dev != st_r->st_dev) {
+			close(fd);
 			qfile_free_miss();
 			continue;
 		}
-		fd = openat(dirfd, tmp, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_nlink == 1 && st.st_uid == geteuid() &&
-		    fchmod(fd, QFILE_MODE_WRITING) == 0) {
-			*old_size_r = st.st_size;
-			return fd;
-		}
-		if (fd >= 0)
+		if (!S_ISREG(st_r->st_mode) || st_r->st_nlink != 1 ||
+		    st_r->st_uid != geteuid() || strlen(cand) >= size) {
+			(void)unlinkat(qfile_free.dirfd, cand, 0);
 			close(fd);
-		(void)unlinkat(dirfd, tmp, 0);
+			continue;
+		}
+		memcpy(name, cand, strlen(cand) + 1);
+		return fd;
 	}
 	return -1;
 }
 
+/* Rename free/name to qid in dirfd without replacing anything (where
+ * renameat2 is missing: link, then unlink the free/ name). */
+int
+qfile_free_commit(const char *name, int dirfd, const char *qid)
+{
+	if (renameat2(qfile_free.dirfd, name, dirfd, qid, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (linkat(qfile_free.dirfd, name, dirfd, qid, 0) < 0)
+		return -1;
+	(void)unlinkat(qfile_free.dirfd, name, 0);
+	return 0;
+}

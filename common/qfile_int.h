@@ -7,10 +7,11 @@
 #define PETREL_QFILE_INT_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 void qfile_free_open(const char *incoming_dir);
-int qfile_free_take(int dirfd, char *tmp, size_t size, unsigned long *counter,
-    off_t *old_size_r);
+int qfile_free_take(char *name, size_t size, struct stat *st_r);
+int qfile_free_commit(const char *name, int dirfd, const char *qid);
 
 #endif

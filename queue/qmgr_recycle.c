@@ -12,7 +12,8 @@
  * inodes released in the last 60-300 seconds, scanning past each of them,
  * so at a few thousand messages a second allocation dominates the
  * injection service's CPU time.  A recycled file keeps its inode; the
- * injection service truncates and rewrites it (qfile.c).
+ * injection service rewrites it in free/ under its lock and renames it to
+ * incoming/ at commit (qfile_free.c), so the trim skips locked files.
  * At most queue_file_recycle_limit files wait in free/ (0 turns recycling
  * off), and only files of at most QMGR_RECYCLE_MAX_SIZE bytes are kept, so
  * free/ holds at most limit x 64 KB of data blocks (the default 10000 is
@@ -30,8 +31,10 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +46,20 @@
 
 static long recycle_count;	/* files believed to wait in free/ */
 static time_t recycle_counted;	/* when free/ was last counted */
+
+/* Unlink one file of free/ unless a writer holds its lock (it is being
+ * rewritten there and will be renamed to incoming/ at its commit). */
+static void
+trim_one(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		(void)unlink(path);
+	close(fd);
+}
 
 /* Count free/ and unlink what exceeds the limit. */
 void
@@ -65,7 +82,7 @@ qmgr_recycle_scan(void)
 			continue;
 		}
 		if (spool_path(name, sizeof(name), SPOOL_FREE, de->d_name) == 0)
-			(void)unlink(name);
+			trim_one(name);
 	}
 	closedir(d);
 	recycle_count = n;

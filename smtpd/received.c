@@ -21,16 +21,24 @@
 #include "params.h"
 #include "smtpd.h"
 
-/* Format the current time as an RFC 5322 date-time. */
+/* Format the current time as an RFC 5322 date-time (once a second). */
 static void
 smtpd_rfc5322_date(char *dst, size_t n)
 {
+	static time_t formatted_at = (time_t)-1;
+	static char date[64];
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (localtime_r(&now, &tm) == NULL ||
-	    strftime(dst, n, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
-		snprintf(dst, n, "Thu, 01 Jan 1970 00:00:00 +0000");
+	if (now != formatted_at) {
+		if (localtime_r(&now, &tm) == NULL ||
+		    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z",
+		    &tm) == 0)
+			snprintf(date, sizeof(date),
+			    "Thu, 01 Jan 1970 00:00:00 +0000");
+		formatted_at = now;
+	}
+	snprintf(dst, n, "%s", date);
 }
 
 /* The "(using ...)" line for a TLS session, "" otherwise. */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -600,6 +601,85 @@ test_recycled(void)
 	free_msg(&m);
 }
 
+/* Put a finished file into free/ and return its inode (path in path_r). */
+static ino_t
+make_free_file(char *path_r, size_t size)
+{
+	char qid[QFILE_QID_MAX], path[600];
+	struct stat st;
+	struct msg m;
+
+	snprintf(path, sizeof(path), "%s/simple.in", datadir);
+	if (load_msg(path, &m) != 0 || write_msg(&m, qid) != 0 ||
+	    stat(qpath(qid), &st) != 0)
+		return 0;
+	free_msg(&m);
+	snprintf(path_r, size, "%s/free/%s", rootdir, qid);
+	if (rename(qpath(qid), path_r) != 0)
+		return 0;
+	return st.st_ino;
+}
+
+/* A file of free/ that another writer has locked is left alone; one that
+ * a writer gives up on stays in free/; one that leaves free/ while it is
+ * rewritten makes the commit fail and never appears in incoming/. */
+static void
+test_recycled_claims(void)
+{
+	char qid[QFILE_QID_MAX], path[600], path2[64], msgpath[600];
+	const char *err = NULL;
+	struct qfile_writer *w;
+	struct stat st;
+	struct msg m;
+	ino_t ino;
+	int fd;
+
+	snprintf(msgpath, sizeof(msgpath), "%s/simple.in", datadir);
+	CHECK(load_msg(msgpath, &m) == 0);
+
+	/* locked by another writer: a new file is made instead */
+	ino = make_free_file(path, sizeof(path));
+	CHECK(ino != 0);
+	usleep(1100000);	/* free/ was seen empty just now */
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
+	CHECK(write_msg(&m, qid) == 0);
+	CHECK(stat(qpath(qid), &st) == 0 && st.st_ino != ino);
+	CHECK(stat(path, &st) == 0 && st.st_ino == ino);
+	unlink(qpath(qid));
+	close(fd);
+
+	/* given up: still in free/, nothing in incoming/ */
+	w = qfile_create(tmpdir, &err);
+	CHECK(w != NULL);
+	if (w != NULL) {
+		snprintf(qid, sizeof(qid), "%s", qfile_qid(w));
+		snprintf(path2, sizeof(path2), "%lX", (unsigned long)ino);
+		CHECK(strlen(qid) > strlen(path2) &&	/* the recycled file */
+		    strcmp(qid + strlen(qid) - strlen(path2), path2) == 0);
+		CHECK(qfile_put(w, QREC_SENDER, "a@b", 3) == 0);
+		qfile_abort(&w);
+	}
+	CHECK(access(qpath(qid), F_OK) < 0 && errno == ENOENT);
+	CHECK(stat(path, &st) == 0 && st.st_ino == ino);
+
+	/* taken out of free/ meanwhile: the commit fails */
+	w = qfile_create(tmpdir, &err);
+	CHECK(w != NULL);
+	if (w != NULL) {
+		snprintf(qid, sizeof(qid), "%s", qfile_qid(w));
+		snprintf(path2, sizeof(path2), "%lX", (unsigned long)ino);
+		CHECK(strlen(qid) > strlen(path2) &&	/* the recycled file */
+		    strcmp(qid + strlen(qid) - strlen(path2), path2) == 0);
+		CHECK(unlink(path) == 0);
+		CHECK(qfile_put(w, QREC_SENDER, "a@b", 3) == 0);
+		CHECK(qfile_put_rcpt(w, "to@example.org") == 0);
+		CHECK(qfile_commit(&w, 0, &err) < 0);
+		CHECK(access(qpath(qid), F_OK) < 0 && errno == ENOENT);
+	}
+	free_msg(&m);
+}
+
 /* Create the scratch directory and run every test. */
 int
 main(void)
@@ -631,6 +711,7 @@ main(void)
 	TEST_RUN(test_mark);
 	TEST_RUN(test_abort);
 	TEST_RUN(test_recycled);
+	TEST_RUN(test_recycled_claims);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rootdir);
 	if (system(cmd) != 0)
 		return 1;
