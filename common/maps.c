@@ -3,7 +3,7 @@
  * of them; see maps.h for the formats.
  *
  * Public: map_open, map_lookup, map_close, maplist_open, maplist_lookup,
- * maplist_close (map_build lives in maps_db.c).
+ * maplist_close, maps_set_refresh_hook (map_build lives in maps_db.c).
  * map_lookup returns 1 found, 0 not found, -1 temporary error; the value
  * stays valid until the next call on the same map.
  *
@@ -161,6 +161,15 @@ map_db_attach(struct map *m, const char **errstr_r)
 	return 0;
 }
 
+static void (*maps_refresh_hook)(void);
+
+/* Set the function called before a map file is looked at again. */
+void
+maps_set_refresh_hook(void (*hook)(void))
+{
+	maps_refresh_hook = hook;
+}
+
 /* Reopen a DB map whose file was replaced (at most once a second). */
 static void
 map_db_refresh(struct map *m)
@@ -172,6 +181,8 @@ map_db_refresh(struct map *m)
 	if (now == m->last_check)
 		return;
 	m->last_check = now;
+	if (maps_refresh_hook != NULL)
+		maps_refresh_hook();
 	if (stat(m->dbpath, &st) < 0)
 		return;		/* keep serving the old file */
 	if (st.st_ino == m->id.st_ino && st.st_dev == m->id.st_dev &&

@@ -20,6 +20,11 @@
  *                                       "" gives an empty list (lookups miss).
  *   maplist_lookup(l, key, &value, &errstr)  first hit wins; same returns.
  *   maplist_close(&l)
+ *   maps_set_refresh_hook(fn)           fn() runs before a Berkeley DB map's
+ *                                       file is looked at again (at most once
+ *                                       a second per map): local delivery
+ *                                       regains root there, as the maps were
+ *                                       opened with it.
  *   map_build(spec, source_path, flags, &errstr)   write the .db (atomically:
  *                                       temp file + rename) from a text source.
  *                                       flags: MAP_BUILD_ALIASES for alias syntax.
@@ -38,6 +43,7 @@ struct map *map_open(const char *spec, const char **errstr_r);
 int map_lookup(struct map *m, const char *key, const char **value_r,
     const char **errstr_r) WARN_UNUSED;
 void map_close(struct map **mp);
+void maps_set_refresh_hook(void (*hook)(void));
 struct maplist *maplist_open(const char *specs, const char **errstr_r);
 int maplist_lookup(struct maplist *l, const char *key, const char **value_r,
     const char **errstr_r) WARN_UNUSED;

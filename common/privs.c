@@ -11,7 +11,10 @@
  * nor gid 0 can be regained.  It refuses to "drop" to uid 0.
  * privs_become only changes the effective ids (the saved uid stays 0 so
  * privs_restore can return); it refuses uid 0 and gid 0, so a delivery
- * never runs as root.
+ * never runs as root.  It remembers whom it acts as: asking again for the
+ * same ids is free, so the local delivery worker stays the last mailbox
+ * owner between deliveries and calls privs_restore only where it needs
+ * root (another owner, forwarding, a map file to look at again).
  */
 #include <errno.h>
 #include <grp.h>
@@ -80,11 +83,16 @@ privs_drop(const char *user, const char **errstr_r)
 	return 0;
 }
 
-/* Act as uid/gid for a while (effective ids only).  The first call
- * empties the process's supplementary groups for good: root needs none
- * (its access does not depend on them), and the mailbox owner then
- * acts with its gid alone, as with setgroups({gid}), without two more
- * credential changes per delivery. */
+static uid_t privs_acting_uid;	/* 0: effective root */
+static gid_t privs_acting_gid;
+
+/* Act as uid/gid for a while (effective ids only).  Acting as them
+ * already costs nothing, so a caller may stay until it needs root again
+ * (privs_restore), and deliveries to one owner in a row switch once.
+ * The first call empties the process's supplementary groups for good:
+ * root needs none (its access does not depend on them), and the mailbox
+ * owner then acts with its gid alone, as with setgroups({gid}), without
+ * two more credential changes per delivery. */
 int
 privs_become(uid_t uid, gid_t gid, const char **errstr_r)
 {
@@ -94,6 +102,11 @@ privs_become(uid_t uid, gid_t gid, const char **errstr_r)
 		*errstr_r = "refusing to act as uid 0 or gid 0";
 		return -1;
 	}
+	if (privs_acting_uid == uid && privs_acting_gid == gid &&
+	    geteuid() == uid)
+		return 0;
+	if (privs_restore(errstr_r) < 0)
+		return -1;
 	if (geteuid() != 0) {
 		*errstr_r = "privs_become needs effective root";
 		return -1;
@@ -105,19 +118,26 @@ privs_become(uid_t uid, gid_t gid, const char **errstr_r)
 	}
 	if (setegid(gid) < 0)
 		return privs_fail("setegid", errstr_r);
+	privs_acting_gid = gid;
 	if (seteuid(uid) < 0)
 		return privs_fail("seteuid", errstr_r);
+	privs_acting_uid = uid;
 	return 0;
 }
 
-/* Return to effective root after privs_become. */
+/* Return to effective root after privs_become (nothing to do when no
+ * privs_become is in force). */
 int
 privs_restore(const char **errstr_r)
 {
+	if (privs_acting_uid == 0 && privs_acting_gid == 0)
+		return 0;
 	if (seteuid(0) < 0)
 		return privs_fail("seteuid(0)", errstr_r);
+	privs_acting_uid = 0;
 	if (setegid(0) < 0)
 		return privs_fail("setegid(0)", errstr_r);
+	privs_acting_gid = 0;
 	return 0;
 }
 

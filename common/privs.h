@@ -13,7 +13,9 @@
  *                                  (the saved uid stays root) - used
  *                                  by the root local delivery worker around
  *                                  one delivery; refuses uid 0.
- *   privs_restore(&errstr)         back to effective root.
+ *                                  Free when already acting as them.
+ *   privs_restore(&errstr)         back to effective root (free when
+ *                                  already there).
  *   privs_is_root()                geteuid() == 0.
  */
 #ifndef PETREL_PRIVS_H

@@ -90,8 +90,16 @@ smtp_data_decode(struct smtp_data *d, const char *p, size_t len,
 	while (i < len && !d->done) {
 		if (d->state == SD_MID) {
 			/* fast path: copy plain bytes up to the next CR/LF */
-			while (i < len && p[i] != '\r' && p[i] != '\n')
-				out[o++] = p[i++];
+			const char *run = p + i;
+			const char *cr = memchr(run, '\r', len - i);
+			size_t n = cr != NULL ? (size_t)(cr - run) : len - i;
+			const char *lf = memchr(run, '\n', n);
+
+			if (lf != NULL)
+				n = (size_t)(lf - run);
+			memcpy(out + o, run, n);
+			o += n;
+			i += n;
 			if (i == len)
 				break;
 		}

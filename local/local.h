@@ -3,7 +3,7 @@
  *
  * Modules:
  *   local_main.c     server spec, pre_drop (virtual_mailbox_base), post_drop
- *                    (resolver).
+ *                    (resolver), local_regain_root (fatal on failure).
  *   local_session.c  one queue manager connection: requests in (with the
  *                    queue file descriptor), replies out.
  *   local_deliver.c  one request: header scan for Delivered-To, per
@@ -11,8 +11,9 @@
  *   local_alias.c    recursive alias expansion into leaves (maildirs and
  *                    addresses to forward).
  *   local_forward.c  forwarding through the injection service.
- * Security: workers stay root; each maildir delivery runs under the
- * mailbox owner's effective ids (privs_become) and never as uid 0.
+ * Security: workers keep root's real and saved ids; each maildir delivery
+ * runs under the mailbox owner's effective ids (privs_become) and never as
+ * uid 0, and the worker stays that owner until it needs root again.
  */
 #ifndef PETREL_LOCAL_H
 #define PETREL_LOCAL_H
@@ -31,6 +32,7 @@ struct deliver_msg;
 struct buf;
 
 extern struct resolver *local_resolver;
+void local_regain_root(void);
 
 /* One result: class 2/4/5, enhanced code, text. */
 struct local_status {

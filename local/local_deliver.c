@@ -11,8 +11,9 @@
  * maildir get one copy (the first result is reused).  A recipient with any
  * temporary leaf failure is deferred as a whole (a retry may duplicate the
  * copies that did succeed: at-least-once).
- * Security: runs as root; privs_become()/privs_restore() bracket every
- * maildir access; a failure to restore root is fatal.  The header scan
+ * Security: runs as root; privs_become() precedes every maildir access,
+ * and the worker stays the mailbox owner afterwards until it needs root
+ * again (local_main.c); a failure to restore root is fatal.  The header scan
  * reads at most LOCAL_HEADER_MAX bytes.
  */
 #include <stdio.h>
@@ -175,8 +176,6 @@ write_maildir(struct req_ctx *c, const struct local_leaf *l,
 		    content_next, it, var_sync_directories, &name, &err) == 0;
 		qfile_content_close(&it);
 	}
-	if (privs_restore(&err) < 0)
-		log_fatal("cannot restore privileges: %s", err);
 	if (ok)
 		local_status_set(st, 2, "2.0.0", "delivered to maildir");
 	else

@@ -77,6 +77,7 @@ local_forward(int qfd, const struct qfile_env *env, const char *sender,
 
 	if (strncmp(path, "unix:", 5) == 0)
 		path += 5;
+	local_regain_root();	/* the socket is the spool's */
 	if ((ij = inject_connect(path, &err)) == NULL) {
 		local_status_set(st, 4, "4.3.0", "cannot forward: %s", err);
 		return;

@@ -6,6 +6,10 @@
  * each mailbox owner in turn; see local.h.  pre_drop creates
  * virtual_mailbox_base (owned by vmail_user, 0755) when it is missing;
  * post_drop opens the address maps (fatal when they cannot be opened).
+ * A worker keeps acting as the last mailbox owner between deliveries
+ * (privs_become is free for the same owner again) and becomes root again
+ * only where it needs to: another owner, forwarding (local_forward.c), or
+ * a map file to look at again (the maps' refresh hook).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +18,7 @@
 
 #include "local.h"
 #include "log.h"
+#include "maps.h"
 #include "params.h"
 #include "privs.h"
 #include "resolve.h"
@@ -45,7 +50,17 @@ local_pre_drop(void)
 		log_warn("chown/chmod %s: %m", base);
 }
 
-/* Open the maps once per worker. */
+/* Be root again (the worker may still act as the last mailbox owner). */
+void
+local_regain_root(void)
+{
+	const char *err;
+
+	if (privs_restore(&err) < 0)
+		log_fatal("cannot restore privileges: %s", err);
+}
+
+/* Open the maps once per worker; they are looked at again as root. */
 static void
 local_post_drop(void)
 {
@@ -53,6 +68,7 @@ local_post_drop(void)
 
 	if ((local_resolver = resolver_new(&err)) == NULL)
 		log_fatal("cannot open address maps: %s", err);
+	maps_set_refresh_hook(local_regain_root);
 }
 
 static const struct server_spec local_spec = {
