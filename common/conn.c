@@ -313,7 +313,14 @@ conn_vputline(struct conn *c, char *line, size_t size, const char *fmt,
 	int n;
 
 	ASSERT(size >= 3);
-	n = vsnprintf(line, size - 2, fmt, ap);
+	if (strchr(fmt, '%') == NULL) {	/* a fixed reply: no printf */
+		size_t len = strlen(fmt);
+
+		n = (int)(len < size - 3 ? len : size - 3);
+		memcpy(line, fmt, (size_t)n);
+	} else {
+		n = vsnprintf(line, size - 2, fmt, ap);
+	}
 	if (n < 0)
 		n = 0;
 	if ((size_t)n > size - 3)
