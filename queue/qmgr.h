@@ -87,6 +87,7 @@ void qmgr_flush(const char *qid, const char *domain);
 #define QMGR_RECYCLE_MAX_SIZE 65536
 void qmgr_retire(const char *qid, int recyclable);
 void qmgr_recycle_scan(void);
+void qmgr_recycle_taken(void);
 
 /* qmgr_loop.c */
 void qmgr_wakeup(const char *qid);

@@ -5,7 +5,9 @@
  * Public: qmgr_retire(qid, recyclable) - retire a finished active/QID file
  * (recyclable 0: a delivery agent that timed out or died may still read
  * it, so it is unlinked, never reused);
- * qmgr_recycle_scan() - recount free/ and trim it to the limit.
+ * qmgr_recycle_scan() - recount free/ and trim it to the limit;
+ * qmgr_recycle_taken() - a new message came in (most likely in a file
+ * the injection service took from free/).
  *
  * Why: every message otherwise costs the filesystem one inode allocation
  * and one inode release.  On ext4 without a journal the allocator skips
@@ -17,9 +19,13 @@
  * At most queue_file_recycle_limit files wait in free/ (0 turns recycling
  * off), and only files of at most QMGR_RECYCLE_MAX_SIZE bytes are kept, so
  * free/ holds at most limit x 64 KB of data blocks (the default 10000 is
- * a burst of 10000 messages queued at once); the count is an estimate (the injection service takes files
- * without telling us) corrected by recounting free/ at most once a second
- * when it reaches the limit, and at every deferred-queue run.
+ * a burst of 10000 messages queued at once); the count is an estimate: the
+ * injection service takes files without telling us, so each message that
+ * comes in counts as one taken (without that, the estimate would reach
+ * the limit within a second of a recount during a long burst, and files
+ * would be unlinked while free/ was in fact running empty, costing new
+ * inodes later); recounting free/ at most once a second when the estimate
+ * reaches the limit, and at every deferred-queue run, corrects it.
  * Durability: nothing here needs a sync: a file lost from free/ by a crash
  * is only an inode not reused, and a finished message whose rename was lost
  * is delivered again (at-least-once).  On a filesystem without a journal a
@@ -86,6 +92,14 @@ qmgr_recycle_scan(void)
 	}
 	closedir(d);
 	recycle_count = n;
+}
+
+/* A message came in through incoming/: one file fewer in free/. */
+void
+qmgr_recycle_taken(void)
+{
+	if (recycle_count > 0)
+		recycle_count--;
 }
 
 /* Move a finished active/QID to free/, or unlink it. */

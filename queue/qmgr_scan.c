@@ -97,6 +97,7 @@ qmgr_take_incoming(const char *qid)
 			log_warn("%s: rename to active/: %m", qid);
 		return;
 	}
+	qmgr_recycle_taken();
 	take_active(qid);
 }
 
