@@ -168,7 +168,8 @@ peer_lookup(const char *addr, char *host, size_t hsize, char *liar,
 		return -1;
 	}
 	if (!confirms(host, &ss)) {
-		snprintf(liar, lsize, "%s", host);
+		/* valid_host_name bounded it below SMTPD_NAME_MAX */
+		snprintf(liar, lsize, "%.*s", (int)(lsize - 1), host);
 		return -1;
 	}
 	return 0;
