@@ -45,6 +45,25 @@ long var_pop3d_process_limit;
 long var_pop3d_timeout;
 char *var_pop3d_tls_cert_file;
 char *var_pop3d_tls_key_file;
+char *var_imapd_listen;
+char *var_imapd_imaps_listen;
+char *var_imapd_login_user;
+long var_imapd_login_process_limit;
+long var_imapd_login_client_limit;
+long var_imapd_login_timeout;
+long var_imapd_session_limit;
+long var_imapd_max_userip_connections;
+long var_imapd_auth_failure_delay;
+long var_imapd_auth_failure_limit;
+char *var_imapd_plaintext_auth_networks;
+char *var_imapd_tls_cert_file;
+char *var_imapd_tls_key_file;
+long var_imapd_starttls_timeout;
+long var_imapd_timeout;
+long var_imapd_idle_keepalive;
+long var_imapd_line_length_limit;
+long var_imapd_append_limit;
+char *var_imapd_auth_default_domain;
 char *var_qmgr_fifo;
 char *var_qmgr_user;
 long var_queue_run_delay;
@@ -140,6 +159,25 @@ const struct param params_table[] = {
 	{ "disable_vrfy_command", PARAM_BOOL, "no", 0, 0, &var_disable_vrfy_command },
 	{ "home_mailbox", PARAM_STR, "Maildir/", 0, 0, &var_home_mailbox },
 	{ "initial_destination_concurrency", PARAM_INT, "5", 1, 1000, &var_initial_destination_concurrency },
+	{ "imapd_append_limit", PARAM_INT, "$message_size_limit", 1024, LONG_MAX / 4, &var_imapd_append_limit },
+	{ "imapd_auth_default_domain", PARAM_STR, "", 0, 0, &var_imapd_auth_default_domain },
+	{ "imapd_auth_failure_delay", PARAM_TIME, "2s", 0, 60, &var_imapd_auth_failure_delay },
+	{ "imapd_auth_failure_limit", PARAM_INT, "3", 1, 100, &var_imapd_auth_failure_limit },
+	{ "imapd_idle_keepalive", PARAM_TIME, "2m", 1, DAY, &var_imapd_idle_keepalive },
+	{ "imapd_imaps_listen", PARAM_STR, "", 0, 0, &var_imapd_imaps_listen },
+	{ "imapd_line_length_limit", PARAM_INT, "65536", 1024, 16777216, &var_imapd_line_length_limit },
+	{ "imapd_listen", PARAM_STR, "0.0.0.0:143", 0, 0, &var_imapd_listen },
+	{ "imapd_login_client_limit", PARAM_INT, "1000", 1, 100000, &var_imapd_login_client_limit },
+	{ "imapd_login_process_limit", PARAM_INT, "10", 1, 1000, &var_imapd_login_process_limit },
+	{ "imapd_login_timeout", PARAM_TIME, "180s", 1, DAY, &var_imapd_login_timeout },
+	{ "imapd_login_user", PARAM_STR, "petrel-login", 0, 0, &var_imapd_login_user },
+	{ "imapd_max_userip_connections", PARAM_INT, "20", 1, 100000, &var_imapd_max_userip_connections },
+	{ "imapd_plaintext_auth_networks", PARAM_STR, "", 0, 0, &var_imapd_plaintext_auth_networks },
+	{ "imapd_session_limit", PARAM_INT, "1000", 1, 100000, &var_imapd_session_limit },
+	{ "imapd_starttls_timeout", PARAM_TIME, "60s", 1, 3600, &var_imapd_starttls_timeout },
+	{ "imapd_timeout", PARAM_TIME, "30m", 60, DAY, &var_imapd_timeout },
+	{ "imapd_tls_cert_file", PARAM_STR, "", 0, 0, &var_imapd_tls_cert_file },
+	{ "imapd_tls_key_file", PARAM_STR, "", 0, 0, &var_imapd_tls_key_file },
 	{ "inject_listen", PARAM_STR, "unix:$queue_directory/private/inject", 0, 0, &var_inject_listen },
 	{ "inject_process_limit", PARAM_INT, "150", 1, 10000, &var_inject_process_limit },
 	{ "inject_timeout", PARAM_TIME, "300s", 1, DAY, &var_inject_timeout },

@@ -131,5 +131,25 @@ extern char *var_pop3d_plaintext_auth_networks;
 extern char *var_pop3d_pop3s_listen;
 extern char *var_pop3d_tls_cert_file;
 extern char *var_pop3d_tls_key_file;
+/* imapd (issue 12) */
+extern char *var_imapd_listen;
+extern char *var_imapd_imaps_listen;
+extern char *var_imapd_login_user;
+extern long var_imapd_login_process_limit;
+extern long var_imapd_login_client_limit;
+extern long var_imapd_login_timeout;
+extern long var_imapd_session_limit;
+extern long var_imapd_max_userip_connections;
+extern long var_imapd_auth_failure_delay;
+extern long var_imapd_auth_failure_limit;
+extern char *var_imapd_plaintext_auth_networks;
+extern char *var_imapd_tls_cert_file;
+extern char *var_imapd_tls_key_file;
+extern long var_imapd_starttls_timeout;
+extern long var_imapd_timeout;
+extern long var_imapd_idle_keepalive;
+extern long var_imapd_line_length_limit;
+extern long var_imapd_append_limit;
+extern char *var_imapd_auth_default_domain;
 
 #endif
