@@ -78,6 +78,12 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 # Unit tests link libpetrel; a test of a daemon's module names its objects here.
 UNIT_EXTRA_test_inject := $(B)/queue/inject_session.o
+# imapd's pure parsers (no session, no I/O): their tests link these objects.
+IMAP_PARSE_OBJ := $(patsubst %,$(B)/imapd/%.o,imap_pool imap_num imap_frame \
+	imap_parse imap_seqset)
+$(foreach t,parse seqset flags date mutf7 mailbox fetch_args search_args \
+	mbox_args msg_args,$(eval UNIT_EXTRA_test_imap_$(t) := $(IMAP_PARSE_OBJ)))
+.SECONDARY: $(IMAP_PARSE_OBJ)
 
 .SECONDEXPANSION:
 $(B)/t/test_%: $(B)/t/unit/test_%.o $$(UNIT_EXTRA_test_$$*) $(LIB)
