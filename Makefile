@@ -45,7 +45,8 @@ SRC_petrel-config := $(wildcard queue/config_tool*.c)
 SRC_petrel-local  := $(wildcard local/local_*.c)
 SRC_petrel-map    := $(wildcard local/map_tool*.c)
 SRC_petrel-user   := $(wildcard local/user_tool*.c)
-PROGS := $(foreach p,petrel-smtpd petrel-pop3d petrel-inject petrel-qmgr petrel-smtp \
+SRC_petrel-auth   := $(wildcard local/auth_*.c)
+PROGS := $(foreach p,petrel-auth petrel-smtpd petrel-pop3d petrel-inject petrel-qmgr petrel-smtp \
 	petrel-sendmail petrel-postdrop petrel-qtool \
 	petrel-config petrel-local petrel-map petrel-user,$(if $(SRC_$(p)),$(p)))
 BINS := $(PROGS:%=$(B)/bin/%)
@@ -84,6 +85,7 @@ IMAP_PARSE_OBJ := $(patsubst %,$(B)/imapd/%.o,imap_pool imap_num imap_frame \
 $(foreach t,parse seqset flags date mutf7 mailbox fetch_args search_args \
 	mbox_args msg_args,$(eval UNIT_EXTRA_test_imap_$(t) := $(IMAP_PARSE_OBJ)))
 .SECONDARY: $(IMAP_PARSE_OBJ)
+UNIT_EXTRA_test_auth_cookie := $(B)/local/auth_cookie.o
 
 .SECONDEXPANSION:
 $(B)/t/test_%: $(B)/t/unit/test_%.o $$(UNIT_EXTRA_test_$$*) $(LIB)

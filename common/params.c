@@ -12,6 +12,9 @@
 
 char *var_alias_database;
 char *var_alias_maps;
+char *var_auth_listen;
+long var_auth_process_limit;
+long var_auth_timeout;
 long var_bounce_queue_lifetime;
 char *var_config_directory;
 char *var_daemon_directory;
@@ -148,6 +151,10 @@ char *var_transport_maps;
 const struct param params_table[] = {
 	{ "alias_database", PARAM_STR, "hash:$config_directory/aliases", 0, 0, &var_alias_database },
 	{ "alias_maps", PARAM_STR, "hash:$config_directory/aliases", 0, 0, &var_alias_maps },
+	{ "auth_listen", PARAM_STR, "unix:$queue_directory/private/auth", 0, 0, &var_auth_listen },
+	/* the old smtpd_auth_checker_count still sets the pool's size */
+	{ "auth_process_limit", PARAM_INT, "$smtpd_auth_checker_count", 1, 1000, &var_auth_process_limit },
+	{ "auth_timeout", PARAM_TIME, "30s", 1, 3600, &var_auth_timeout },
 	{ "bounce_notice_recipient", PARAM_STR, "postmaster", 0, 0, &var_bounce_notice_recipient },
 	{ "bounce_queue_lifetime", PARAM_TIME, "5d", 0, 100 * DAY, &var_bounce_queue_lifetime },
 	{ "bounce_size_limit", PARAM_INT, "50000", 1, 100000000, &var_bounce_size_limit },
@@ -236,7 +243,7 @@ const struct param params_table[] = {
 	{ "smtp_tls_CAfile", PARAM_STR, "", 0, 0, &var_smtp_tls_CAfile },
 	{ "smtp_tls_policy_maps", PARAM_STR, "", 0, 0, &var_smtp_tls_policy_maps },
 	{ "smtp_tls_security_level", PARAM_STR, "may", 0, 0, &var_smtp_tls_security_level },
-	{ "smtpd_auth_checker_count", PARAM_INT, "4", 1, 64, &var_smtpd_auth_checker_count },
+	{ "smtpd_auth_checker_count", PARAM_INT, "4", 1, 1000, &var_smtpd_auth_checker_count },
 	{ "smtpd_auth_failure_delay", PARAM_TIME, "1s", 0, 60, &var_smtpd_auth_failure_delay },
 	{ "smtpd_auth_failure_limit", PARAM_INT, "3", 1, 1000, &var_smtpd_auth_failure_limit },
 	{ "smtpd_banner", PARAM_STR, "$myhostname ESMTP Petrel", 0, 0, &var_smtpd_banner },

@@ -40,6 +40,11 @@ extern char *var_qmgr_user;
 extern char *var_remote_user;
 extern char *var_vmail_user;
 extern char *var_spool_group;
+/* the password service petrel-auth (local/auth_*.c) */
+extern char *var_auth_listen;
+extern long var_auth_process_limit;
+extern long var_auth_timeout;
+extern char *var_imapd_login_user;
 /* server skeleton */
 extern long var_server_min_idle;
 extern long var_server_max_use;
@@ -55,7 +60,7 @@ extern long var_smtpd_process_limit;
 extern long var_hopcount_limit;
 extern long var_message_size_limit;
 /* smtpd: submission, TLS, AUTH, per-client limits (issue 4) */
-extern long var_smtpd_auth_checker_count;
+extern long var_smtpd_auth_checker_count;	/* old name: auth_process_limit */
 extern long var_smtpd_auth_failure_delay;
 extern long var_smtpd_auth_failure_limit;
 extern long var_smtpd_client_connection_count_limit;
@@ -134,7 +139,6 @@ extern char *var_pop3d_tls_key_file;
 /* imapd (issue 12) */
 extern char *var_imapd_listen;
 extern char *var_imapd_imaps_listen;
-extern char *var_imapd_login_user;
 extern long var_imapd_login_process_limit;
 extern long var_imapd_login_client_limit;
 extern long var_imapd_login_timeout;

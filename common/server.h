@@ -7,7 +7,8 @@
  *   -d         foreground: log to stderr as well, do not detach
  *   -n         print the effective configuration (non-default only) and exit
  *   -S         serve exactly one session on stdin/stdout, no listening, no
- *              privilege change (for Expect tests and inetd)
+ *              privilege change (for Expect tests and inetd);
+ *              server_single_session() tells library code (auth_client.c)
  * Then (as root): spool_setup(), spec->pre_drop(), bind every address in the
  * parameter spec->listen_param ("host:port", "[v6]:port", or "unix:/path"; a
  * unix socket gets mode spec->unix_mode and its group from the parameter
@@ -106,6 +107,7 @@ void server_main(int argc, char **argv, const struct server_spec *spec);
 int server_stopping(void);
 int server_null_stdio(void);	/* stdio on /dev/null; 0 or -1 */
 int server_foreground(void);
+int server_single_session(void);	/* 1 with -S */
 void server_helper_fd(int fd);	/* the helper's end, kept by the parent */
 void server_worker_full(int full);	/* event workers: no room / room */
 void server_peer_of(int fd, struct server_peer *peer_r); /* accepted fd */

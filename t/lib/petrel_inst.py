@@ -57,11 +57,13 @@ BIN = os.environ.get("PETREL_BIN") or os.path.join(TOP, "build", "bin")
 CTL = os.path.join(TOP, "etc", "petrel")
 # "smtp" (petrel-smtp, remote delivery) joins the default set once it is
 # built, so that suites keep running while it does not exist yet.
-DAEMONS = os.environ.get("PETREL_DAEMONS", "inject qmgr local smtpd pop3d" + (
+# "auth" (petrel-auth, the password service) comes first: smtpd and pop3d
+# ask it for every login.
+DAEMONS = os.environ.get("PETREL_DAEMONS", "auth inject qmgr local smtpd pop3d" + (
     " smtp" if os.path.exists(os.path.join(BIN, "petrel-smtp")) else "")
 ).split()
 USERS = ["petrel-smtpd", "petrel-inject", "petrel-queue", "petrel-remote",
-         "petrel-vmail"]
+         "petrel-vmail", "petrel-login"]
 ADDED_HEADERS = (b"return-path:", b"delivered-to:", b"received:",
                  b"x-original-to:")
 
