@@ -83,7 +83,7 @@ IMAP_PARSE_OBJ := $(patsubst %,$(B)/imapd/%.o,imap_pool imap_num imap_frame \
 	imap_parse imap_seqset imap_flags imap_date imap_mutf7 imap_mailbox \
 	imap_fetch_args imap_search_args imap_mbox_args imap_msg_args)
 $(foreach t,parse seqset date mutf7 fetch_args search_args \
-	mbox_args msg_args,$(eval UNIT_EXTRA_test_imap_$(t) := $(IMAP_PARSE_OBJ)))
+	msg_args,$(eval UNIT_EXTRA_test_imap_$(t) := $(IMAP_PARSE_OBJ)))
 .SECONDARY: $(IMAP_PARSE_OBJ)
 
 .SECONDEXPANSION:
