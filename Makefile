@@ -81,9 +81,10 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 UNIT_EXTRA_test_inject := $(B)/queue/inject_session.o
 # imapd's pure parsers (no session, no I/O): their tests link these objects.
 IMAP_PARSE_OBJ := $(patsubst %,$(B)/imapd/%.o,imap_pool imap_num imap_frame \
-	imap_parse imap_seqset)
-$(foreach t,parse seqset flags date mutf7 mailbox fetch_args search_args \
-	mbox_args msg_args,$(eval UNIT_EXTRA_test_imap_$(t) := $(IMAP_PARSE_OBJ)))
+	imap_parse imap_seqset imap_flags imap_date imap_mutf7 imap_mailbox \
+	imap_fetch_args imap_search_args imap_mbox_args imap_msg_args)
+$(foreach t,parse seqset date mutf7 fetch_args search_args \
+	msg_args,$(eval UNIT_EXTRA_test_imap_$(t) := $(IMAP_PARSE_OBJ)))
 .SECONDARY: $(IMAP_PARSE_OBJ)
 UNIT_EXTRA_test_auth_cookie := $(B)/local/auth_cookie.o
 
