@@ -14,42 +14,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap_mailbox.h"
+#include "imap_mbox_args.h"
 #include "mstore.h"
 #include "session.h"
 
 static const struct {
-	const char *flag;
+	unsigned use;
 	unsigned bit;
 } folder_uses[] = {
-	{ "\\Sent", MSTORE_SU_SENT },
-	{ "\\Drafts", MSTORE_SU_DRAFTS },
-	{ "\\Trash", MSTORE_SU_TRASH },
-	{ "\\Junk", MSTORE_SU_JUNK },
-	{ "\\Archive", MSTORE_SU_ARCHIVE },
+	{ IMAP_USE_SENT, MSTORE_SU_SENT },
+	{ IMAP_USE_DRAFTS, MSTORE_SU_DRAFTS },
+	{ IMAP_USE_TRASH, MSTORE_SU_TRASH },
+	{ IMAP_USE_JUNK, MSTORE_SU_JUNK },
+	{ IMAP_USE_ARCHIVE, MSTORE_SU_ARCHIVE },
 };
 
-/* CREATE's "(USE (\Sent ...))"; 0, or -1 for an unknown use or syntax. */
+/* The store's special-use bits for CREATE's USE; -1 for one it lacks. */
 static int
-folder_use_arg(const struct imap_arg *arg, unsigned *use_r)
+folder_use_bits(unsigned use, unsigned *bits_r)
 {
-	const struct imap_arg *list;
-	size_t i, j;
-
-	*use_r = 0;
-	if (arg->type != IMAP_ARG_LIST || arg->count != 2 ||
-	    !imap_arg_atom_is(&arg->list[0], "USE") ||
-	    arg->list[1].type != IMAP_ARG_LIST)
-		return -1;
-	list = arg->list[1].list;
-	for (i = 0; i < arg->list[1].count; i++) {
-		for (j = 0; j < sizeof(folder_uses) / sizeof(folder_uses[0]); j++)
-			if (imap_arg_atom_is(&list[i], folder_uses[j].flag))
-				break;
-		if (j == sizeof(folder_uses) / sizeof(folder_uses[0]))
-			return -1;
-		*use_r |= folder_uses[j].bit;
-	}
-	return 0;
+	*bits_r = 0;
+	for (size_t i = 0; i < sizeof(folder_uses) / sizeof(folder_uses[0]);
+	    i++)
+		if (use & folder_uses[i].use) {
+			*bits_r |= folder_uses[i].bit;
+			use &= ~folder_uses[i].use;
+		}
+	return use == 0 ? 0 : -1;
 }
 
 /* The selected mailbox is name (or under it): deselect it. */
@@ -67,30 +59,29 @@ folder_leave(struct imapd_session *s, const char *name)
 void
 cmd_create(struct imapd_session *s, const struct imap_cmd *cmd)
 {
-	const char *err = NULL;
-	char *name = NULL;
-	unsigned use = 0;
+	const char *err = NULL, *arg;
+	unsigned use = 0, bits;
+	char *name;
 	size_t n;
 
-	if (cmd->count < 1 || cmd->count > 2 ||
-	    imapd_mailbox_arg(s, &cmd->args[0], &name, &err) != 0) {
+	if (imap_create_parse(cmd->args, cmd->count, imapd_utf8(s), s->pool,
+	    &arg, &use, &err) != 0) {
 		imapd_bad(s, err != NULL ? err : "Invalid arguments.");
 		return;
 	}
-	if (cmd->count == 2 && folder_use_arg(&cmd->args[1], &use) != 0) {
+	if (folder_use_bits(use, &bits) != 0) {
 		imapd_tagged(s, "NO [USEATTR] Unsupported special-use "
 		    "attribute.");
-		free(name);
 		return;
 	}
-	n = strlen(name);
+	name = imap_pool_strndup(s->pool, arg, strlen(arg));
+	n = name != NULL ? strlen(name) : 0;
 	if (n > 0 && name[n - 1] == '/')
 		name[n - 1] = '\0';	/* RFC 9051 6.3.4: a trailing separator */
-	if (mstore_create(s->root, name, use, &err) != 0)
+	if (name == NULL || mstore_create(s->root, name, bits, &err) != 0)
 		imapd_tagged(s, "NO %s", err != NULL ? err : "Cannot create.");
 	else
 		imapd_tagged(s, "OK Create completed.");
-	free(name);
 }
 
 /* DELETE name. */
@@ -98,20 +89,19 @@ void
 cmd_delete(struct imapd_session *s, const struct imap_cmd *cmd)
 {
 	const char *err = NULL;
-	char *name = NULL;
+	const char *name = NULL;
 
 	if (cmd->count != 1 ||
-	    imapd_mailbox_arg(s, &cmd->args[0], &name, &err) != 0) {
+	    imap_mailbox_from_arg(&cmd->args[0], imapd_utf8(s), s->pool, &name,
+	    &err) != 0) {
 		imapd_bad(s, err != NULL ? err : "Invalid arguments.");
 		return;
 	}
-	if (s->box_name != NULL && strcmp(s->box_name, name) == 0)
-		imapd_unselect(s);
+	folder_leave(s, name);
 	if (mstore_delete(s->root, name, &err) != 0)
 		imapd_tagged(s, "NO %s", err != NULL ? err : "Cannot delete.");
 	else
 		imapd_tagged(s, "OK Delete completed.");
-	free(name);
 }
 
 /* RENAME old new. */
@@ -119,11 +109,13 @@ void
 cmd_rename(struct imapd_session *s, const struct imap_cmd *cmd)
 {
 	const char *err = NULL;
-	char *from = NULL, *to = NULL;
+	const char *from = NULL, *to = NULL;
 
 	if (cmd->count != 2 ||
-	    imapd_mailbox_arg(s, &cmd->args[0], &from, &err) != 0 ||
-	    imapd_mailbox_arg(s, &cmd->args[1], &to, &err) != 0) {
+	    imap_mailbox_from_arg(&cmd->args[0], imapd_utf8(s), s->pool, &from,
+	    &err) != 0 ||
+	    imap_mailbox_from_arg(&cmd->args[1], imapd_utf8(s), s->pool, &to,
+	    &err) != 0) {
 		imapd_bad(s, err != NULL ? err : "Invalid arguments.");
 		free(from);
 		return;
@@ -133,8 +125,6 @@ cmd_rename(struct imapd_session *s, const struct imap_cmd *cmd)
 		imapd_tagged(s, "NO %s", err != NULL ? err : "Cannot rename.");
 	else
 		imapd_tagged(s, "OK Rename completed.");
-	free(from);
-	free(to);
 }
 
 /* SUBSCRIBE and UNSUBSCRIBE name. */
@@ -143,10 +133,11 @@ cmd_subscribe(struct imapd_session *s, const struct imap_cmd *cmd)
 {
 	int on = strcmp(cmd->name, "SUBSCRIBE") == 0;
 	const char *err = NULL;
-	char *name = NULL;
+	const char *name = NULL;
 
 	if (cmd->count != 1 ||
-	    imapd_mailbox_arg(s, &cmd->args[0], &name, &err) != 0) {
+	    imap_mailbox_from_arg(&cmd->args[0], imapd_utf8(s), s->pool, &name,
+	    &err) != 0) {
 		imapd_bad(s, err != NULL ? err : "Invalid arguments.");
 		return;
 	}
@@ -156,5 +147,4 @@ cmd_subscribe(struct imapd_session *s, const struct imap_cmd *cmd)
 	else
 		imapd_tagged(s, "OK %s completed.", on ? "Subscribe" :
 		    "Unsubscribe");
-	free(name);
 }

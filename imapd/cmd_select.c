@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "buf.h"
+#include "imap_mbox_args.h"
 #include "log.h"
 #include "mstore.h"
 #include "session.h"
@@ -81,11 +83,11 @@ void
 cmd_select(struct imapd_session *s, const struct imap_cmd *cmd)
 {
 	int examine = strcmp(cmd->name, "EXAMINE") == 0;
+	struct imap_select_args sa;
 	const char *err = NULL;
-	char *name = NULL;
 
-	if (cmd->count < 1 || cmd->count > 2 ||
-	    imapd_mailbox_arg(s, &cmd->args[0], &name, &err) != 0) {
+	if (imap_select_parse(cmd->args, cmd->count, imapd_utf8(s), s->pool,
+	    &sa, &err) != 0) {
 		imapd_bad(s, err != NULL ? err : "Invalid arguments.");
 		return;
 	}
@@ -94,19 +96,18 @@ cmd_select(struct imapd_session *s, const struct imap_cmd *cmd)
 		if (s->enabled & (EN_IMAP4REV2 | EN_QRESYNC))
 			imapd_reply(s, "* OK [CLOSED] Previous mailbox closed.");
 	}
-	if (mstore_open(s->root, name, examine ? 0 : MSTORE_RDWR, &s->box,
-	    &err) != 0) {
+	if (mstore_open(s->root, sa.mailbox, examine ? 0 : MSTORE_RDWR,
+	    &s->box, &err) != 0) {
 		imapd_tagged(s, "NO [NONEXISTENT] %s", err != NULL ? err :
 		    "Mailbox doesn't exist.");
-		free(name);
 		return;
 	}
-	s->box_name = name;
+	s->box_name = xstrdup(sa.mailbox);
 	s->readonly = examine;
 	s->state = ST_SELECTED;
 	select_report(s);
 	if (s->enabled & EN_IMAP4REV2)
-		imapd_list_one(s, name);
+		imapd_list_one(s, s->box_name);
 	s->expunge_ok = 0;	/* nothing to announce: the view is new */
 	imapd_tagged(s, "OK [%s] %s completed.", examine ? "READ-ONLY" :
 	    "READ-WRITE", examine ? "Examine" : "Select");

@@ -54,6 +54,19 @@ static const struct session_cmd {
 	{ "ID", cmd_id, ST_AUTH | ST_SELECTED, 0 },
 	{ "ENABLE", cmd_enable, ST_AUTH, 0 },
 	{ "NAMESPACE", cmd_namespace, ST_AUTH | ST_SELECTED, 0 },
+	{ "SELECT", cmd_select, ST_AUTH | ST_SELECTED, 0 },
+	{ "EXAMINE", cmd_select, ST_AUTH | ST_SELECTED, 0 },
+	{ "CREATE", cmd_create, ST_AUTH | ST_SELECTED, 0 },
+	{ "DELETE", cmd_delete, ST_AUTH | ST_SELECTED, 0 },
+	{ "RENAME", cmd_rename, ST_AUTH | ST_SELECTED, 0 },
+	{ "SUBSCRIBE", cmd_subscribe, ST_AUTH | ST_SELECTED, 0 },
+	{ "UNSUBSCRIBE", cmd_subscribe, ST_AUTH | ST_SELECTED, 0 },
+	{ "LIST", cmd_list, ST_AUTH | ST_SELECTED, 0 },
+	{ "LSUB", cmd_list, ST_AUTH | ST_SELECTED, 0 },
+	{ "STATUS", cmd_status, ST_AUTH | ST_SELECTED, 0 },
+	{ "CHECK", cmd_check, ST_SELECTED, 0 },
+	{ "CLOSE", cmd_close, ST_SELECTED, 0 },
+	{ "UNSELECT", cmd_unselect, ST_SELECTED, 0 },
 };
 
 static volatile sig_atomic_t session_term;

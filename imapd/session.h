@@ -19,9 +19,12 @@
  *                              for what changed (RFC 9051 7.5, 5.5).
  *   imapd_unselect(s)          close the selected mailbox.
  *   imapd_flags_text(s, m, buf)  "(\Seen $Junk)" of a message.
- *   imapd_mailbox_arg(s, arg, &name, &errtext)  a mailbox argument as
- *                              UTF-8 (modified UTF-7 decoded unless UTF-8 is
- *                              enabled; INBOX in any case).
+ *   imapd_utf8(s)              1 when mailbox names travel in UTF-8
+ *                              (IMAP4rev2 or UTF8=ACCEPT enabled), else
+ *                              modified UTF-7.
+ *   imapd_list_one(s, name)    the untagged LIST line of one mailbox.
+ *   imapd_expunge_deleted(s, only, n, &uids, &n, &err)  expunge \Deleted
+ *                              messages (of the UID set only, when given).
  * The command handlers live in cmd_*.c and are listed in session.c's
  * table { name, handler, states, flags }.
  * Security: the process can reach only this user's maildir; every
@@ -84,8 +87,11 @@ int imapd_announce(struct imapd_session *s, int expunge_ok);
 void imapd_unselect(struct imapd_session *s);
 const char *imapd_flags_text(const struct imapd_session *s,
     const struct mstore_msg *m, struct buf *b);
-int imapd_mailbox_arg(struct imapd_session *s, const struct imap_arg *arg,
-    char **name_r, const char **errtext_r) WARN_UNUSED;
+int imapd_utf8(const struct imapd_session *s);
+void imapd_list_one(struct imapd_session *s, const char *name);
+int imapd_expunge_deleted(struct imapd_session *s, const uint32_t *only,
+    size_t nonly, uint32_t **uids_r, size_t *n_r, const char **errstr_r)
+    WARN_UNUSED;
 
 /* Handlers (cmd_*.c): each answers the command itself. */
 typedef void (*imapd_handler)(struct imapd_session *, const struct imap_cmd *);
@@ -96,5 +102,15 @@ void cmd_logout(struct imapd_session *, const struct imap_cmd *);
 void cmd_id(struct imapd_session *, const struct imap_cmd *);
 void cmd_enable(struct imapd_session *, const struct imap_cmd *);
 void cmd_namespace(struct imapd_session *, const struct imap_cmd *);
+void cmd_select(struct imapd_session *, const struct imap_cmd *);
+void cmd_close(struct imapd_session *, const struct imap_cmd *);
+void cmd_unselect(struct imapd_session *, const struct imap_cmd *);
+void cmd_check(struct imapd_session *, const struct imap_cmd *);
+void cmd_create(struct imapd_session *, const struct imap_cmd *);
+void cmd_delete(struct imapd_session *, const struct imap_cmd *);
+void cmd_rename(struct imapd_session *, const struct imap_cmd *);
+void cmd_subscribe(struct imapd_session *, const struct imap_cmd *);
+void cmd_list(struct imapd_session *, const struct imap_cmd *);
+void cmd_status(struct imapd_session *, const struct imap_cmd *);
 
 #endif
