@@ -22,6 +22,7 @@
 
 #include "conn.h"
 #include "harness.h"
+#include "peer.h"
 #include "params.h"
 #include "tls.h"
 #include "tls_server.h"
@@ -200,37 +201,6 @@ silent_main(int fd)
 	return 0;
 }
 
-/* Run fn in a child on one end of a socketpair; our end in *fd_r. */
-static pid_t
-spawn(int *fd_r, int (*fn)(int))
-{
-	int sv[2];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-		return -1;
-	fflush(stdout);
-	if ((pid = fork()) == 0) {
-		close(sv[0]);
-		alarm(10);
-		_exit(fn(sv[1]));
-	}
-	close(sv[1]);
-	*fd_r = sv[0];
-	return pid;
-}
-
-/* The child's exit code, 99 when it died. */
-static int
-reap(pid_t pid)
-{
-	int st;
-
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-		return 99;
-	return WEXITSTATUS(st);
-}
-
 /* A real handshake; the session deadline comes back; no STARTTLS twice. */
 static void
 test_handshake(void)
@@ -245,7 +215,7 @@ test_handshake(void)
 	int fd = -1;
 
 	CHECK(srv != NULL);
-	if (srv == NULL || (pid = spawn(&fd, client_main)) < 0)
+	if (srv == NULL || (pid = test_peer_spawn(&fd, client_main, 10)) < 0)
 		return;
 	c = conn_new(fd, fd, 512, 5);
 	conn_set_deadline(c, deadline);
@@ -256,7 +226,7 @@ test_handshake(void)
 	    memcmp(line, "PING", 4) == 0);
 	conn_puts(c, "PONG\r\n");
 	CHECK(conn_flush(c) == 0);
-	CHECK(reap(pid) == 0);
+	CHECK(test_peer_status(pid) == 0);
 	conn_close(c);
 	conn_free(&c);
 	tls_server_free(&srv);
@@ -274,7 +244,7 @@ test_timeout(void)
 	int fd = -1;
 
 	CHECK(srv != NULL);
-	if (srv == NULL || (pid = spawn(&fd, silent_main)) < 0)
+	if (srv == NULL || (pid = test_peer_spawn(&fd, silent_main, 10)) < 0)
 		return;
 	v_timeout = 2;
 	CHECK(tls_server_timeout(srv) == 2);
@@ -286,7 +256,7 @@ test_timeout(void)
 	CHECK(c->deadline == 0 && !conn_is_tls(c));
 	conn_close(c);
 	conn_free(&c);
-	CHECK(reap(pid) == 0);
+	CHECK(test_peer_status(pid) == 0);
 	v_timeout = 30;
 	tls_server_free(&srv);
 }
