@@ -51,6 +51,15 @@
  *                                 *plaintext_auth is set, or when addr is in
  *                                 *plaintext_networks; else 0 (loopback TCP
  *                                 included).  Needs no struct conn.
+ * A third daemon plugs in with its own settings (all pointers to its
+ * parameters, e.g. &var_imapd_tls_cert_file, &var_imapd_starttls_timeout)
+ * and a thin file for its STARTTLS reply.  An event-driven process that
+ * does not use struct conn (imapd's login stage) takes
+ * tls_server_get_ctx(), runs tls_session_new(ctx, fd, NULL,
+ * CONN_TLS_VERIFY_NONE, ...) and tls_session_handshake() from tls.h on
+ * its own non-blocking descriptors, bounds them with
+ * tls_server_timeout(), and asks tls_server_plaintext_ok() before it
+ * takes a password.
  * Security: tls_server_load and tls_server_reload run as root (the key is
  * read only there; workers inherit the context).  Handshake errors carry
  * OpenSSL's reason only; the caller logs them with the client address.
