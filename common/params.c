@@ -45,6 +45,7 @@ int var_pop3d_plaintext_auth;
 char *var_pop3d_plaintext_auth_networks;
 char *var_pop3d_pop3s_listen;
 long var_pop3d_process_limit;
+long var_pop3d_starttls_timeout;
 long var_pop3d_timeout;
 char *var_pop3d_tls_cert_file;
 char *var_pop3d_tls_key_file;
@@ -211,6 +212,7 @@ const struct param params_table[] = {
 	{ "pop3d_plaintext_auth_networks", PARAM_STR, "", 0, 0, &var_pop3d_plaintext_auth_networks },
 	{ "pop3d_pop3s_listen", PARAM_STR, "", 0, 0, &var_pop3d_pop3s_listen },
 	{ "pop3d_process_limit", PARAM_INT, "100", 1, 10000, &var_pop3d_process_limit },
+	{ "pop3d_starttls_timeout", PARAM_TIME, "60s", 1, 3600, &var_pop3d_starttls_timeout },
 	{ "pop3d_timeout", PARAM_TIME, "600s", 1, DAY, &var_pop3d_timeout },
 	{ "pop3d_tls_cert_file", PARAM_STR, "", 0, 0, &var_pop3d_tls_cert_file },
 	{ "pop3d_tls_key_file", PARAM_STR, "", 0, 0, &var_pop3d_tls_key_file },

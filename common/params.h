@@ -134,6 +134,7 @@ extern long var_pop3d_process_limit;
 extern int var_pop3d_plaintext_auth;
 extern char *var_pop3d_plaintext_auth_networks;
 extern char *var_pop3d_pop3s_listen;
+extern long var_pop3d_starttls_timeout;
 extern char *var_pop3d_tls_cert_file;
 extern char *var_pop3d_tls_key_file;
 /* imapd (issue 12) */
