@@ -22,6 +22,7 @@
  * stdin/stdout (no privilege changes; for tests).
  *
  * Public (inside imapd/ only):
+ *   imapd_tls()                imapd's TLS state (common/tls_server.h).
  *   imapd_tls_ctx()            the server TLS context (NULL: no TLS).
  *   imapd_handoff_fd           the login processes' end of the spawner's
  *                              socket (-1 in -S mode).
@@ -41,10 +42,12 @@
 
 struct buf;
 struct tls_ctx;
+struct tls_server;
 
 extern int imapd_handoff_fd;
 
 struct tls_ctx *imapd_tls_ctx(void);
+struct tls_server *imapd_tls(void);
 const char *imapd_capability(int prelogin, int starttls_ok,
     int plaintext_ok);
 __attribute__((noreturn))

@@ -27,8 +27,8 @@
 #include "imapd.h"
 #include "log.h"
 #include "login.h"
-#include "netmatch.h"
 #include "params.h"
+#include "tls_server.h"
 
 typedef void (*login_handler)(struct login_client *, const struct imap_cmd *);
 
@@ -36,20 +36,8 @@ typedef void (*login_handler)(struct login_client *, const struct imap_cmd *);
 int
 login_plaintext_ok(const struct login_client *c)
 {
-	static struct netmatch *nets;
-	static int nets_ready;
-	const char *err = NULL;
-
-	if (c->tls_up || c->peer.is_unix || c->peer.addr[0] == '\0')
-		return 1;
-	if (!nets_ready) {
-		nets_ready = 1;
-		nets = netmatch_new(var_imapd_plaintext_auth_networks, &err);
-		if (nets == NULL)
-			log_warn("imapd_plaintext_auth_networks: %s",
-			    err != NULL ? err : "error");
-	}
-	return nets != NULL && netmatch_match(nets, c->peer.addr);
+	return tls_server_plaintext_ok(imapd_tls(), c->tls_up,
+	    c->peer.is_unix || c->peer.addr[0] == '\0', c->peer.addr);
 }
 
 /* Whether STARTTLS may be offered now. */

@@ -21,12 +21,12 @@
 
 #include "buf.h"
 #include "log.h"
+#include "imapd.h"
 #include "login.h"
 #include "params.h"
 #include "tls.h"
+#include "tls_server.h"
 
-/* The server context loaded before the privilege drop (main.c). */
-extern struct tls_ctx *imapd_tls_ctx(void);
 
 /* Read once from the socket or the TLS session into dst. */
 static int
@@ -160,7 +160,7 @@ login_io_start_tls(struct login_client *c)
 		return -1;
 	}
 	c->state = LS_HANDSHAKE;
-	c->deadline = login_now() + var_imapd_starttls_timeout;
+	c->deadline = login_now() + tls_server_timeout(imapd_tls());
 	return 0;
 }
 

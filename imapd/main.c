@@ -25,34 +25,49 @@
 #include "params.h"
 #include "server.h"
 #include "tls.h"
+#include "tls_server.h"
 
 int imapd_handoff_fd = -1;
-static struct tls_ctx *imapd_tls;
+
+static const struct tls_server_settings imapd_tls_settings = {
+	.name = "imapd",
+	.cert_file = &var_imapd_tls_cert_file,
+	.key_file = &var_imapd_tls_key_file,
+	.timeout = &var_imapd_starttls_timeout,
+	.plaintext_auth = NULL,
+	.plaintext_networks = &var_imapd_plaintext_auth_networks,
+};
+
+/* imapd's TLS state (made on first use). */
+struct tls_server *
+imapd_tls(void)
+{
+	static struct tls_server *srv;
+
+	if (srv == NULL)
+		srv = tls_server_new(&imapd_tls_settings);
+	return srv;
+}
 
 /* The server TLS context, or NULL when none is configured. */
 struct tls_ctx *
 imapd_tls_ctx(void)
 {
-	return imapd_tls;
+	return tls_server_get_ctx(imapd_tls());
 }
 
 /* Root, before the pool: the certificate and the handoff socket. */
 static void
 imapd_pre_drop(void)
 {
-	const char *cert = var_imapd_tls_cert_file, *key = var_imapd_tls_key_file;
 	const char *err = NULL;
 	int sp[2];
 
-	if (*cert != '\0' && *key != '\0') {
-		imapd_tls = tls_server_ctx_load(cert, key, var_myhostname, &err);
-		if (imapd_tls == NULL)
-			log_fatal("TLS certificate %s / key %s: %s", cert, key,
-			    err != NULL ? err : "error");
-	} else if (*var_imapd_imaps_listen != '\0') {
+	if (tls_server_load(imapd_tls(), &err) != 0)
+		log_fatal("%s", err != NULL ? err : "TLS certificate");
+	if (!tls_server_enabled(imapd_tls()) && *var_imapd_imaps_listen != '\0')
 		log_fatal("imapd_imaps_listen needs imapd_tls_cert_file and "
 		    "imapd_tls_key_file");
-	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
 		log_fatal("socketpair: %m");
 	imapd_handoff_fd = sp[0];
@@ -63,9 +78,7 @@ imapd_pre_drop(void)
 static void
 imapd_reload(void)
 {
-	if (imapd_tls != NULL)
-		tls_server_ctx_reload(&imapd_tls, var_imapd_tls_cert_file,
-		    var_imapd_tls_key_file, var_myhostname);
+	tls_server_reload(imapd_tls());
 }
 
 /* -S: one client on stdin/stdout. */
