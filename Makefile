@@ -10,6 +10,20 @@
 #   make fuzz       libFuzzer targets (clang), each run briefly
 #   make bench      benchmarks; they print figures and never fail on speed
 # CC=clang works as well as the default gcc; both build with -Werror.
+#
+# Where code lives: common/ (libpetrel.a) holds what two or more programs
+# link, or what a planned second user will (its header says which); code
+# only one program uses lives beside that program (pop3d/, smtpd/, queue/).
+#
+# Tests link libpetrel.  A test of code that lives beside a daemon names
+# the sources it links in one variable, for unit tests and fuzz targets
+# alike (see "Tests link" below):
+#   LINK_test_<name> := dir/file.c ...   for t/unit/test_<name>.c
+#   LINK_fuzz_<name> := dir/file.c ...   for t/fuzz/fuzz_<name>.c
+# make links their objects into the unit test; t/fuzz/run.sh asks
+# `make -s links-fuzz_<name>` for the list and compiles those sources for
+# the fuzzer.  A test includes the daemon's header by path
+# ("../../pop3d/pop3_parse.h") and never #includes a .c file.
 
 CC ?= gcc
 B ?= build
@@ -37,7 +51,8 @@ SRC_petrel-smtpd  := $(wildcard smtpd/*.c)
 SRC_petrel-pop3d  := $(wildcard pop3d/*.c)
 SRC_petrel-inject := $(wildcard queue/inject_*.c)
 SRC_petrel-qmgr   := $(wildcard queue/qmgr_*.c)
-SRC_petrel-smtp   := $(wildcard queue/smtp_*.c)
+SRC_petrel-smtp   := $(wildcard queue/smtp_*.c) queue/dns.c queue/dns_parse.c \
+	queue/mime7.c
 SRC_petrel-sendmail := $(wildcard queue/sendmail_*.c)
 SRC_petrel-postdrop := $(wildcard queue/postdrop_*.c)
 SRC_petrel-qtool  := $(wildcard queue/qtool_*.c)
@@ -45,7 +60,8 @@ SRC_petrel-config := $(wildcard queue/config_tool*.c)
 SRC_petrel-local  := $(wildcard local/local_*.c)
 SRC_petrel-map    := $(wildcard local/map_tool*.c)
 SRC_petrel-user   := $(wildcard local/user_tool*.c)
-PROGS := $(foreach p,petrel-smtpd petrel-pop3d petrel-inject petrel-qmgr petrel-smtp \
+SRC_petrel-auth   := $(wildcard local/auth_*.c)
+PROGS := $(foreach p,petrel-auth petrel-smtpd petrel-pop3d petrel-inject petrel-qmgr petrel-smtp \
 	petrel-sendmail petrel-postdrop petrel-qtool \
 	petrel-config petrel-local petrel-map petrel-user,$(if $(SRC_$(p)),$(p)))
 BINS := $(PROGS:%=$(B)/bin/%)
@@ -76,12 +92,41 @@ $(B)/bin/$(1): $$(SRC_$(1):%.c=$(B)/%.o) $(LIB)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
-# Unit tests link libpetrel; a test of a daemon's module names its objects here.
-UNIT_EXTRA_test_inject := $(B)/queue/inject_session.o
+# Tests link libpetrel, plus the daemon sources named in LINK_<test> (see
+# the header): test_<name> for t/unit/test_<name>.c, fuzz_<name> for
+# t/fuzz/fuzz_<name>.c.
+LINK_test_inject := queue/inject_session.c
+LINK_test_dns := queue/dns.c queue/dns_parse.c
+LINK_fuzz_dns := queue/dns_parse.c
+LINK_test_mime7 := queue/mime7.c
+LINK_fuzz_mime7 := queue/mime7.c
+LINK_test_smtp_reply := queue/smtp_reply.c
+LINK_fuzz_smtp_reply := queue/smtp_reply.c
+LINK_fuzz_postdrop_addr := queue/postdrop_addr.c
+LINK_test_smtp_data := smtpd/smtp_data.c
+LINK_fuzz_smtp_data := smtpd/smtp_data.c
+LINK_test_smtpd_esmtp := smtpd/esmtp.c smtpd/chunk.c
+LINK_fuzz_smtpd_esmtp := smtpd/esmtp.c smtpd/chunk.c
+LINK_test_pop3_parse := pop3d/pop3_parse.c
+LINK_fuzz_pop3_parse := pop3d/pop3_parse.c pop3d/pop3_mailbox.c
+LINK_fuzz_pop3_sasl := pop3d/pop3_parse.c
+LINK_test_pop3_mailbox := pop3d/pop3_mailbox.c
+link_objs = $(patsubst %.c,$(B)/%.o,$(LINK_$(1)))
+LINK_test_auth_cookie := local/auth_cookie.c
+# imapd's pure parsers (no session, no I/O): their tests link these sources.
+IMAP_PARSE_SRC := $(patsubst %,imapd/%.c,imap_pool imap_num imap_frame \
+	imap_parse imap_seqset imap_flags imap_date imap_mutf7 imap_mailbox \
+	imap_fetch_args imap_search_args imap_mbox_args imap_msg_args)
+$(foreach t,parse seqset date mutf7 fetch_args search_args \
+	msg_args,$(eval LINK_test_imap_$(t) := $(IMAP_PARSE_SRC)))
 
 .SECONDEXPANSION:
-$(B)/t/test_%: $(B)/t/unit/test_%.o $$(UNIT_EXTRA_test_$$*) $(LIB)
+$(B)/t/test_%: $(B)/t/unit/test_%.o $$(call link_objs,test_$$*) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS)
+
+# The sources a test or fuzz target links (for t/fuzz/run.sh).
+links-%:
+	@echo $(LINK_$*)
 
 $(B)/t/%: $(B)/t/lib/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS)

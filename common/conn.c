@@ -424,6 +424,14 @@ conn_read_raw(struct conn *c, char *dst, size_t n)
 	return conn_read_once(c, dst, n);
 }
 
+/* Put bytes received elsewhere in front of the input (a login stage's
+ * pipelined commands); returns how many fit. */
+size_t
+conn_preload(struct conn *c, const char *p, size_t n)
+{
+	return linereader_feed(c->in, p, n);
+}
+
 /* Bound the whole session to end at unix time when (0: no bound). */
 void
 conn_set_deadline(struct conn *c, time_t when)

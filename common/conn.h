@@ -13,6 +13,9 @@
  *      bounded by the timeout and by the session deadline.
  *   conn_input_pending(c)            bytes already buffered (PIPELINING check).
  *   conn_read_raw(c, dst, n)         up to n raw bytes (buffered first); 0 = EOF.
+ *   conn_preload(c, p, n)            queue bytes as if read (input handed
+ *                                    over by another process); returns how
+ *                                    many fit.
  *   conn_write(c, p, n) / conn_puts(c, s) / conn_printf(c, fmt, ...)  buffer output
  *   conn_vputline(c, line, size, fmt, ap)  format one reply line into the
  *                                    caller's buffer (cut to fit), queue it
@@ -88,6 +91,7 @@ void conn_printf(struct conn *c, const char *fmt, ...)
 const char *conn_vputline(struct conn *c, char *line, size_t size,
     const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 int conn_flush(struct conn *c) WARN_UNUSED;
+size_t conn_preload(struct conn *c, const char *p, size_t n);
 void conn_set_deadline(struct conn *c, time_t when);
 void conn_discard_input(struct conn *c);
 int conn_starttls_client(struct conn *c, struct tls_ctx *ctx,

@@ -12,6 +12,9 @@
 
 char *var_alias_database;
 char *var_alias_maps;
+char *var_auth_listen;
+long var_auth_process_limit;
+long var_auth_timeout;
 long var_bounce_queue_lifetime;
 char *var_config_directory;
 char *var_daemon_directory;
@@ -42,9 +45,29 @@ int var_pop3d_plaintext_auth;
 char *var_pop3d_plaintext_auth_networks;
 char *var_pop3d_pop3s_listen;
 long var_pop3d_process_limit;
+long var_pop3d_starttls_timeout;
 long var_pop3d_timeout;
 char *var_pop3d_tls_cert_file;
 char *var_pop3d_tls_key_file;
+char *var_imapd_listen;
+char *var_imapd_imaps_listen;
+char *var_imapd_login_user;
+long var_imapd_login_process_limit;
+long var_imapd_login_client_limit;
+long var_imapd_login_timeout;
+long var_imapd_session_limit;
+long var_imapd_max_userip_connections;
+long var_imapd_auth_failure_delay;
+long var_imapd_auth_failure_limit;
+char *var_imapd_plaintext_auth_networks;
+char *var_imapd_tls_cert_file;
+char *var_imapd_tls_key_file;
+long var_imapd_starttls_timeout;
+long var_imapd_timeout;
+long var_imapd_idle_keepalive;
+long var_imapd_line_length_limit;
+long var_imapd_append_limit;
+char *var_imapd_auth_default_domain;
 char *var_qmgr_fifo;
 char *var_qmgr_user;
 long var_queue_run_delay;
@@ -129,6 +152,10 @@ char *var_transport_maps;
 const struct param params_table[] = {
 	{ "alias_database", PARAM_STR, "hash:$config_directory/aliases", 0, 0, &var_alias_database },
 	{ "alias_maps", PARAM_STR, "hash:$config_directory/aliases", 0, 0, &var_alias_maps },
+	{ "auth_listen", PARAM_STR, "unix:$queue_directory/private/auth", 0, 0, &var_auth_listen },
+	/* the old smtpd_auth_checker_count still sets the pool's size */
+	{ "auth_process_limit", PARAM_INT, "$smtpd_auth_checker_count", 1, 1000, &var_auth_process_limit },
+	{ "auth_timeout", PARAM_TIME, "30s", 1, 3600, &var_auth_timeout },
 	{ "bounce_notice_recipient", PARAM_STR, "postmaster", 0, 0, &var_bounce_notice_recipient },
 	{ "bounce_queue_lifetime", PARAM_TIME, "5d", 0, 100 * DAY, &var_bounce_queue_lifetime },
 	{ "bounce_size_limit", PARAM_INT, "50000", 1, 100000000, &var_bounce_size_limit },
@@ -140,6 +167,25 @@ const struct param params_table[] = {
 	{ "disable_vrfy_command", PARAM_BOOL, "no", 0, 0, &var_disable_vrfy_command },
 	{ "home_mailbox", PARAM_STR, "Maildir/", 0, 0, &var_home_mailbox },
 	{ "initial_destination_concurrency", PARAM_INT, "5", 1, 1000, &var_initial_destination_concurrency },
+	{ "imapd_append_limit", PARAM_INT, "$message_size_limit", 1024, LONG_MAX / 4, &var_imapd_append_limit },
+	{ "imapd_auth_default_domain", PARAM_STR, "", 0, 0, &var_imapd_auth_default_domain },
+	{ "imapd_auth_failure_delay", PARAM_TIME, "2s", 0, 60, &var_imapd_auth_failure_delay },
+	{ "imapd_auth_failure_limit", PARAM_INT, "3", 1, 100, &var_imapd_auth_failure_limit },
+	{ "imapd_idle_keepalive", PARAM_TIME, "2m", 1, DAY, &var_imapd_idle_keepalive },
+	{ "imapd_imaps_listen", PARAM_STR, "", 0, 0, &var_imapd_imaps_listen },
+	{ "imapd_line_length_limit", PARAM_INT, "65536", 1024, 16777216, &var_imapd_line_length_limit },
+	{ "imapd_listen", PARAM_STR, "0.0.0.0:143", 0, 0, &var_imapd_listen },
+	{ "imapd_login_client_limit", PARAM_INT, "1000", 1, 100000, &var_imapd_login_client_limit },
+	{ "imapd_login_process_limit", PARAM_INT, "10", 1, 1000, &var_imapd_login_process_limit },
+	{ "imapd_login_timeout", PARAM_TIME, "180s", 1, DAY, &var_imapd_login_timeout },
+	{ "imapd_login_user", PARAM_STR, "petrel-login", 0, 0, &var_imapd_login_user },
+	{ "imapd_max_userip_connections", PARAM_INT, "20", 1, 100000, &var_imapd_max_userip_connections },
+	{ "imapd_plaintext_auth_networks", PARAM_STR, "", 0, 0, &var_imapd_plaintext_auth_networks },
+	{ "imapd_session_limit", PARAM_INT, "1000", 1, 100000, &var_imapd_session_limit },
+	{ "imapd_starttls_timeout", PARAM_TIME, "60s", 1, 3600, &var_imapd_starttls_timeout },
+	{ "imapd_timeout", PARAM_TIME, "30m", 60, DAY, &var_imapd_timeout },
+	{ "imapd_tls_cert_file", PARAM_STR, "", 0, 0, &var_imapd_tls_cert_file },
+	{ "imapd_tls_key_file", PARAM_STR, "", 0, 0, &var_imapd_tls_key_file },
 	{ "inject_listen", PARAM_STR, "unix:$queue_directory/private/inject", 0, 0, &var_inject_listen },
 	{ "inject_process_limit", PARAM_INT, "150", 1, 10000, &var_inject_process_limit },
 	{ "inject_timeout", PARAM_TIME, "300s", 1, DAY, &var_inject_timeout },
@@ -166,6 +212,7 @@ const struct param params_table[] = {
 	{ "pop3d_plaintext_auth_networks", PARAM_STR, "", 0, 0, &var_pop3d_plaintext_auth_networks },
 	{ "pop3d_pop3s_listen", PARAM_STR, "", 0, 0, &var_pop3d_pop3s_listen },
 	{ "pop3d_process_limit", PARAM_INT, "100", 1, 10000, &var_pop3d_process_limit },
+	{ "pop3d_starttls_timeout", PARAM_TIME, "60s", 1, 3600, &var_pop3d_starttls_timeout },
 	{ "pop3d_timeout", PARAM_TIME, "600s", 1, DAY, &var_pop3d_timeout },
 	{ "pop3d_tls_cert_file", PARAM_STR, "", 0, 0, &var_pop3d_tls_cert_file },
 	{ "pop3d_tls_key_file", PARAM_STR, "", 0, 0, &var_pop3d_tls_key_file },
@@ -198,7 +245,7 @@ const struct param params_table[] = {
 	{ "smtp_tls_CAfile", PARAM_STR, "", 0, 0, &var_smtp_tls_CAfile },
 	{ "smtp_tls_policy_maps", PARAM_STR, "", 0, 0, &var_smtp_tls_policy_maps },
 	{ "smtp_tls_security_level", PARAM_STR, "may", 0, 0, &var_smtp_tls_security_level },
-	{ "smtpd_auth_checker_count", PARAM_INT, "4", 1, 64, &var_smtpd_auth_checker_count },
+	{ "smtpd_auth_checker_count", PARAM_INT, "4", 1, 1000, &var_smtpd_auth_checker_count },
 	{ "smtpd_auth_failure_delay", PARAM_TIME, "1s", 0, 60, &var_smtpd_auth_failure_delay },
 	{ "smtpd_auth_failure_limit", PARAM_INT, "3", 1, 1000, &var_smtpd_auth_failure_limit },
 	{ "smtpd_banner", PARAM_STR, "$myhostname ESMTP Petrel", 0, 0, &var_smtpd_banner },

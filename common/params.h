@@ -40,6 +40,11 @@ extern char *var_qmgr_user;
 extern char *var_remote_user;
 extern char *var_vmail_user;
 extern char *var_spool_group;
+/* the password service petrel-auth (local/auth_*.c) */
+extern char *var_auth_listen;
+extern long var_auth_process_limit;
+extern long var_auth_timeout;
+extern char *var_imapd_login_user;
 /* server skeleton */
 extern long var_server_min_idle;
 extern long var_server_max_use;
@@ -55,7 +60,7 @@ extern long var_smtpd_process_limit;
 extern long var_hopcount_limit;
 extern long var_message_size_limit;
 /* smtpd: submission, TLS, AUTH, per-client limits (issue 4) */
-extern long var_smtpd_auth_checker_count;
+extern long var_smtpd_auth_checker_count;	/* old name: auth_process_limit */
 extern long var_smtpd_auth_failure_delay;
 extern long var_smtpd_auth_failure_limit;
 extern long var_smtpd_client_connection_count_limit;
@@ -129,7 +134,27 @@ extern long var_pop3d_process_limit;
 extern int var_pop3d_plaintext_auth;
 extern char *var_pop3d_plaintext_auth_networks;
 extern char *var_pop3d_pop3s_listen;
+extern long var_pop3d_starttls_timeout;
 extern char *var_pop3d_tls_cert_file;
 extern char *var_pop3d_tls_key_file;
+/* imapd (issue 12) */
+extern char *var_imapd_listen;
+extern char *var_imapd_imaps_listen;
+extern long var_imapd_login_process_limit;
+extern long var_imapd_login_client_limit;
+extern long var_imapd_login_timeout;
+extern long var_imapd_session_limit;
+extern long var_imapd_max_userip_connections;
+extern long var_imapd_auth_failure_delay;
+extern long var_imapd_auth_failure_limit;
+extern char *var_imapd_plaintext_auth_networks;
+extern char *var_imapd_tls_cert_file;
+extern char *var_imapd_tls_key_file;
+extern long var_imapd_starttls_timeout;
+extern long var_imapd_timeout;
+extern long var_imapd_idle_keepalive;
+extern long var_imapd_line_length_limit;
+extern long var_imapd_append_limit;
+extern char *var_imapd_auth_default_domain;
 
 #endif

@@ -27,6 +27,8 @@
 
 static char privs_err[256];
 
+static int privs_set_ids(uid_t uid, gid_t gid, const char **errstr_r);
+
 /* Format a reason with errno into the static buffer. */
 static int
 privs_fail(const char *what, const char **errstr_r)
@@ -68,19 +70,40 @@ privs_drop(const char *user, const char **errstr_r)
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0)
 		return privs_fail("initgroups", errstr_r);
-	if (setgid(pw->pw_gid) < 0)
+	return privs_set_ids(pw->pw_uid, pw->pw_gid, errstr_r);
+}
+
+/* setgid, setuid, then prove that neither root id can be regained. */
+static int
+privs_set_ids(uid_t uid, gid_t gid, const char **errstr_r)
+{
+	if (setgid(gid) < 0)
 		return privs_fail("setgid", errstr_r);
-	if (setuid(pw->pw_uid) < 0)
+	if (setuid(uid) < 0)
 		return privs_fail("setuid", errstr_r);
 	if (setuid(0) == 0 || seteuid(0) == 0) {
 		*errstr_r = "privilege drop failed: uid 0 can be regained";
 		return -1;
 	}
-	if (pw->pw_gid != 0 && (setgid(0) == 0 || setegid(0) == 0)) {
+	if (gid != 0 && (setgid(0) == 0 || setegid(0) == 0)) {
 		*errstr_r = "privilege drop failed: gid 0 can be regained";
 		return -1;
 	}
 	return 0;
+}
+
+/* Become uid/gid for good with no supplementary groups (a mailbox owner
+ * known by its ids, e.g. the vmail user of a virtual mailbox). */
+int
+privs_drop_ids(uid_t uid, gid_t gid, const char **errstr_r)
+{
+	if (uid == 0 || gid == 0) {
+		*errstr_r = "refusing to run as uid 0 or gid 0";
+		return -1;
+	}
+	if (setgroups(1, &gid) < 0)
+		return privs_fail("setgroups", errstr_r);
+	return privs_set_ids(uid, gid, errstr_r);
 }
 
 static uid_t privs_acting_uid;	/* 0: effective root */

@@ -7,6 +7,8 @@
  *                                  then checks that setuid(0) and setgid(0)
  *                                  fail.  -1 with a reason (the caller is
  *                                  expected to log_fatal).
+ *   privs_drop_ids(uid, gid, &errstr) the same for ids (no supplementary
+ *                                  groups but gid); refuses uid/gid 0.
  *   privs_lookup(user, &uid, &gid) 0 or -1 (unknown user).
  *   privs_become(uid, gid, &errstr) no supplementary groups (from the
  *                                  first call on), effective gid and uid
@@ -25,6 +27,7 @@
 #include "log.h"
 
 int privs_drop(const char *user, const char **errstr_r) WARN_UNUSED;
+int privs_drop_ids(uid_t uid, gid_t gid, const char **errstr_r) WARN_UNUSED;
 int privs_lookup(const char *user, uid_t *uid_r, gid_t *gid_r) WARN_UNUSED;
 int privs_become(uid_t uid, gid_t gid, const char **errstr_r) WARN_UNUSED;
 int privs_restore(const char **errstr_r) WARN_UNUSED;

@@ -519,3 +519,28 @@ resolve_mailbox_clear(struct resolve_mailbox *mb)
 	free(mb->user);
 	memset(mb, 0, sizeof(*mb));
 }
+
+/* Where a login user's mail lives: 1 with *maildir_r (malloced) and its
+ * owner's ids, 0 when the address has no mailbox of ours (unknown, an
+ * alias, a remote domain), -1 on a temporary lookup failure. */
+int
+resolve_login_maildir(struct resolver *r, const char *user, char **maildir_r,
+    uid_t *uid_r, gid_t *gid_r, const char **errstr_r)
+{
+	struct resolve_mailbox mb;
+	enum resolve_class cls = resolve_class(r, user);
+	int rc;
+
+	*maildir_r = NULL;
+	if (cls != RESOLVE_VIRTUAL && cls != RESOLVE_LOCAL)
+		return 0;
+	memset(&mb, 0, sizeof(mb));
+	rc = resolve_mailbox(r, user, &mb, errstr_r);
+	if (rc > 0 && !mb.is_alias && mb.maildir != NULL) {
+		*maildir_r = xstrdup(mb.maildir);
+		*uid_r = mb.uid;
+		*gid_r = mb.gid;
+	}
+	resolve_mailbox_clear(&mb);
+	return rc < 0 ? -1 : *maildir_r != NULL;
+}

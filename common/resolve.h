@@ -23,6 +23,10 @@
  *   resolve_mailbox(r, addr, &mb, &errstr)  for local delivery: 1 with mb
  *                           filled (maildir path, uid, gid, or alias
  *                           expansion), 0 unknown, -1 temporary failure.
+ *   resolve_login_maildir(r, user, &maildir, &uid, &gid, &errstr)  for
+ *                           POP3/IMAP logins: the user's own maildir
+ *                           (malloced) and owner; 1, 0 none (unknown,
+ *                           alias, not our domain), -1 temporary failure.
  */
 #ifndef PETREL_RESOLVE_H
 #define PETREL_RESOLVE_H
@@ -50,6 +54,9 @@ int resolve_exists(struct resolver *r, const char *addr, const char **errstr_r)
     WARN_UNUSED;
 int resolve_mailbox(struct resolver *r, const char *addr,
     struct resolve_mailbox *mb_r, const char **errstr_r) WARN_UNUSED;
+int resolve_login_maildir(struct resolver *r, const char *user,
+    char **maildir_r, uid_t *uid_r, gid_t *gid_r, const char **errstr_r)
+    WARN_UNUSED;
 void resolve_mailbox_clear(struct resolve_mailbox *mb);
 
 #endif

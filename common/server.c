@@ -7,9 +7,9 @@
  *   server_main(argc, argv, spec)  never returns (see server.h).
  *   server_stopping()              1 once SIGTERM/SIGINT arrived.
  *   server_foreground()            1 with -d or -S.
+ *   server_single_session()        1 with -S only.
  *   server_null_stdio()            stdin/out/err on /dev/null (daemonizing,
- *                                  and helper processes such as smtpd's
- *                                  password checker); 0 or -1.
+ *                                  and helper processes); 0 or -1.
  * Fatal (exit PETREL_EX_TEMPFAIL through log_fatal) on a bad command line,
  * a bad configuration, a held pid file ("already running, pid N"), or an
  * address that cannot be bound.
@@ -63,6 +63,13 @@ int
 server_foreground(void)
 {
 	return srv_foreground || srv_one_session;
+}
+
+/* 1 when serving one session on stdin/stdout (-S): nothing was dropped. */
+int
+server_single_session(void)
+{
+	return srv_one_session;
 }
 
 /* geteuid() == 0, without depending on privs.c for so little. */

@@ -7,7 +7,8 @@
  *   -d         foreground: log to stderr as well, do not detach
  *   -n         print the effective configuration (non-default only) and exit
  *   -S         serve exactly one session on stdin/stdout, no listening, no
- *              privilege change (for Expect tests and inetd)
+ *              privilege change (for Expect tests and inetd);
+ *              server_single_session() tells library code (auth_client.c)
  * Then (as root): spool_setup(), spec->pre_drop(), bind every address in the
  * parameter spec->listen_param ("host:port", "[v6]:port", or "unix:/path"; a
  * unix socket gets mode spec->unix_mode and its group from the parameter
@@ -38,12 +39,24 @@
  * spec->session: after the privilege drop the one process runs loop(),
  * which should return when server_stopping() becomes true.
  *
+ * Event-driven workers (imapd's login stage, which holds many clients per
+ * process) set spec->event_worker instead of spec->session: after the
+ * privilege drop each pool worker runs event_worker(listeners, count,
+ * life_fd) and accepts from the listening sockets itself (non-blocking;
+ * every worker shares them, as the accept loop does).  It calls
+ * server_worker_full(1) when it takes no more clients (the parent then
+ * counts it busy and forks another while within the process limit) and
+ * server_worker_full(0) when it has room again; it returns when
+ * server_stopping() is true or life_fd reads EOF (the parent is gone),
+ * after closing or finishing its clients as it sees fit.
+ *
  * When the process does not run as root, privilege changes are skipped with
  * one warning (development use).
  */
 #ifndef PETREL_SERVER_H
 #define PETREL_SERVER_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 struct server_peer {
@@ -54,6 +67,11 @@ struct server_peer {
 	int is_unix;
 	int listener;		/* 0: spec->listen_param; n: the n-th name of
 				 * spec->extra_listen_params */
+};
+
+struct server_listen_fd {
+	int fd;			/* a listening socket, shared by the pool */
+	int role;		/* as server_peer.listener */
 };
 
 struct server_spec {
@@ -78,6 +96,10 @@ struct server_spec {
 	void (*helper)(int fd);
 	const char *helper_name;	/* for the log; NULL: "helper" */
 	const char *helper_count_param;	/* how many; NULL: one */
+	int helper_reloads_itself;	/* reload: SIGHUP it, do not restart */
+	/* An event-driven worker's life (see above); NULL: session(). */
+	void (*event_worker)(const struct server_listen_fd *fds, size_t count,
+	    int life_fd);
 };
 
 __attribute__((noreturn))
@@ -85,6 +107,9 @@ void server_main(int argc, char **argv, const struct server_spec *spec);
 int server_stopping(void);
 int server_null_stdio(void);	/* stdio on /dev/null; 0 or -1 */
 int server_foreground(void);
+int server_single_session(void);	/* 1 with -S */
 void server_helper_fd(int fd);	/* the helper's end, kept by the parent */
+void server_worker_full(int full);	/* event workers: no room / room */
+void server_peer_of(int fd, struct server_peer *peer_r); /* accepted fd */
 
 #endif

@@ -18,8 +18,8 @@
  * stdio, the log file and fd.  A helper that dies is started again at
  * once; when helpers die within SERVER_FAST_DEATH seconds of their start,
  * the next start waits 1, 2, 4 ... up to 60 seconds.  A reload ends them
- * (SIGTERM) so the next ones read the new configuration; a stop ends
- * them last.
+ * (SIGTERM) so the next ones read the new configuration, or sends SIGHUP
+ * to those of a spec with helper_reloads_itself; a stop ends them last.
  * Security: the helper starts with nothing of the parent's but what it is
  * given: no listening socket, no pool pipe, no pid-file lock.
  */
@@ -168,17 +168,24 @@ server_helper_reaped(const struct server_spec *spec, pid_t pid, int status)
 	return 1;
 }
 
-/* Reload: end the running helpers; the next ones read the new settings. */
+/* Reload: end the running helpers; the next ones read the new settings.
+ * A helper that holds state worth keeping (imapd's spawner is the parent
+ * of every session) gets SIGHUP instead and re-reads them itself. */
 void
-server_helper_retire(void)
+server_helper_retire(const struct server_spec *spec)
 {
 	helper_failures = 0;
 	helper_next = 0;
-	for (size_t i = 0; i < SERVER_HELPER_MAX; i++)
-		if (helpers[i].pid > 0) {
-			helpers[i].retiring = 1;
-			(void)kill(helpers[i].pid, SIGTERM);
+	for (size_t i = 0; i < SERVER_HELPER_MAX; i++) {
+		if (helpers[i].pid <= 0)
+			continue;
+		if (spec->helper_reloads_itself) {
+			(void)kill(helpers[i].pid, SIGHUP);
+			continue;
 		}
+		helpers[i].retiring = 1;
+		(void)kill(helpers[i].pid, SIGTERM);
+	}
 }
 
 /* Stop: SIGTERM (kill_it 0) or SIGKILL (1) every helper. */

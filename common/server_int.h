@@ -90,7 +90,7 @@ long server_backoff(int *failures);
 void server_helper_start(const struct server_spec *spec);
 int server_helper_reaped(const struct server_spec *spec, pid_t pid,
     int status);
-void server_helper_retire(void);
+void server_helper_retire(const struct server_spec *spec);
 void server_helper_stop(int kill_it);
 int server_helper_alive(void);
 int server_helper_pending(const struct server_spec *spec);

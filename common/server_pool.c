@@ -296,7 +296,7 @@ pool_reload(const struct server_spec *spec)
 	free(old_listen);
 	if (spec->reload != NULL)
 		spec->reload();
-	server_helper_retire();
+	server_helper_retire(spec);
 	log_info("reloaded the configuration; recycling %zu workers",
 	    pool_n);
 	pool_retire_all();

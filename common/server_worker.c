@@ -3,7 +3,9 @@
  * accept clients and hand each to spec->session(), or run spec->loop() for
  * a single-process daemon.
  *
- * Public (skeleton only): server_worker_main(spec, ls, board, slot,
+ * Public: server_worker_full(full) and server_peer_of(fd, &peer) (server.h,
+ * for event workers: see spec->event_worker).
+ * Skeleton only: server_worker_main(spec, ls, board, slot,
  * status_fd, life_fd)
  * never returns; the worker exits 0 after var_server_max_use sessions, when
  * told to stop, or when its parent is gone (EOF on the life pipe), and
@@ -40,6 +42,7 @@ static volatile sig_atomic_t worker_busy;
 static int worker_status_fd = -1;
 static struct server_board *worker_board;
 static struct server_slot *worker_slot;
+static int worker_full_state;	/* event workers: reported full */
 
 /* SIGTERM/SIGINT in a worker: leave now when idle, else after the session. */
 static void
@@ -94,6 +97,32 @@ worker_report(int busy)
 	}
 }
 
+/* An event worker says whether it can take more clients (counted idle)
+ * or not (counted busy, so the parent forks another). */
+void
+server_worker_full(int full)
+{
+	full = full != 0;
+	if (worker_slot == NULL || worker_full_state == full)
+		return;
+	worker_full_state = full;
+	worker_report(full);
+}
+
+/* Run an event worker over copies of the listening sockets. */
+static void
+worker_event_run(const struct server_spec *spec,
+    struct server_listeners *ls, int life_fd)
+{
+	struct server_listen_fd fds[SERVER_LISTEN_MAX];
+
+	for (size_t i = 0; i < ls->count; i++) {
+		fds[i].fd = ls->fds[i];
+		fds[i].role = ls->roles[i];
+	}
+	spec->event_worker(fds, ls->count, life_fd);
+}
+
 /* Become the daemon's user, then run the daemon's post-drop hook. */
 static void
 worker_drop(const struct server_spec *spec)
@@ -133,8 +162,8 @@ worker_numeric(const struct sockaddr_storage *ss, socklen_t len,
 }
 
 /* Fill the peer description of an accepted client. */
-static void
-worker_peer(int fd, struct server_peer *peer)
+void
+server_peer_of(int fd, struct server_peer *peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -171,7 +200,7 @@ worker_serve(const struct server_spec *spec, int lfd, int role)
 		return 0;
 	}
 	worker_report(1);
-	worker_peer(fd, &peer);
+	server_peer_of(fd, &peer);
 	peer.listener = role;
 	spec->session(fd, fd, &peer);
 	close(fd);
@@ -248,8 +277,8 @@ server_worker_main(const struct server_spec *spec,
 	 * parent was killed outright. */
 	if (pid_fd >= 0 && spec->loop == NULL)
 		close(pid_fd);
-	if (spec->loop != NULL)
-		worker_busy = 1;	/* loop() polls server_stopping() */
+	if (spec->loop != NULL || spec->event_worker != NULL)
+		worker_busy = 1;	/* they poll server_stopping() */
 	worker_signals();
 	worker_drop(spec);
 	/* After the drop: a credential change clears the setting.  A parent
@@ -259,6 +288,10 @@ server_worker_main(const struct server_spec *spec,
 		exit(0);
 	if (spec->loop != NULL) {
 		spec->loop();
+		exit(0);
+	}
+	if (spec->event_worker != NULL) {
+		worker_event_run(spec, ls, life_fd);
 		exit(0);
 	}
 	worker_accept_loop(spec, ls, life_fd);

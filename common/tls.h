@@ -17,7 +17,9 @@
  *                        10-year self-signed certificate for cn (with
  *                        subjectAltName DNS:cn, or IP:cn for an address);
  *                        key written mode 0600.  0 or -1.
- * Public (for conn.c; daemons use conn_starttls_* in conn.h instead):
+ * Public (for conn.c, and for event-driven servers that take their
+ * context from tls_server_get_ctx(); others use conn_starttls_* in conn.h
+ * and tls_server_handshake() in tls_server.h):
  *   tls_session_new(ctx, fd, name, verify, &errstr)  one SSL over fd; name is
  *                        the peer name for a client (SNI, and checked when
  *                        verify is CONN_TLS_VERIFY_NAME), NULL for a server.

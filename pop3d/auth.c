@@ -8,7 +8,9 @@
  * "+ " and reads the next line; "*" cancels; bad base64 is -ERR; an
  * authorisation identity other than the user's own is refused.
  * The user name is the full address, lower-cased; the password is checked
- * with password_lookup_verify (user_password_maps).  A wrong password
+ * by the service petrel-auth (auth_client.h, service "pop3"), the only
+ * reader of user_password_maps; without it the answer is [SYS/TEMP] (in
+ * -S mode the client checks locally).  A wrong password
  * gets "-ERR [AUTH] Authentication failed." after pop3d_auth_failure_delay
  * seconds; after POP3D_AUTH_LIMIT failures the session closes.  A lookup
  * that fails temporarily gets "-ERR [SYS/TEMP] ..." and costs nothing.
@@ -29,9 +31,9 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "auth_client.h"
 #include "log.h"
 #include "params.h"
-#include "password.h"
 #include "pop3_parse.h"
 #include "pop3d.h"
 #include "privs.h"
@@ -203,7 +205,7 @@ auth_verify(struct pop3d_session *s, const char *p, size_t len,
 	int rc;
 
 	s->last_method = method;
-	rc = password_lookup_verify(s->user, p, len, &err);
+	rc = auth_client_verify("pop3", s->user, p, len, s->rip, NULL, &err);
 	if (rc > 0)
 		auth_login(s);
 	else if (rc == 0)

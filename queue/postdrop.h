@@ -70,7 +70,8 @@ void pd_read_headers(struct pd_in *in, struct pd_env *env, struct pd_msg *m);
 void pd_write_message(struct qfile_writer *w, struct pd_in *in,
     const struct pd_env *env, struct pd_msg *m);
 
-/* postdrop_addr.c */
+/* postdrop_addr.c: no address handed to fn is longer than PD_ADDR_MAX. */
+#define PD_ADDR_MAX 1024
 typedef int (*pd_addr_fn)(void *arg, const char *p, size_t len);
 int pd_addr_list(const char *p, size_t len, pd_addr_fn fn, void *arg);
 

@@ -15,7 +15,6 @@
 
 #include "postdrop.h"
 
-#define PD_ADDR_MAX 1024
 #define PD_COMMENT_DEPTH 16
 
 struct pd_split {

@@ -1,6 +1,6 @@
 /*
  * smtp_downgrade.c - 8-bit mail for a server that does not offer 8BITMIME:
- * decide once per message whether it can be made 7-bit (common/mime7.c)
+ * decide once per message whether it can be made 7-bit (queue/mime7.c)
  * and how large the converted form is, for SIZE=.
  *
  * Public: smtp_downgrade_check(j) - 1 the message can be sent converted

@@ -21,8 +21,10 @@
  * Logging: success "client=..., sasl_method=PLAIN, sasl_username=x";
  * failure "warning: unknown[1.2.3.4]: SASL LOGIN authentication failed:
  * authentication failure, sasl_username=x" (the shape fail2ban knows).
- * Passwords are checked by the checker process (authsrv.c): workers
- * cannot read user_password_maps themselves.
+ * Passwords are checked by the service petrel-auth (auth_client.h;
+ * service "smtp"): workers cannot read user_password_maps themselves.
+ * Without the service AUTH answers 454 (try later); in -S mode the
+ * client checks locally.
  * Security: runs as smtpd_user; every byte is untrusted.  Passwords are
  * wiped (explicit_bzero) from our buffers and from the connection's input
  * buffer; only sanitized user names are logged, never passwords.
@@ -32,6 +34,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "auth_client.h"
 #include "conn.h"
 #include "log.h"
 #include "maps.h"
@@ -158,7 +161,8 @@ auth_verify(struct smtpd_session *s, const char *method, const char *user,
 		memcpy(login, user, ulen);
 		login[ulen] = '\0';
 		str_lower(login);
-		rc = smtpd_authsrv_verify(login, pw, pwlen, &err);
+		rc = auth_client_verify("smtp", login, pw, pwlen, s->addr,
+		    NULL, &err);
 	}
 	if (rc < 0) {
 		log_warn("password lookup: %s", err != NULL ? err : "error");

@@ -10,7 +10,7 @@
  * an RDSN line after each recipient that had NOTIFY/ORCPT) and, for an
  * SMTPUTF8 transaction, ATTR smtputf8=1.
  * The body is read raw (conn_read_raw) and decoded by the pure state
- * machine in common/smtp_data.c: only CRLF.CRLF ends it; a bare CR or LF
+ * machine in smtpd/smtp_data.c: only CRLF.CRLF ends it; a bare CR or LF
  * anywhere refuses the message (SMTP smuggling protection) and a message
  * over message_size_limit is refused too, but in both cases the rest is
  * still consumed up to the real end so that the session stays in step.

@@ -10,7 +10,8 @@
  * Security: started as root, which loads the TLS key (pre_drop, making a
  * self-signed pair at first start); workers run as smtpd_user, open the lookup
  * maps after the drop (post_drop) and never write into the spool: mail
- * goes through the injection service.
+ * goes through the injection service.  AUTH passwords go to petrel-auth
+ * (common/auth_client.h): workers cannot read password hashes.
  */
 #include "server.h"
 #include "smtpd.h"
@@ -23,15 +24,13 @@ smtpd_post_drop(void)
 }
 
 /* Parent start-up as root, before forking: the TLS context (the key is
- * read here, never by a worker), the shared per-client table and the
- * password checker's socket (the checker itself is the skeleton's
- * helper process, running as vmail_user). */
+ * read here, never by a worker) and the shared per-client table.
+ * Passwords are checked by the separate service petrel-auth. */
 static void
 smtpd_pre_drop(void)
 {
 	smtpd_tls_init();
 	smtpd_climit_init();
-	smtpd_authsrv_start();
 }
 
 /* Hand over to the server skeleton; never returns. */
@@ -56,9 +55,6 @@ main(int argc, char **argv)
 		.session = smtpd_session,
 		.loop = NULL,
 		.extra_listen_params = more_listen,
-		.helper = smtpd_authsrv_main,
-		.helper_name = "password checker",
-		.helper_count_param = "smtpd_auth_checker_count",
 	};
 
 	server_main(argc, argv, &spec);

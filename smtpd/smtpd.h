@@ -9,9 +9,9 @@
  *   received.c  the Received: header (returns its length or -1).
  *   tls.c       the server TLS context (loaded, or made self-signed, as
  *               root before the drop), STARTTLS and implicit TLS (smtps).
- *   auth.c      AUTH PLAIN/LOGIN (RFC 4954) and sender ownership.
- *   authsrv.c   the password checker processes (run as vmail_user, so
- *               workers never read password hashes).
+ *   auth.c      AUTH PLAIN/LOGIN (RFC 4954) and sender ownership;
+ *               passwords are checked by petrel-auth (common/auth_client.h),
+ *               so workers never read password hashes.
  *   peername.c  the client's forward-confirmed host name, or "unknown".
  *   climit.c    per-client connection count/rate and message rate, shared
  *               by all workers in one MAP_SHARED table.
@@ -174,12 +174,6 @@ void smtpd_auth_open_maps(void);
 
 /* peername.c */
 void smtpd_peer_name(const char *addr, char *name, size_t size);
-
-/* authsrv.c */
-void smtpd_authsrv_start(void);
-void smtpd_authsrv_main(int sock) __attribute__((noreturn));
-int smtpd_authsrv_verify(const char *user, const char *pw, size_t len,
-    const char **errstr_r);
 
 /* climit.c */
 void smtpd_climit_init(void);

@@ -1,18 +1,18 @@
 /*
- * tls.c - TLS for petrel-smtpd: the server context, STARTTLS (RFC 3207)
- * on the smtp and submission listeners, implicit TLS on smtps (RFC 8314).
+ * tls.c - petrel-smtpd's side of TLS: its settings for the shared
+ * common/tls_server module, STARTTLS (RFC 3207) on the smtp and submission
+ * listeners, implicit TLS on smtps (RFC 8314).
  *
  * Public: smtpd_tls_init, smtpd_tls_reload (SIGHUP: a renewed certificate),
  * smtpd_tls_offered, smtpd_tls_wrap,
  * smtpd_cmd_starttls.
  * smtpd_tls_init runs as root in the parent before the privilege drop
- * (spec.pre_drop): when smtpd_tls_cert_file and smtpd_tls_key_file are both
- * set but neither exists, it makes a self-signed pair for $myhostname
- * (key mode 0600, owned by whoever runs the daemon: root), then loads the
- * context, which the workers inherit - they never need to read the key.
+ * (spec.pre_drop) and loads smtpd_tls_cert_file/smtpd_tls_key_file
+ * through tls_server_load (a self-signed pair for $myhostname when neither
+ * exists); the workers inherit the context and never read the key.
  * No certificate configured: no STARTTLS, and an smtps listener is fatal.
  * A broken certificate is fatal too (better than silently plaintext).
- * STARTTLS answers 220 and starts the handshake; conn_starttls_server()
+ * STARTTLS answers 220 and starts the handshake; tls_server_handshake()
  * throws away everything the client pipelined after the command (command
  * injection defence), and the session forgets EHLO, the transaction and
  * any authentication: the client must EHLO again (RFC 3207 4.2).  The
@@ -23,80 +23,78 @@
  * Security: the key is read only by root; handshake errors are logged
  * with the client address only.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
 #include "conn.h"
 #include "log.h"
 #include "params.h"
 #include "smtpd.h"
-#include "tls.h"
+#include "tls_server.h"
 
-static struct tls_ctx *smtpd_tls_ctx;
+static const struct tls_server_settings smtpd_tls_settings = {
+	.name = "smtpd",
+	.cert_file = &var_smtpd_tls_cert_file,
+	.key_file = &var_smtpd_tls_key_file,
+	.timeout = &var_smtpd_starttls_timeout,
+	.plaintext_auth = NULL,		/* smtpd_tls_auth_only, in auth.c */
+	.plaintext_networks = NULL,
+};
+
+static struct tls_server *smtpd_tls;
+
+/* smtpd's TLS state, made on first use (-S mode has no pre_drop). */
+static struct tls_server *
+smtpd_tls_server(void)
+{
+	if (smtpd_tls == NULL)
+		smtpd_tls = tls_server_new(&smtpd_tls_settings);
+	return smtpd_tls;
+}
 
 /* Load (or first make) the certificate; fatal on a broken setup. */
 void
 smtpd_tls_init(void)
 {
-	const char *cert = var_smtpd_tls_cert_file, *key = var_smtpd_tls_key_file;
 	const char *err = NULL;
 
-	if (cert == NULL || key == NULL || *cert == '\0' || *key == '\0') {
-		if (var_smtpd_smtps_listen != NULL && *var_smtpd_smtps_listen)
-			log_fatal("smtpd_smtps_listen needs smtpd_tls_cert_file "
-			    "and smtpd_tls_key_file");
-		if (var_smtpd_submission_listen != NULL &&
-		    *var_smtpd_submission_listen && var_smtpd_tls_auth_only)
-			log_warn("smtpd_submission_listen without a TLS "
-			    "certificate: nobody can authenticate there");
+	if (tls_server_load(smtpd_tls_server(), &err) != 0)
+		log_fatal("%s", err);
+	if (tls_server_enabled(smtpd_tls))
 		return;
-	}
-	smtpd_tls_ctx = tls_server_ctx_load(cert, key, var_myhostname, &err);
-	if (smtpd_tls_ctx == NULL)
-		log_fatal("TLS certificate %s / key %s: %s", cert, key,
-		    err != NULL ? err : "error");
+	if (var_smtpd_smtps_listen != NULL && *var_smtpd_smtps_listen)
+		log_fatal("smtpd_smtps_listen needs smtpd_tls_cert_file "
+		    "and smtpd_tls_key_file");
+	if (var_smtpd_submission_listen != NULL &&
+	    *var_smtpd_submission_listen && var_smtpd_tls_auth_only)
+		log_warn("smtpd_submission_listen without a TLS "
+		    "certificate: nobody can authenticate there");
 }
 
-/* SIGHUP in the parent: take a renewed certificate (tls_server_ctx_reload). */
+/* SIGHUP in the parent: take a renewed certificate. */
 void
 smtpd_tls_reload(void)
 {
-	tls_server_ctx_reload(&smtpd_tls_ctx, var_smtpd_tls_cert_file,
-	    var_smtpd_tls_key_file, var_myhostname);
+	tls_server_reload(smtpd_tls_server());
 }
 
 /* 1 when STARTTLS can be offered on this session. */
 int
 smtpd_tls_offered(const struct smtpd_session *s)
 {
-	return smtpd_tls_ctx != NULL && !conn_is_tls(s->conn) &&
-	    s->conn->fd_in == s->conn->fd_out;
+	return tls_server_offered(smtpd_tls_server(), s->conn);
 }
 
-/* The handshake, bounded by smtpd_starttls_timeout; 0 or -1 (logged). */
+/* The bounded handshake; 0 or -1 (logged, session over). */
 static int
 smtpd_tls_handshake(struct smtpd_session *s)
 {
-	struct conn *c = s->conn;
-	time_t saved = c->deadline, limit = time(NULL) + var_smtpd_starttls_timeout;
 	const char *err = NULL;
-	int rc;
 
-	if (saved == 0 || limit < saved)
-		conn_set_deadline(c, limit);
-	rc = conn_starttls_server(c, smtpd_tls_ctx, &err);
-	conn_set_deadline(c, saved);
-	if (rc != 0) {
+	if (tls_server_handshake(smtpd_tls_server(), s->conn, &err) != 0) {
 		log_info("SSL_accept error from %s[%s]: %s", s->name, s->addr,
 		    err != NULL ? err : "handshake failed");
 		s->done = 1;
 		return -1;
 	}
-	conn_tls_info(c, s->tls_info, sizeof(s->tls_info));
+	conn_tls_info(s->conn, s->tls_info, sizeof(s->tls_info));
 	log_info("Anonymous TLS connection established from %s[%s]: %s",
 	    s->name, s->addr, s->tls_info);
 	return 0;
@@ -106,7 +104,7 @@ smtpd_tls_handshake(struct smtpd_session *s)
 int
 smtpd_tls_wrap(struct smtpd_session *s)
 {
-	if (smtpd_tls_ctx == NULL || s->conn->fd_in != s->conn->fd_out) {
+	if (!smtpd_tls_offered(s)) {
 		log_warn("smtps connection from %s[%s] without TLS "
 		    "(no certificate, or not a socket)", s->name, s->addr);
 		s->done = 1;

@@ -1,5 +1,5 @@
 /*
- * fuzz_dns.c - libFuzzer target for the pure parts of common/dns.c.
+ * fuzz_dns.c - libFuzzer target for the pure parts of queue/dns.c.
  *
  * Input: a DNS reply message.  Checks: dns_parse_mx returns -1, 0 or 1;
  * only 1 hands back records; at most DNS_MX_MAX of them; every name is
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns.h"
+#include "../../queue/dns.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

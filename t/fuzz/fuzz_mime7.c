@@ -1,5 +1,5 @@
 /*
- * fuzz_mime7.c - libFuzzer target for common/mime7.c, the 8-bit to 7-bit
+ * fuzz_mime7.c - libFuzzer target for queue/mime7.c, the 8-bit to 7-bit
  * MIME converter.
  *
  * Input: the first byte picks a chunk size (1..64); the rest is a message
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mime7.h"
+#include "../../queue/mime7.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

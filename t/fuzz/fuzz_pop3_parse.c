@@ -1,6 +1,6 @@
 /*
- * fuzz_pop3_parse.c - libFuzzer target for common/pop3_parse.c and the
- * pure parts of common/pop3_mailbox.c.  Any input must parse or be
+ * fuzz_pop3_parse.c - libFuzzer target for pop3d/pop3_parse.c and the
+ * pure parts of pop3d/pop3_mailbox.c.  Any input must parse or be
  * refused without crashing; parsed pieces must stay inside the input; the
  * RETR/TOP encoder must respect its 2n output bound, emit only CRLF line
  * ends and never a lone "." line before the terminator; UIDLs must be 1..70
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pop3_mailbox.h"
-#include "pop3_parse.h"
+#include "../../pop3d/pop3_mailbox.h"
+#include "../../pop3d/pop3_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

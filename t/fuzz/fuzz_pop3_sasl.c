@@ -1,6 +1,6 @@
 /*
  * fuzz_pop3_sasl.c - libFuzzer target for the AUTH PLAIN parsers in
- * common/pop3_parse.c: pop3_parse_base64 and pop3_parse_sasl_plain.
+ * pop3d/pop3_parse.c: pop3_parse_base64 and pop3_parse_sasl_plain.
  * Any input must decode or be refused without crashing; the decoded
  * length must stay within 3/4 of the input and the output buffer; SASL
  * fields must lie inside the decoded message, with non-empty authcid and
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pop3_parse.h"
+#include "../../pop3d/pop3_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /*
  * fuzz_postdrop_addr.c - libFuzzer target for queue/postdrop_addr.c, the
- * To:/Cc:/Bcc: address-list splitter of "sendmail -t" (compiled in here:
- * the fuzz build links only common/).
+ * To:/Cc:/Bcc: address-list splitter of "sendmail -t" (linked in:
+ * LINK_fuzz_postdrop_addr in the Makefile).
  *
  * Input: a header value.  Every address handed to the callback must be
  * non-empty and within the bound (control characters inside quotes may
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../queue/postdrop_addr.c"
+#include "../../queue/postdrop.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

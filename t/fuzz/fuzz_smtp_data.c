@@ -1,5 +1,5 @@
 /*
- * fuzz_smtp_data.c - libFuzzer target for common/smtp_data.c.
+ * fuzz_smtp_data.c - libFuzzer target for smtpd/smtp_data.c.
  *
  * Input: the first byte picks a chunk size (1..64); the rest is decoded
  * once whole and once in chunks.  Checks: both runs agree on output,
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp_data.h"
+#include "../../smtpd/smtp_data.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

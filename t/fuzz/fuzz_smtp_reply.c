@@ -1,5 +1,5 @@
 /*
- * fuzz_smtp_reply.c - libFuzzer target for common/smtp_reply.c.
+ * fuzz_smtp_reply.c - libFuzzer target for queue/smtp_reply.c.
  *
  * Input: server reply lines separated by LF, fed to the reply parser until
  * it completes or fails (checking the text stays terminated and bounded),
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "smtp_reply.h"
+#include "../../queue/smtp_reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

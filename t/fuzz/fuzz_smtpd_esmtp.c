@@ -1,8 +1,8 @@
 /*
  * fuzz_smtpd_esmtp.c - libFuzzer target for petrel-smtpd's pure parsers:
  * the MAIL/RCPT parameter parsers (smtpd/esmtp.c) and the BDAT chunk
- * decoder (smtpd/chunk.c), compiled in here (the fuzz build links only
- * common/).
+ * decoder (smtpd/chunk.c), linked in (LINK_fuzz_smtpd_esmtp in the
+ * Makefile).
  *
  * Input: a parameter list; it is parsed as MAIL and as RCPT parameters
  * (accepted values must fit their bounds and build RDSN words the
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../smtpd/esmtp.c"
-#include "../../smtpd/chunk.c"
+#include "dsn_param.h"
+#include "../../smtpd/smtpd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

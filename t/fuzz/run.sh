@@ -2,7 +2,9 @@
 # run.sh - build and briefly run every libFuzzer target t/fuzz/fuzz_*.c.
 #
 # Each target is built with clang -fsanitize=fuzzer,address,undefined against
-# every common/*.c into build-fuzz/, then run for FUZZ_SECONDS (default 10)
+# every common/*.c and the daemon sources the Makefile names for it
+# (LINK_fuzz_<name>, printed by `make -s links-fuzz_<name>`) into
+# build-fuzz/, then run for FUZZ_SECONDS (default 10)
 # seconds on its seed corpus t/fuzz/corpus/<name>/ (name = file name without
 # "fuzz_" and ".c"; t/fuzz/corpus/fuzz_<name>/ is accepted too).  New inputs
 # go to build-fuzz/corpus/<name>/, crashes to build-fuzz/<name>-crash-*; the
@@ -22,22 +24,32 @@ fail=0
 
 mkdir -p "$OUT/common" "$OUT/corpus" || exit 1
 
+# Compile src (dir/file.c) instrumented into $OUT/dir/file.o unless that
+# is newer than src and the headers of common/ and dir/; prints the object.
+compile_obj() {
+	src=$1
+	d=$(dirname "$src")
+	obj="$OUT/$d/$(basename "$src" .c).o"
+	mkdir -p "$OUT/$d" || return 1
+	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || \
+	    [ -n "$(find common "$d" -name '*.h' -newer "$obj" 2>/dev/null)" ]; then
+		if ! $CC_FUZZ $CFLAGS_FUZZ $SAN -fsanitize=fuzzer-no-link \
+		    -c -o "$obj" "$src" 2>"${obj%.o}.err"
+		then
+			echo "# warning: $src does not compile for fuzzing" \
+			    "(see ${obj%.o}.err)" >&2
+			rm -f "$obj"
+			return 1
+		fi
+	fi
+	echo "$obj"
+}
+
 # Compile the library once, instrumented for coverage.
 objs=""
 for src in common/*.c; do
 	[ -f "$src" ] || continue
-	obj="$OUT/common/$(basename "$src" .c).o"
-	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || \
-	    [ -n "$(find common -name '*.h' -newer "$obj" 2>/dev/null)" ]; then
-		if ! $CC_FUZZ $CFLAGS_FUZZ $SAN -fsanitize=fuzzer-no-link \
-		    -c -o "$obj" "$src" 2>"$OUT/common/$(basename "$src" .c).err"
-		then
-			echo "# warning: $src does not compile for fuzzing" \
-			    "(see $OUT/common/$(basename "$src" .c).err)"
-			rm -f "$obj"
-			continue
-		fi
-	fi
+	obj=$(compile_obj "$src") || continue
 	objs="$objs $obj"
 done
 
@@ -50,8 +62,14 @@ for src in t/fuzz/fuzz_*.c; do
 	[ -d "$seeds" ] || seeds="t/fuzz/corpus/fuzz_$name"
 	work="$OUT/corpus/$name"
 	mkdir -p "$work"
+	links=$(env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory \
+	    "links-fuzz_$name" 2>/dev/null)
+	extra=""
+	for l in $links; do
+		obj=$(compile_obj "$l") && extra="$extra $obj"
+	done
 	if ! $CC_FUZZ $CFLAGS_FUZZ $SAN -fsanitize=fuzzer -o "$bin" "$src" \
-	    $objs $LIBS >"$OUT/fuzz_$name.build.log" 2>&1; then
+	    $extra $objs $LIBS >"$OUT/fuzz_$name.build.log" 2>&1; then
 		echo "FAIL: fuzz/$name (build failed, see $OUT/fuzz_$name.build.log)"
 		fail=$((fail + 1))
 		continue

@@ -1,27 +1,32 @@
 #!/usr/bin/env python3
-"""auth_checker.py - smtpd's password checkers (the processes that alone
-may read user_password_maps) survive their own death: the smtpd parent
-starts new ones, so SMTP AUTH works again without a restart.
+"""auth_checker.py - petrel-auth, the one password service (the only
+process that may read user_password_maps), survives the death of its
+workers and of itself: SMTP AUTH answers "try later" while it is gone and
+works again once it is back, without restarting smtpd.
 
-Cases (smtpd_auth_checker_count = 2): AUTH PLAIN over STARTTLS on
-submission works; two checkers run as petrel-vmail, each shares with the
-parent only its own socket end (no listening socket, no pid file) and no
-worker holds that end (a worker could read other sessions' passwords from
-it); after SIGKILL of one a new checker runs, the other is untouched, and
-AUTH succeeds again, a wrong password is still refused (535); with every
-checker killed AUTH comes back after the throttle; `petrel reload`
-replaces them quietly; after a stop no checker is left.
+Cases (smtpd_auth_checker_count = 2, the old name of auth_process_limit):
+the old name still sizes the pool; AUTH PLAIN over STARTTLS on submission
+works; the auth workers run as petrel-vmail under a root parent, no more
+than two of them, and smtpd has no child running as petrel-vmail (its
+private checker is gone); after SIGKILL of one worker AUTH succeeds again
+and a wrong password is still refused (535); with every worker killed at
+once AUTH comes back; with the whole service killed AUTH answers 454
+(temporary) and POP3 "-ERR [SYS/TEMP]", and after "petrel start" both
+log in again; `petrel reload` keeps AUTH working; after a stop no auth
+process is left.
 Prints PASS/FAIL lines (t/run.sh).  Runs as root; instances in /tmp.
 """
 import os
+import poplib
 import pwd
 import signal
 import smtplib
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from petrel_inst import Instance, Reporter, proc_uid, _alive  # noqa: E402
+from petrel_inst import BIN, Instance, Reporter, proc_uid, _alive  # noqa: E402
 from petrel_inst import tls_unverified  # noqa: E402
 
 R = Reporter("auth-checker")
@@ -37,8 +42,6 @@ def auth(inst, password=PASSWORD):
             c.ehlo("client.example.test")
             try:
                 code, _ = c.login(USER, password)
-            except smtplib.SMTPAuthenticationError as e:
-                code = e.smtp_code
             except smtplib.SMTPResponseException as e:
                 code = e.smtp_code
             return code
@@ -46,61 +49,88 @@ def auth(inst, password=PASSWORD):
         return str(e)
 
 
-def checkers(inst):
-    """Children of the smtpd parent that run as petrel-vmail."""
+def pop_login(inst):
+    """USER/PASS over POP3: the status line of PASS."""
+    try:
+        p = poplib.POP3("127.0.0.1", inst.pop3_port, timeout=40)
+        p.user(USER)
+        try:
+            out = p.pass_(PASSWORD)
+        except poplib.error_proto as e:
+            out = e.args[0]
+        try:
+            p.quit()
+        except (OSError, poplib.error_proto):
+            pass
+        return out.decode("utf-8", "replace")
+    except OSError as e:
+        return str(e)
+
+
+def auth_workers(inst):
+    """Children of the auth parent that run as petrel-vmail."""
     vmail = pwd.getpwnam("petrel-vmail").pw_uid
-    parent = inst.daemon_pid("smtpd")
+    parent = inst.daemon_pid("auth")
     if not parent:
         return []
     return [p for p in inst.children(parent)
             if _alive(p) and (proc_uid(p) or [None])[0] == vmail]
 
 
-def workers(inst):
-    """Children of the smtpd parent that run as petrel-smtpd."""
-    uid = pwd.getpwnam("petrel-smtpd").pw_uid
-    parent = inst.daemon_pid("smtpd")
-    return [p for p in inst.children(parent or -1)
-            if (proc_uid(p) or [None])[0] == uid]
-
-
-def fd_targets(pid):
-    """readlink of every open descriptor of pid."""
-    out = []
-    try:
-        for fd in os.listdir("/proc/%d/fd" % pid):
-            try:
-                out.append(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return out
-
-
-def sockets(pid):
-    return {t for t in fd_targets(pid) if t.startswith("socket:")}
-
-
-def wait_auth(inst, want=235, secs=20):
-    """Retry AUTH until it answers want (bounded); the last code."""
+def wait_code(fn, want, secs=20):
+    """Retry fn() until it returns want (bounded); the last value."""
     deadline = time.time() + secs
-    code = auth(inst)
-    while code != want and time.time() < deadline:
+    got = fn()
+    while got != want and time.time() < deadline:
         time.sleep(0.3)
-        code = auth(inst)
-    return code
+        got = fn()
+    return got
 
 
-def wait_checkers(inst, old, n=2, secs=20):
-    """n checker pids, none of them in old (bounded), or []."""
+def wait_workers(inst, old, secs=20):
+    """Auth workers none of which is in old (bounded), or []."""
     deadline = time.time() + secs
     while time.time() < deadline:
-        now = checkers(inst)
-        if len(now) == n and not set(now) & set(old):
+        now = auth_workers(inst)
+        if now and not set(now) & set(old):
             return now
         time.sleep(0.1)
     return []
+
+
+def check_pool(inst):
+    """The old parameter name sizes the pool; who runs what."""
+    out = subprocess.run([os.path.join(BIN, "petrel-config"), "-f",
+                          inst.conf, "-x", "-h", "auth_process_limit"],
+                         stdout=subprocess.PIPE, timeout=20).stdout
+    R.check(out.strip() == b"2", "smtpd_auth_checker_count still sets "
+            "auth_process_limit", "got %r" % out)
+    found = auth_workers(inst)
+    R.check(1 <= len(found) <= 2, "auth workers run as petrel-vmail, at "
+            "most auth_process_limit of them", "workers: %r" % found)
+    parent = inst.daemon_pid("auth")
+    R.check(parent and proc_uid(parent) == [0, 0], "the auth parent keeps "
+            "root", "uid %r" % (proc_uid(parent) if parent else None))
+    vmail = pwd.getpwnam("petrel-vmail").pw_uid
+    smtpd_kids = inst.children(inst.daemon_pid("smtpd") or -1)
+    helpers = [p for p in smtpd_kids if (proc_uid(p) or [None])[0] == vmail]
+    R.check(smtpd_kids and not helpers, "smtpd keeps no password checker "
+            "of its own", "vmail children of smtpd: %r" % helpers)
+    return found
+
+
+def kill_service(inst):
+    """SIGKILL the auth parent and its workers; wait until gone."""
+    parent = inst.daemon_pid("auth")
+    pids = [parent] + auth_workers(inst) if parent else []
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+    deadline = time.time() + 10
+    while any(_alive(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.1)
 
 
 def main():
@@ -109,70 +139,60 @@ def main():
                    "smtpd_tls_key_file": "auto",
                    "smtpd_auth_checker_count": "2"}, name="authchk") as inst:
         inst.add_user(USER, PASSWORD)
+        inst.setup_maildir(USER)
         code = auth(inst)
         R.check(code == 235, "AUTH PLAIN works", "got %r" % (code,))
-        found = checkers(inst)
-        R.check(len(found) == 2, "two checkers run as petrel-vmail "
-                "(smtpd_auth_checker_count = 2)", "checkers: %r" % found)
+        found = check_pool(inst)
         if not found:
             return
-        parent = inst.daemon_pid("smtpd")
-        for chk in found:
-            shared = sockets(chk) & sockets(parent)
-            R.check(len(shared) == 1, "checker %d shares only its own "
-                    "socket with the parent (no listener)" % found.index(chk),
-                    "shared: %r" % shared)
-            pidfiles = [t for t in fd_targets(chk) if t.endswith(".pid")]
-            R.check(not pidfiles, "checker %d holds no pid file" %
-                    found.index(chk), "%r" % pidfiles)
-        ws = workers(inst)
-        leaked = [w for w in ws if sockets(w) & sockets(found[0])]
-        R.check(ws and not leaked, "no worker holds the checkers' end",
-                "workers %r, holding it: %r" % (ws, leaked))
-
-        victim, other = found[0], found[-1]
+        victim = found[0]
         os.kill(victim, signal.SIGKILL)
-        now = wait_checkers(inst, [victim], n=2)
-        R.check(len(now) == 2 and other in now,
-                "a killed checker is replaced, the other one keeps running",
-                "checkers now %r (killed %d, other %d)" % (now, victim, other))
-        code = wait_auth(inst)
+        now = wait_workers(inst, [victim])
+        R.check(now, "a killed auth worker is replaced", "workers %r" % now)
+        code = wait_code(lambda: auth(inst), 235)
         R.check(code == 235, "AUTH works after the kill", "got %r" % (code,))
         code = auth(inst, "wrong-password")
         R.check(code == 535, "a wrong password is still refused (535)",
                 "got %r" % (code,))
-        vmail = pwd.getpwnam("petrel-vmail").pw_uid
-        R.check(now and all(proc_uid(p)[0] == vmail for p in now),
-                "the new checker runs as petrel-vmail", "%r" % now)
-        lines = inst.log_lines("password checker %d killed by signal 9; "
-                               "starting a new one" % victim)
-        R.check(lines, "the log names the dead checker", "no log line")
 
-        for p in now:            # all of them, at once: throttled restart
+        now = auth_workers(inst)
+        for p in now:            # all of them, at once
             os.kill(p, signal.SIGKILL)
-        again = wait_checkers(inst, now, n=2)
-        R.check(len(again) == 2, "checkers killed at once come back",
-                "checkers %r" % again)
-        code = wait_auth(inst)
-        R.check(code == 235, "AUTH works after the throttled restart",
+        again = wait_workers(inst, now)
+        R.check(again, "auth workers killed at once come back",
+                "workers %r" % again)
+        code = wait_code(lambda: auth(inst), 235)
+        R.check(code == 235, "AUTH works after every worker was killed",
                 "got %r" % (code,))
 
+        kill_service(inst)
+        code = auth(inst)
+        R.check(code == 454, "without petrel-auth AUTH answers 454 "
+                "(try later)", "got %r" % (code,))
+        line = pop_login(inst)
+        R.check(line.startswith("-ERR [SYS/TEMP]"), "without petrel-auth "
+                "POP3 answers -ERR [SYS/TEMP]", "got %r" % line)
+        rc, out = inst.ctl("start")
+        code = wait_code(lambda: auth(inst), 235)
+        R.check(rc == 0 and code == 235, "after petrel start AUTH works "
+                "again (smtpd not restarted)", "rc %d, got %r, %s" %
+                (rc, code, out.strip()[-200:]))
+        line = wait_code(lambda: pop_login(inst)[:3], "+OK")
+        R.check(line == "+OK", "after petrel start POP3 logs in again",
+                "got %r" % line)
+
         rc, out = inst.ctl("reload")
-        fresh = wait_checkers(inst, again, n=2)
-        R.check(rc == 0 and len(fresh) == 2,
-                "reload replaces the checkers", "rc %d, %s" % (rc, out))
-        code = wait_auth(inst)
-        R.check(code == 235, "AUTH works after reload", "got %r" % (code,))
-        warned = [ln for p in again
-                  for ln in inst.log_lines("checker %d " % p)]
-        R.check(not warned, "a reload does not log the checkers as dead",
-                "%r" % warned)
+        time.sleep(0.5)
+        code = wait_code(lambda: auth(inst), 235)
+        R.check(rc == 0 and code == 235, "AUTH works after reload",
+                "rc %d, got %r" % (rc, code))
+        last = [inst.daemon_pid("auth")] + auth_workers(inst)
         inst.ctl("stop")
         deadline = time.time() + 8
-        while any(_alive(p) for p in fresh) and time.time() < deadline:
+        while any(p and _alive(p) for p in last) and time.time() < deadline:
             time.sleep(0.1)
-        R.check(not any(_alive(p) for p in fresh),
-                "no checker is left after a stop", "%r alive" % fresh)
+        R.check(not any(p and _alive(p) for p in last),
+                "no auth process is left after a stop", "%r alive" % last)
 
 
 if __name__ == "__main__":

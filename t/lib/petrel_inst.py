@@ -57,11 +57,14 @@ BIN = os.environ.get("PETREL_BIN") or os.path.join(TOP, "build", "bin")
 CTL = os.path.join(TOP, "etc", "petrel")
 # "smtp" (petrel-smtp, remote delivery) joins the default set once it is
 # built, so that suites keep running while it does not exist yet.
-DAEMONS = os.environ.get("PETREL_DAEMONS", "inject qmgr local smtpd pop3d" + (
-    " smtp" if os.path.exists(os.path.join(BIN, "petrel-smtp")) else "")
+# "auth" (petrel-auth, the password service) comes first: smtpd and pop3d
+# ask it for every login.
+DAEMONS = os.environ.get("PETREL_DAEMONS", "auth inject qmgr local smtpd pop3d" + (
+    " smtp" if os.path.exists(os.path.join(BIN, "petrel-smtp")) else "") + (
+    " imapd" if os.path.exists(os.path.join(BIN, "petrel-imapd")) else "")
 ).split()
 USERS = ["petrel-smtpd", "petrel-inject", "petrel-queue", "petrel-remote",
-         "petrel-vmail"]
+         "petrel-vmail", "petrel-login"]
 ADDED_HEADERS = (b"return-path:", b"delivered-to:", b"received:",
                  b"x-original-to:")
 
@@ -219,11 +222,14 @@ class Instance:
     def _auto_overrides(self, d):
         """Replace "auto" override values (see above)."""
         self.submission_port = self.smtps_port = self.pop3s_port = None
+        self.imap_port = self.imaps_port = None
         taken = {self.smtp_port, self.pop3_port}
         extra = []
         for key, role in (("smtpd_submission_listen", "submission"),
                           ("smtpd_smtps_listen", "smtps"),
-                          ("pop3d_pop3s_listen", "pop3s")):
+                          ("pop3d_pop3s_listen", "pop3s"),
+                          ("imapd_listen", "imap"),
+                          ("imapd_imaps_listen", "imaps")):
             if self.overrides.get(key) != "auto":
                 continue
             port = free_port()
@@ -236,15 +242,18 @@ class Instance:
         for key, name in (("smtpd_tls_cert_file", "smtpd-cert.pem"),
                           ("smtpd_tls_key_file", "smtpd-key.pem"),
                           ("pop3d_tls_cert_file", "pop3d-cert.pem"),
-                          ("pop3d_tls_key_file", "pop3d-key.pem")):
+                          ("pop3d_tls_key_file", "pop3d-key.pem"),
+                          ("imapd_tls_cert_file", "imapd-cert.pem"),
+                          ("imapd_tls_key_file", "imapd-key.pem")):
             if self.overrides.get(key) == "auto":
                 self.overrides[key] = os.path.join(d, "conf", name)
         with open(os.path.join(d, "ports_extra"), "w") as f:
             f.write("".join(extra))
 
     def _load_extra(self):
-        """Read ports_extra (submission/smtps ports), when present."""
+        """Read ports_extra (submission/smtps/imap ports), when present."""
         self.submission_port = self.smtps_port = self.pop3s_port = None
+        self.imap_port = self.imaps_port = None
         try:
             with open(os.path.join(self.dir, "ports_extra")) as f:
                 for line in f:
@@ -285,7 +294,10 @@ class Instance:
             # pop3d refuses clear-text passwords before TLS by default;
             # the suites log in over loopback (pop3 tests override this)
             ("pop3d_plaintext_auth_networks", "127.0.0.0/8 [::1]/128"),
+            ("imapd_plaintext_auth_networks", "127.0.0.0/8 [::1]/128"),
         ]
+        if "imapd" in DAEMONS:
+            self.overrides.setdefault("imapd_listen", "auto")
         self._auto_overrides(d)
         keys = [k for k, _ in conf]
         for k, v in self.overrides.items():
@@ -422,6 +434,8 @@ class Instance:
         while time.time() < deadline:
             if ((self._port_up(self.smtp_port) or "smtpd" not in DAEMONS)
                     and (self._port_up(self.pop3_port) or "pop3d" not in DAEMONS)
+                    and (not self.imap_port or "imapd" not in DAEMONS
+                         or self._port_up(self.imap_port))
                     and all(self.daemon_pid(n) for n in DAEMONS)):
                 return True
             time.sleep(0.1)

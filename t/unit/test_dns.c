@@ -1,5 +1,5 @@
 /*
- * test_dns.c - unit tests for common/dns.c: the MX reply parser on
+ * test_dns.c - unit tests for queue/dns.c: the MX reply parser on
  * hand-built packets (plain, compressed, null MX, NXDOMAIN, SERVFAIL,
  * NODATA, truncated at every length, corrupted bytes, pointer loops and
  * chains, overlong names, bad target names, too many records), the MX
@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "harness.h"
-#include "dns.h"
+#include "../../queue/dns.h"
 
 struct pkt {
 	unsigned char b[8192];

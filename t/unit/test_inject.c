@@ -1,7 +1,7 @@
 /*
  * test_inject.c - the injection client (common/inject.c) against the real
- * service session (queue/inject_session.c, compiled into this test because
- * the Makefile links unit tests with libpetrel only).
+ * service session (queue/inject_session.c, linked in: LINK_test_inject in
+ * the Makefile).
  *
  * Each case starts a private queue directory under /tmp, a unix socket
  * there, and a child process that accepts one connection and runs

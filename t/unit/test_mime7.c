@@ -1,6 +1,6 @@
 /*
  * test_mime7.c - unit tests for the 8-bit to 7-bit MIME converter
- * (common/mime7.c): plain messages get MIME headers and quoted-printable,
+ * (queue/mime7.c): plain messages get MIME headers and quoted-printable,
  * multipart trees keep their structure while only the 8-bit leaves are
  * encoded, 8bit labels become 7bit, trailing white space, "=" and long
  * lines are encoded per RFC 2045, and what cannot be converted (8-bit
@@ -10,7 +10,7 @@
  * in the encoded parts.
  */
 #include "harness.h"
-#include "mime7.h"
+#include "../../queue/mime7.h"
 
 /* Both passes over the input fed as (a, b); the output, or NULL when the
  * message was refused (*why set). */

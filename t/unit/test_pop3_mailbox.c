@@ -1,5 +1,5 @@
 /*
- * test_pop3_mailbox.c - unit tests for common/pop3_mailbox.c: delivery-time
+ * test_pop3_mailbox.c - unit tests for pop3d/pop3_mailbox.c: delivery-time
  * keys of maildir names, UIDLs, CRLF sizes, and the RETR/TOP encoder fed
  * split at every byte.
  */
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "pop3_mailbox.h"
+#include "../../pop3d/pop3_mailbox.h"
 
 /* Delivery time comes from "<sec>." and the "M<usec>" part. */
 static void

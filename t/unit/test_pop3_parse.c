@@ -1,5 +1,5 @@
 /*
- * test_pop3_parse.c - unit tests for common/pop3_parse.c: verbs, arguments,
+ * test_pop3_parse.c - unit tests for pop3d/pop3_parse.c: verbs, arguments,
  * message numbers, refusal of NUL/control bytes and over-long verbs, and
  * every command line fed through a linereader split at every byte.
  */
@@ -7,7 +7,7 @@
 
 #include "harness.h"
 #include "linereader.h"
-#include "pop3_parse.h"
+#include "../../pop3d/pop3_parse.h"
 
 /* Parse a C string as one command line. */
 static int

@@ -1,11 +1,11 @@
 /*
  * test_smtp_data.c - unit tests for the SMTP DATA stream decoder
- * (common/smtp_data.c): end marker, dot-unstuffing, CRLF -> LF, bare CR/LF
+ * (smtpd/smtp_data.c): end marker, dot-unstuffing, CRLF -> LF, bare CR/LF
  * detection (SMTP smuggling), size counting, bytes after the end.  Every
  * case is fed whole, split in two at every byte, and one byte at a time.
  */
 #include "harness.h"
-#include "smtp_data.h"
+#include "../../smtpd/smtp_data.h"
 
 struct expect {
 	const char *out;	/* decoded body */

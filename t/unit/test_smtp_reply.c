@@ -1,12 +1,12 @@
 /*
- * test_smtp_reply.c - unit tests for common/smtp_reply.c: SMTP client reply
+ * test_smtp_reply.c - unit tests for queue/smtp_reply.c: SMTP client reply
  * parsing (multi-line, enhanced codes, EHLO keywords, malformed replies)
  * and the DATA body encoder (CRLF, dot-stuffing, bare CR/LF, long lines),
  * each encoder input also fed split at every byte.
  */
 #include "buf.h"
 #include "harness.h"
-#include "smtp_reply.h"
+#include "../../queue/smtp_reply.h"
 
 /* Feed lines (separated by '\n') to a fresh reply; last return value. */
 static int

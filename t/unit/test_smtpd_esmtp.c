@@ -2,12 +2,13 @@
  * test_smtpd_esmtp.c - unit tests for petrel-smtpd's pure parsers: the
  * MAIL/RCPT parameter parsers (smtpd/esmtp.c), the BDAT chunk decoder
  * (smtpd/chunk.c, fed split at every byte) and addr.c's ADDR_ALLOW_UTF8.
- * The smtpd sources are compiled in (unit tests link only libpetrel).
+ * The smtpd sources are linked in (LINK_test_smtpd_esmtp in the Makefile).
  */
-#include "harness.h"
+#include <limits.h>
 
-#include "../../smtpd/esmtp.c"
-#include "../../smtpd/chunk.c"
+#include "dsn_param.h"
+#include "harness.h"
+#include "../../smtpd/smtpd.h"
 
 /* Parse MAIL parameters from a C string. */
 static enum smtp_params_status

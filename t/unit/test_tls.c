@@ -20,6 +20,7 @@
 
 #include "conn.h"
 #include "harness.h"
+#include "peer.h"
 #include "tls.h"
 
 #define BIG	(1024 * 1024)
@@ -47,38 +48,6 @@ line_is(struct conn *c, const char *want)
 	if (conn_read_line(c, &line, &len, &e) != CONN_LINE)
 		return 0;
 	return len == strlen(want) && memcmp(line, want, len) == 0;
-}
-
-/* Run fn(fd) in a child on one end of a socketpair; parent's end in *fd_r. */
-static pid_t
-spawn_peer(int *fd_r, int (*fn)(int fd))
-{
-	int sv[2];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-		return -1;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		alarm(8);
-		_exit(fn(sv[1]));
-	}
-	close(sv[1]);
-	*fd_r = sv[0];
-	return pid;
-}
-
-/* The peer's exit code (99 when it died). */
-static int
-peer_status(pid_t pid)
-{
-	int st;
-
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-		return 99;
-	return WEXITSTATUS(st);
 }
 
 /* Read exactly BIG raw bytes through c and check the pattern; 0 or -1. */
@@ -177,7 +146,7 @@ static void
 test_exchange(void)
 {
 	int fd;
-	pid_t pid = spawn_peer(&fd, srv_main);
+	pid_t pid = test_peer_spawn(&fd, srv_main, 8);
 	struct conn *c = conn_new(fd, fd, 1024, 5);
 	const char *err = "";
 	char info[128], b[16];
@@ -200,7 +169,7 @@ test_exchange(void)
 	CHECK(conn_read_raw(c, b, sizeof(b)) == 0);	/* close_notify */
 	conn_close(c);
 	conn_free(&c);
-	CHECK(peer_status(pid) == 0);
+	CHECK(test_peer_status(pid) == 0);
 }
 
 /* Handshake as a client with ctx/name/verify; 0 or -1, errstr in *err_r. */
@@ -209,7 +178,7 @@ client_try(struct tls_ctx *ctx, const char *name, int verify,
     const char **err_r)
 {
 	int fd, rc;
-	pid_t pid = spawn_peer(&fd, srv_main);
+	pid_t pid = test_peer_spawn(&fd, srv_main, 8);
 	struct conn *c = conn_new(fd, fd, 1024, 5);
 
 	*err_r = "";
@@ -221,10 +190,10 @@ client_try(struct tls_ctx *ctx, const char *name, int verify,
 	}
 	conn_close(c);
 	conn_free(&c);
-	if (rc == 0 && peer_status(pid) != 0)
+	if (rc == 0 && test_peer_status(pid) != 0)
 		rc = -3;
 	else if (rc != 0)
-		(void)peer_status(pid);
+		(void)test_peer_status(pid);
 	return rc;
 }
 
@@ -296,7 +265,7 @@ static void
 test_discard(void)
 {
 	int fd;
-	pid_t pid = spawn_peer(&fd, srv_discard);
+	pid_t pid = test_peer_spawn(&fd, srv_discard, 8);
 	struct conn *c = conn_new(fd, fd, 1024, 5);
 	const char *err;
 	static const char inj[] = "STARTTLS\r\nINJECTED\r\n";
@@ -311,7 +280,7 @@ test_discard(void)
 	CHECK(line_is(c, "250 real"));
 	conn_close(c);
 	conn_free(&c);
-	CHECK(peer_status(pid) == 0);
+	CHECK(test_peer_status(pid) == 0);
 }
 
 /* Peer that talks plaintext SMTP and then waits for EOF. */
@@ -354,7 +323,7 @@ handshake_vs(int (*fn)(int), int server, int timeout, const char **err_r,
     long long *ms_r, int *dead_r)
 {
 	int fd, rc;
-	pid_t pid = spawn_peer(&fd, fn);
+	pid_t pid = test_peer_spawn(&fd, fn, 8);
 	struct conn *c = conn_new(fd, fd, 1024, timeout);
 	long long t0 = now_ms();
 	char b[8];
@@ -368,7 +337,7 @@ handshake_vs(int (*fn)(int), int server, int timeout, const char **err_r,
 	    !conn_is_tls(c);
 	conn_close(c);
 	conn_free(&c);
-	(void)peer_status(pid);
+	(void)test_peer_status(pid);
 	return rc;
 }
 

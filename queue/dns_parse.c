@@ -1,5 +1,5 @@
 /*
- * dns_parse.c - the pure half of common/dns.c: the RFC 1035 reply parser
+ * dns_parse.c - the pure half of queue/dns.c: the RFC 1035 reply parser
  * for MX queries and the MX ordering (RFC 5321 section 5.1, RFC 7505).
  *
  * Public (see dns.h): dns_parse_mx, dns_mx_order.  No I/O, no globals

@@ -1,0 +1,35 @@
+/*
+ * capability.c - the one CAPABILITY list of petrel-imapd, before and after
+ * login (RFC 9051 6.1.1, 7.2.2).
+ *
+ * Public: imapd_capability(prelogin, starttls_ok, plaintext_ok) - a static
+ * string without the leading "CAPABILITY ".
+ * Before login: IMAP4rev1 IMAP4rev2, what a client needs to log in
+ * (STARTTLS while it is possible, AUTH=PLAIN only where a password may be
+ * sent, LOGINDISABLED where it may not), SASL-IR, LITERAL+, ID, ENABLE,
+ * IDLE (clients decide about push from the first list they see).
+ * After login: every extension the session implements.  Each name here
+ * must be backed by code: advertising a broken extension is worse than
+ * leaving it out (research/imap-clients.md, pitfall 4).
+ */
+#include <stdio.h>
+
+#include "imapd.h"
+
+#define CAP_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE"
+
+#define CAP_SESSION CAP_COMMON " NAMESPACE UNSELECT UIDPLUS CHILDREN"
+
+/* The capability list for a client in the given state. */
+const char *
+imapd_capability(int prelogin, int starttls_ok, int plaintext_ok)
+{
+	static char cap[512];
+
+	if (!prelogin)
+		return CAP_SESSION;
+	snprintf(cap, sizeof(cap), "%s%s%s", CAP_COMMON,
+	    starttls_ok ? " STARTTLS" : "",
+	    plaintext_ok ? " AUTH=PLAIN" : " LOGINDISABLED");
+	return cap;
+}

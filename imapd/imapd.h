@@ -1,0 +1,56 @@
+/*
+ * imapd.h - what the parts of petrel-imapd share.
+ *
+ * petrel-imapd is four kinds of process (RFC 9051, RFC 3501):
+ *   parent     root; the server skeleton: binds imapd_listen (143,
+ *              STARTTLS) and imapd_imaps_listen (993, implicit TLS), loads
+ *              the TLS context, makes the handoff socket, keeps the pool
+ *              of login processes and the spawner (main.c).
+ *   login      imapd_login_user; event-driven, many clients each, from the
+ *              greeting to a successful login (login*.c, login.h); can open
+ *              no mailbox and no password map; asks petrel-auth.
+ *   spawner    root, one (a skeleton helper, spawn.c): takes a logged-in
+ *              connection from a login process, redeems its cookie with
+ *              petrel-auth, finds the user's maildir and owner, enforces
+ *              imapd_max_userip_connections and imapd_session_limit, and
+ *              forks the session process.
+ *   session    the mailbox owner (the user, or petrel-vmail for virtual
+ *              users), one per connection (session*.c, cmd_*.c): the
+ *              authenticated and selected states over the user's Maildir++
+ *              tree and nothing else.
+ * In -S mode one process does the login stage and the session on
+ * stdin/stdout (no privilege changes; for tests).
+ *
+ * Public (inside imapd/ only):
+ *   imapd_tls_ctx()            the server TLS context (NULL: no TLS).
+ *   imapd_handoff_fd           the login processes' end of the spawner's
+ *                              socket (-1 in -S mode).
+ *   imapd_capability(buf, prelogin, tls_ok, plaintext_ok)  the
+ *                              CAPABILITY list (capability.c).
+ *   imapd_spawner_main(fd)     the spawner's life (spawn.c).
+ *   imapd_session_main(fd_in, fd_out, h, user, maildir)  a session's life
+ *                              after login (session.c); never returns.
+ */
+#ifndef PETREL_IMAPD_H
+#define PETREL_IMAPD_H
+
+#include <stddef.h>
+#include "handoff.h"
+
+#define IMAPD_LISTENER_IMAPS	1	/* peer.listener of imapd_imaps_listen */
+
+struct buf;
+struct tls_ctx;
+
+extern int imapd_handoff_fd;
+
+struct tls_ctx *imapd_tls_ctx(void);
+const char *imapd_capability(int prelogin, int starttls_ok,
+    int plaintext_ok);
+__attribute__((noreturn))
+void imapd_spawner_main(int fd);
+__attribute__((noreturn))
+void imapd_session_main(int fd_in, int fd_out, const struct handoff *h,
+    const char *user, const char *maildir);
+
+#endif

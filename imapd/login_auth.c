@@ -1,0 +1,268 @@
+/*
+ * login_auth.c - a login's password check with petrel-auth, without
+ * blocking the login process, and what follows it: the handoff of a good
+ * login to the spawner, the delayed answer to a bad one, the log line.
+ *
+ * Public (see login.h): login_auth_start, login_auth_event (the service
+ * answered), login_auth_tick (once a second: delayed replies and the
+ * check's deadline), login_auth_report (at disconnect).
+ * The login name is lower-cased, with imapd_auth_default_domain added to
+ * a bare name.  A bad password is answered "NO [AUTHENTICATIONFAILED]"
+ * after imapd_auth_failure_delay; after imapd_auth_failure_limit of them
+ * the connection closes.  A check that cannot be made answers "NO
+ * [UNAVAILABLE]" at once.  The disconnect of a client that failed and
+ * never logged in is logged as
+ *   imap-login: Disconnected (auth failed, N attempts in S secs):
+ *   user=<name>, method=PLAIN, rip=ADDR, lip=ADDR[, TLS]
+ * which fail2ban's stock dovecot filter matches.
+ * A good login: the cookie, the tag and pipelined input go to the spawner
+ * with the client's socket (plaintext), or with one end of a socketpair
+ * that this process then relays to the TLS session (login_proxy.c); the
+ * session process answers the tagged OK.  In -S mode the session runs
+ * here instead.
+ * Security: the password is handed to the auth client and wiped here.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "auth_client.h"
+#include "buf.h"
+#include "handoff.h"
+#include "imapd.h"
+#include "log.h"
+#include "login.h"
+#include "params.h"
+#include "strutil.h"
+
+#define AUTH_CHECK_TIMEOUT 30	/* seconds for the service to answer */
+
+/* The login name: lower-cased, the default domain added. */
+static void
+auth_set_user(struct login_client *c, const char *u, size_t len)
+{
+	const char *dom = var_imapd_auth_default_domain;
+	size_t n = len < sizeof(c->user) - 1 ? len : sizeof(c->user) - 1;
+
+	memcpy(c->user, u, n);
+	c->user[n] = '\0';
+	if (dom != NULL && *dom != '\0' && memchr(c->user, '@', n) == NULL &&
+	    n + 1 + strlen(dom) < sizeof(c->user)) {
+		c->user[n] = '@';
+		memcpy(c->user + n + 1, dom, strlen(dom) + 1);
+	}
+	str_lower(c->user);
+	log_sanitize(c->last_user, sizeof(c->last_user), c->user,
+	    strlen(c->user));
+}
+
+/* Register the pending check's descriptor for what it waits on. */
+static void
+auth_watch(struct login_client *c)
+{
+	c->auth_ev.fd = auth_client_fd(c->auth);
+	login_watch(&c->auth_ev, auth_client_events(c->auth) & POLLOUT ?
+	    EPOLLOUT : EPOLLIN);
+}
+
+/* Ask the service; the answer comes through login_auth_event. */
+void
+login_auth_start(struct login_client *c, const char *user, size_t user_len,
+    const char *pw, size_t pw_len, const char *method)
+{
+	const char *err = NULL;
+
+	auth_set_user(c, user, user_len);
+	c->method = method;
+	c->auth = auth_client_start_verify("imap", c->user, pw, pw_len,
+	    c->peer.addr, &err);
+	if (c->auth == NULL) {
+		log_warn("imap-login: password check for %s: %s",
+		    c->last_user, err != NULL ? err : "error");
+		login_reply(c, "%s NO [UNAVAILABLE] Temporary authentication "
+		    "failure.", c->tag);
+		return;
+	}
+	c->state = LS_AUTH;
+	c->deadline = login_now() + AUTH_CHECK_TIMEOUT;
+	if (auth_client_fd(c->auth) < 0) {
+		login_auth_event(c);	/* answered locally (-S) */
+		return;
+	}
+	auth_watch(c);
+	login_io_update(c);
+}
+
+/* Forget the pending check. */
+static void
+auth_done(struct login_client *c)
+{
+	login_unwatch(&c->auth_ev);
+	c->auth_ev.fd = -1;
+	auth_client_free(&c->auth);
+}
+
+/* Fill the handoff record; -1 when too much input is pipelined. */
+static int
+auth_handoff_fill(struct login_client *c, const char *cookie,
+    struct handoff *h)
+{
+	memset(h, 0, offsetof(struct handoff, pipelined));
+	if (c->in->len > HANDOFF_PIPELINE_MAX || c->lit_left > 0)
+		return -1;
+	snprintf(h->cookie, sizeof(h->cookie), "%s", cookie);
+	snprintf(h->tag, sizeof(h->tag), "%s", c->tag);
+	snprintf(h->method, sizeof(h->method), "%s", c->method);
+	snprintf(h->rip, sizeof(h->rip), "%s", c->peer.addr);
+	snprintf(h->lip, sizeof(h->lip), "%s", c->peer.local_addr);
+	h->rport = c->peer.port;
+	h->lport = c->peer.local_port;
+	h->tls = c->tls != NULL;
+	h->pipelined_len = c->in->len;
+	memcpy(h->pipelined, c->in->data, c->in->len);
+	buf_reset(c->in);
+	return 0;
+}
+
+/* Hand a plaintext client's socket, or a relay's far end, to the spawner. */
+static int
+auth_handoff(struct login_client *c, struct handoff *h)
+{
+	const char *err = NULL;
+	int sp[2];
+
+	if (c->tls == NULL) {
+		if (handoff_send(imapd_handoff_fd, c->ev.fd, h, &err) != 0)
+			goto fail;
+		return 0;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+		err = strerror(errno);
+		goto fail;
+	}
+	if (handoff_send(imapd_handoff_fd, sp[1], h, &err) != 0) {
+		close(sp[0]);
+		close(sp[1]);
+		goto fail;
+	}
+	close(sp[1]);
+	return login_proxy_start(c, sp[0]);
+fail:
+	log_warn("imap-login: handoff of %s to the spawner: %s",
+	    c->last_user, err != NULL ? err : "error");
+	return -1;
+}
+
+/* A good password: the session takes over. */
+static void
+auth_success(struct login_client *c, const char *cookie)
+{
+	static struct handoff h;
+
+	if (auth_handoff_fill(c, cookie, &h) != 0) {
+		login_reply(c, "* BYE Too much input pipelined after login.");
+		c->state = LS_CLOSING;
+		return;
+	}
+	/* Replies to commands before the login go out first, in order. */
+	if (login_io_flush(c) != 0 || c->out->len > 0) {
+		c->state = LS_CLOSING;
+		return;
+	}
+	c->logged_in = 1;
+	if (c->session_local)
+		imapd_session_main(c->ev.fd, c->out_fd, &h, c->user, NULL);
+	if (auth_handoff(c, &h) != 0) {
+		c->logged_in = 0;
+		login_reply(c, "%s NO [UNAVAILABLE] Internal error occurred. "
+		    "Refer to server log for more information.", c->tag);
+		c->state = LS_COMMAND;
+	}
+}
+
+/* The service answered (or the local fallback did). */
+void
+login_auth_event(struct login_client *c)
+{
+	const char *err = NULL;
+	char cookie[AUTH_CLIENT_COOKIE_SIZE];
+	int rc = auth_client_step(c->auth, &err);
+
+	if (rc == AUTH_CLIENT_AGAIN) {
+		auth_watch(c);
+		return;
+	}
+	if (rc == 1)
+		snprintf(cookie, sizeof(cookie), "%s",
+		    auth_client_value(c->auth) != NULL ?
+		    auth_client_value(c->auth) : "");
+	auth_done(c);
+	if (rc == 1) {
+		auth_success(c, cookie);
+	} else if (rc == 0) {
+		c->auth_failures++;
+		c->state = LS_DELAY;
+		c->wake_at = login_now() + var_imapd_auth_failure_delay;
+		c->closing_after_delay = c->auth_failures >=
+		    var_imapd_auth_failure_limit;
+	} else {
+		log_warn("imap-login: password check for %s: %s",
+		    c->last_user, err != NULL ? err : "error");
+		login_reply(c, "%s NO [UNAVAILABLE] Temporary authentication "
+		    "failure.", c->tag);
+		c->state = LS_COMMAND;
+	}
+	if (c->logged_in && c->state != LS_PROXY)
+		login_close(c);		/* the spawner has the socket now */
+	else if (c->state == LS_PROXY)
+		login_proxy_event(c);
+	else if (c->state != LS_DELAY)
+		login_process(c);	/* pipelined commands, or closing */
+	else
+		login_io_update(c);
+}
+
+/* Once a second: answer a delayed failure, or give up on the service. */
+void
+login_auth_tick(struct login_client *c, time_t now)
+{
+	if (c->state == LS_AUTH && now >= c->deadline) {
+		auth_done(c);
+		login_reply(c, "%s NO [UNAVAILABLE] Temporary authentication "
+		    "failure.", c->tag);
+		c->state = LS_COMMAND;
+		login_process(c);
+		return;
+	}
+	if (c->state != LS_DELAY || now < c->wake_at)
+		return;
+	login_reply(c, "%s NO [AUTHENTICATIONFAILED] Authentication failed.",
+	    c->tag);
+	c->state = LS_COMMAND;
+	if (c->closing_after_delay) {
+		login_reply(c, "* BYE Too many invalid authentication "
+		    "attempts.");
+		c->state = LS_CLOSING;
+	}
+	c->deadline = now + var_imapd_login_timeout;
+	login_process(c);
+}
+
+/* The fail2ban line for a client that failed and never logged in. */
+void
+login_auth_report(const struct login_client *c)
+{
+	if (c->logged_in || c->auth_failures == 0)
+		return;
+	log_info("imap-login: Disconnected (auth failed, %d attempts in "
+	    "%lld secs): user=<%s>, method=%s, rip=%s, lip=%s%s",
+	    c->auth_failures, (long long)(login_now() - c->started),
+	    c->last_user, c->method != NULL ? c->method : "PLAIN",
+	    c->peer.addr, c->peer.local_addr, c->tls_up ? ", TLS" : "");
+}

@@ -1,0 +1,105 @@
+/*
+ * main.c - petrel-imapd: the IMAP server (RFC 9051 IMAP4rev2 and RFC 3501
+ * IMAP4rev1), its configuration and the skeleton's hooks.
+ *
+ * Public: main(); imapd_tls_ctx() and imapd_handoff_fd (imapd.h).
+ * The server skeleton (common/server.c) parses -f/-o/-d/-n/-S and binds
+ * imapd_listen (143, STARTTLS) and imapd_imaps_listen (993, implicit TLS;
+ * empty = off) as root.  pre_drop loads the TLS certificate
+ * (imapd_tls_cert_file/imapd_tls_key_file, made self-signed for
+ * $myhostname at the first start when neither exists) and makes the
+ * handoff socket between the login processes and the spawner.  The pool's
+ * workers are login processes (imapd_login_user, event-driven, see
+ * login.h), at most imapd_login_process_limit; the skeleton's helper is
+ * the spawner (spawn.c, root), which forks a session process per
+ * logged-in client as the mailbox owner.  -S runs the login stage and the
+ * session for one client on stdin/stdout.
+ * Security: see imapd.h for who runs as whom.
+ */
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "imapd.h"
+#include "log.h"
+#include "login.h"
+#include "params.h"
+#include "server.h"
+#include "tls.h"
+
+int imapd_handoff_fd = -1;
+static struct tls_ctx *imapd_tls;
+
+/* The server TLS context, or NULL when none is configured. */
+struct tls_ctx *
+imapd_tls_ctx(void)
+{
+	return imapd_tls;
+}
+
+/* Root, before the pool: the certificate and the handoff socket. */
+static void
+imapd_pre_drop(void)
+{
+	const char *cert = var_imapd_tls_cert_file, *key = var_imapd_tls_key_file;
+	const char *err = NULL;
+	int sp[2];
+
+	if (*cert != '\0' && *key != '\0') {
+		imapd_tls = tls_server_ctx_load(cert, key, var_myhostname, &err);
+		if (imapd_tls == NULL)
+			log_fatal("TLS certificate %s / key %s: %s", cert, key,
+			    err != NULL ? err : "error");
+	} else if (*var_imapd_imaps_listen != '\0') {
+		log_fatal("imapd_imaps_listen needs imapd_tls_cert_file and "
+		    "imapd_tls_key_file");
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+		log_fatal("socketpair: %m");
+	imapd_handoff_fd = sp[0];
+	server_helper_fd(sp[1]);
+}
+
+/* SIGHUP in the parent: a renewed certificate for the next logins. */
+static void
+imapd_reload(void)
+{
+	if (imapd_tls != NULL)
+		tls_server_ctx_reload(&imapd_tls, var_imapd_tls_cert_file,
+		    var_imapd_tls_key_file, var_myhostname);
+}
+
+/* -S: one client on stdin/stdout. */
+static void
+imapd_one(int fd_in, int fd_out, const struct server_peer *peer)
+{
+	(void)peer;
+	login_one_session(fd_in, fd_out);
+}
+
+static const char *const imapd_more_listen[] = {
+	"imapd_imaps_listen",		/* peer.listener 1 */
+	NULL
+};
+
+static const struct server_spec imapd_spec = {
+	.name = "imapd",
+	.listen_param = "imapd_listen",
+	.user_param = "imapd_login_user",
+	.process_limit_param = "imapd_login_process_limit",
+	.unix_mode = 0666,
+	.pre_drop = imapd_pre_drop,
+	.reload = imapd_reload,
+	.session = imapd_one,
+	.event_worker = login_event_worker,
+	.extra_listen_params = imapd_more_listen,
+	.helper = imapd_spawner_main,
+	.helper_name = "spawner",
+	.helper_reloads_itself = 1,
+};
+
+/* Hand over to the server skeleton; never returns. */
+int
+main(int argc, char **argv)
+{
+	server_main(argc, argv, &imapd_spec);
+}

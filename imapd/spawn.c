@@ -1,0 +1,293 @@
+/*
+ * spawn.c - the spawner of petrel-imapd: the one root process that turns a
+ * logged-in connection into a session process running as the mailbox
+ * owner.
+ *
+ * Public: imapd_spawner_main(fd) (the skeleton's helper; never returns).
+ * For each handoff record (handoff.h) from a login process it redeems the
+ * login cookie with petrel-auth (so the user comes from the password
+ * service, never from the login process), finds the user's maildir and
+ * owner (resolve_login_maildir), refuses past imapd_max_userip_connections
+ * sessions of one user from one address ("NO [LIMIT]") and past
+ * imapd_session_limit sessions in all, then forks: the child gives up
+ * root for the owner's uid and gid (no other groups) and runs
+ * imapd_session_main; it dies with the spawner (PR_SET_PDEATHSIG).  The
+ * login line is logged here, with the session's pid:
+ *   imap-login: Login: user=<u>, method=PLAIN, rip=.., lip=.., mpid=N[, TLS]
+ * SIGHUP re-reads the configuration (the skeleton sends it on reload
+ * instead of restarting us: every session is our child); SIGTERM ends
+ * the spawner and with it every session.
+ * Security: runs as root and reads records from processes that talk to
+ * the network: handoff_recv bounds and checks every record; nothing but
+ * a redeemed cookie names a user.  Replies written here go to a client
+ * whose login was accepted but cannot be served.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "auth_client.h"
+#include "config.h"
+#include "imapd.h"
+#include "log.h"
+#include "params.h"
+#include "privs.h"
+#include "resolve.h"
+#include "server.h"
+
+struct spawn_child {
+	pid_t pid;
+	char user[256];
+	char rip[64];
+};
+
+static struct spawn_child *spawn_kids;
+static size_t spawn_nkids, spawn_capkids;
+static int spawn_sig[2] = { -1, -1 };
+static volatile sig_atomic_t spawn_hup, spawn_term;
+static struct resolver *spawn_resolver;
+
+/* Signals become bytes on the self-pipe. */
+static void
+spawn_on_signal(int sig)
+{
+	char b = 's';
+	int saved = errno;
+
+	if (sig == SIGHUP)
+		spawn_hup = 1;
+	else if (sig == SIGTERM || sig == SIGINT)
+		spawn_term = 1;
+	(void)write(spawn_sig[1], &b, 1);
+	errno = saved;
+}
+
+/* Install the handlers and the self-pipe. */
+static void
+spawn_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(spawn_sig, O_CLOEXEC | O_NONBLOCK) != 0)
+		log_fatal("pipe: %m");
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = spawn_on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* Sessions of user from rip now. */
+static long
+spawn_count(const char *user, const char *rip)
+{
+	long n = 0;
+
+	for (size_t i = 0; i < spawn_nkids; i++)
+		if (strcmp(spawn_kids[i].user, user) == 0 &&
+		    strcmp(spawn_kids[i].rip, rip) == 0)
+			n++;
+	return n;
+}
+
+/* Remember a new session. */
+static void
+spawn_add(pid_t pid, const char *user, const char *rip)
+{
+	struct spawn_child *k;
+
+	if (spawn_nkids == spawn_capkids) {
+		spawn_capkids = spawn_capkids ? spawn_capkids * 2 : 64;
+		spawn_kids = xreallocarray(spawn_kids, spawn_capkids,
+		    sizeof(*spawn_kids));
+	}
+	k = &spawn_kids[spawn_nkids++];
+	k->pid = pid;
+	snprintf(k->user, sizeof(k->user), "%s", user);
+	snprintf(k->rip, sizeof(k->rip), "%s", rip);
+}
+
+/* Collect ended sessions. */
+static void
+spawn_reap(void)
+{
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < spawn_nkids; i++)
+			if (spawn_kids[i].pid == pid) {
+				spawn_kids[i] = spawn_kids[--spawn_nkids];
+				break;
+			}
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+			log_warn("session %ld killed by signal %d", (long)pid,
+			    WTERMSIG(status));
+	}
+}
+
+/* Tell a client that its login cannot be served; then close it. */
+static void
+spawn_refuse(int fd, const struct handoff *h, const char *text)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%s NO %s\r\n", h->tag, text);
+
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+/* The child: become the owner and serve the session. */
+__attribute__((noreturn))
+static void
+spawn_child_main(int fd, const struct handoff *h, const char *user,
+    const char *maildir, uid_t uid, gid_t gid)
+{
+	const char *err = NULL;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	close(spawn_sig[0]);
+	close(spawn_sig[1]);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+		log_fatal("prctl: %m");
+	if (privs_is_root() && privs_drop_ids(uid, gid, &err) != 0)
+		log_fatal("session for %s: %s", user, err);
+	imapd_session_main(fd, fd, h, user, maildir);
+}
+
+/* Redeem, look up, check limits, fork. */
+static void
+spawn_one(int sock, int fd, const struct handoff *h)
+{
+	char user[256], *maildir = NULL;
+	const char *err = NULL;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	int rc;
+
+	rc = auth_client_redeem(h->cookie, user, sizeof(user), &err);
+	if (rc <= 0) {
+		log_warn("imap-login: login cookie from a login process not "
+		    "accepted: %s", rc < 0 && err != NULL ? err : "unknown");
+		spawn_refuse(fd, h, "[UNAVAILABLE] Internal error occurred.");
+		return;
+	}
+	rc = resolve_login_maildir(spawn_resolver, user, &maildir, &uid, &gid,
+	    &err);
+	if (rc <= 0) {
+		log_warn("imap: no mailbox for %s%s%s", user, err ? ": " : "",
+		    err ? err : "");
+		spawn_refuse(fd, h, "[UNAVAILABLE] No mailbox for this user.");
+		return;
+	}
+	if (spawn_count(user, h->rip) >= var_imapd_max_userip_connections) {
+		log_info("imap-login: Maximum number of connections from "
+		    "user+IP exceeded (imapd_max_userip_connections=%ld): "
+		    "user=<%s>, rip=%s", var_imapd_max_userip_connections,
+		    user, h->rip);
+		spawn_refuse(fd, h, "[LIMIT] Maximum number of connections "
+		    "from user+IP exceeded.");
+		free(maildir);
+		return;
+	}
+	if ((long)spawn_nkids >= var_imapd_session_limit) {
+		log_warn("imapd_session_limit (%ld) reached",
+		    var_imapd_session_limit);
+		spawn_refuse(fd, h, "[UNAVAILABLE] Too many sessions, try "
+		    "again later.");
+		free(maildir);
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		close(sock);
+		spawn_child_main(fd, h, user, maildir, uid, gid);
+	}
+	if (pid < 0) {
+		log_warn("fork: %m");
+		spawn_refuse(fd, h, "[UNAVAILABLE] Internal error occurred.");
+	} else {
+		spawn_add(pid, user, h->rip);
+		log_info("imap-login: Login: user=<%s>, method=%s, rip=%s, "
+		    "lip=%s, mpid=%ld%s", user, h->method, h->rip, h->lip,
+		    (long)pid, h->tls ? ", TLS" : "");
+		close(fd);
+	}
+	free(maildir);
+}
+
+/* Re-read the configuration after a reload. */
+static void
+spawn_reload(void)
+{
+	const char *err = NULL;
+
+	spawn_hup = 0;
+	if (config_load(server_config_path(), &err) != 0)
+		log_warn("reload: %s", err != NULL ? err : "error");
+}
+
+/* Wait for a record or a signal; handle what came. */
+static void
+spawn_wait(int sock)
+{
+	static struct handoff h;
+	struct pollfd pfd[2];
+	const char *err = NULL;
+	char junk[64];
+	int fd, rc;
+
+	pfd[0].fd = sock;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = spawn_sig[0];
+	pfd[1].events = POLLIN;
+	if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		log_fatal("poll: %m");
+	while (read(spawn_sig[0], junk, sizeof(junk)) > 0)
+		continue;
+	spawn_reap();
+	if (spawn_hup)
+		spawn_reload();
+	if (spawn_term || !(pfd[0].revents & (POLLIN | POLLHUP)))
+		return;
+	rc = handoff_recv(sock, &fd, &h, &err);
+	if (rc == 0)
+		spawn_term = 1;		/* every login process and the parent gone */
+	else if (rc < 0)
+		log_warn("handoff: %s", err != NULL ? err : "error");
+	else
+		spawn_one(sock, fd, &h);
+}
+
+/* The spawner's life. */
+void
+imapd_spawner_main(int fd)
+{
+	const char *err = NULL;
+
+	spawn_signals();
+	if ((spawn_resolver = resolver_new(&err)) == NULL)
+		log_fatal("cannot open lookup maps: %s", err ? err : "error");
+	while (!spawn_term)
+		spawn_wait(fd);
+	for (size_t i = 0; i < spawn_nkids; i++)
+		(void)kill(spawn_kids[i].pid, SIGTERM);
+	exit(0);
+}
