@@ -1,63 +1,66 @@
 /*
- * hopcount.c - the Received: field counter (see hopcount.h).
- * A small state machine over the bytes: at the start of a line it matches
- * "received" case-insensitively, then optional blanks and ':'; anything
- * else sends it to the end of the line.  An empty line ends the header
- * section and with it the counting.
+ * hopcount.c - the Received: field counter (see hopcount.h) over the
+ * shared header reader.  A field counts as soon as its name and colon are
+ * in (msg_header_pending), as the message may end right there.  Only
+ * names matter, so a field is held to
+ * HOPCOUNT_FIELD_MAX bytes: a longer one still comes back with its name
+ * (MSG_HEADER_TOO_LONG) and counts.  The reader is freed as soon as the
+ * header section ends, so a long body costs nothing.
+ * Security: the message is untrusted; memory is bounded by the field
+ * bound, the count by the input.
  */
 #include "hopcount.h"
+#include "msg_header.h"
 
-enum { HC_LINE_START, HC_NAME, HC_BLANKS, HC_SKIP };
+#define HOPCOUNT_FIELD_MAX 256	/* enough for any name worth matching */
 
-static const char hc_name[] = "received";
-
+/* Start counting a new message. */
 void
 hopcount_init(struct hopcount *h)
 {
-	h->state = HC_LINE_START;
-	h->matched = 0;
-	h->received = 0;
+	h->reader = NULL;
+	h->received = h->complete = 0;
 	h->done = 0;
 }
 
+/* Release the reader (the counts stay). */
+void
+hopcount_free(struct hopcount *h)
+{
+	msg_header_free(&h->reader);
+}
+
+/* Count one result of the reader. */
+static void
+hopcount_result(struct hopcount *h, enum msg_header_result r,
+    const struct msg_header_field *f)
+{
+	if ((r == MSG_HEADER_FIELD || r == MSG_HEADER_TOO_LONG) &&
+	    msg_header_name_is(f->name, f->name_len, "Received"))
+		h->complete++;
+	else if (r == MSG_HEADER_END) {
+		h->done = 1;
+		msg_header_free(&h->reader);
+	}
+}
+
+/* Feed message bytes; see hopcount.h. */
 void
 hopcount_feed(struct hopcount *h, const char *p, size_t n)
 {
-	for (size_t i = 0; i < n && !h->done; i++) {
-		char c = p[i];
-		char lc = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	struct msg_header_field f;
+	const char *name;
+	size_t used, len;
 
-		if (c == '\n') {
-			if (h->state == HC_LINE_START)
-				h->done = 1;	/* the empty line */
-			h->state = HC_LINE_START;
-			continue;
-		}
-		switch (h->state) {
-		case HC_LINE_START:
-			h->matched = 0;
-			h->state = HC_SKIP;
-			if (lc == hc_name[0]) {
-				h->matched = 1;
-				h->state = HC_NAME;
-			}
-			break;
-		case HC_NAME:
-			if (lc == hc_name[h->matched]) {
-				if (++h->matched == sizeof(hc_name) - 1)
-					h->state = HC_BLANKS;
-			} else
-				h->state = HC_SKIP;
-			break;
-		case HC_BLANKS:
-			if (c == ':') {
-				h->received++;
-				h->state = HC_SKIP;
-			} else if (c != ' ' && c != '\t')
-				h->state = HC_SKIP;
-			break;
-		default:
-			break;
-		}
+	if (!h->done && h->reader == NULL)
+		h->reader = msg_header_new(HOPCOUNT_FIELD_MAX, 0, 0);
+	while (n > 0 && !h->done) {
+		hopcount_result(h, msg_header_feed(h->reader, p, n, &used, &f),
+		    &f);
+		p += used;
+		n -= used;
 	}
+	h->received = h->complete + (h->reader != NULL &&
+	    msg_header_pending(h->reader, &name, &len) &&
+	    msg_header_name_is(name, len, "Received"));
 }

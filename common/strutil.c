@@ -2,7 +2,7 @@
  * strutil.c - small checked string helpers shared by every parser.
  *
  * Public: str_to_long, str_casecmp_n, str_lower, str_trim,
- * str_has_prefix_ci, str_split_ws.
+ * str_has_prefix_ci, str_split_ws, str_hexval.
  * str_to_long accepts decimal digits only (a leading '-' only when min < 0),
  * the whole counted input, and checks overflow before it happens; it returns
  * 0, or -1 with errno EINVAL (junk/empty) or ERANGE (out of range).
@@ -139,4 +139,14 @@ str_split_ws(char *s, char **argv, int maxargs)
 			*s++ = '\0';
 	}
 	return n;
+}
+
+/* The value of a hex digit in either case, or -1. */
+int
+str_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)lc((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }

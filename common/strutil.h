@@ -10,6 +10,7 @@
  *   str_trim(p, &len)     strips leading/trailing SP/HTAB; returns new start.
  *   str_has_prefix_ci(p, len, prefix)  1 if p starts with prefix (ASCII ci).
  *   str_split_ws(s, argv, maxargs)  split a writable C string on blanks; count.
+ *   str_hexval(c)         the value of a hex digit (either case), or -1.
  */
 #ifndef PETREL_STRUTIL_H
 #define PETREL_STRUTIL_H
@@ -24,5 +25,6 @@ char *str_lower(char *s);
 const char *str_trim(const char *p, size_t *len);
 int str_has_prefix_ci(const char *p, size_t len, const char *prefix);
 int str_split_ws(char *s, char **argv, int maxargs);
+int str_hexval(char c);
 
 #endif

@@ -14,7 +14,8 @@
  * Security: runs as root; privs_become() precedes every maildir access,
  * and the worker stays the mailbox owner afterwards until it needs root
  * again (local_main.c); a failure to restore root is fatal.  The header scan
- * reads at most LOCAL_HEADER_MAX bytes.
+ * (the shared reader, msg_header.h) reads at most LOCAL_HEADER_MAX bytes
+ * and holds one field of at most DT_FIELD bytes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,13 @@
 #include "local.h"
 #include "log.h"
 #include "maildir.h"
+#include "msg_header.h"
 #include "params.h"
 #include "privs.h"
 #include "strutil.h"
 
 #define DT_MAX 1000		/* Delivered-To lines remembered */
-#define DT_LINE 1024		/* longest header line examined */
+#define DT_FIELD 4096		/* longest Delivered-To: field examined */
 
 struct maildir_done {
 	char *path;
@@ -50,18 +52,17 @@ struct req_ctx {
 	size_t ndone;
 };
 
-/* Remember the value of one Delivered-To: header line. */
+/* Remember the value of one Delivered-To: field (folded or not, with
+ * or without blanks before the colon: the shared reader unfolds it). */
 static void
-header_line(struct req_ctx *c, const char *p, size_t len)
+header_field(struct req_ctx *c, const struct msg_header_field *f)
 {
-	size_t vl;
-	const char *v;
+	size_t vl = f->value_len;
+	const char *v = f->value;
 
-	if (len < 13 || !str_has_prefix_ci(p, len, "Delivered-To:") ||
+	if (!msg_header_name_is(f->name, f->name_len, "Delivered-To") ||
 	    c->ndt >= DT_MAX)
 		return;
-	vl = len - 13;
-	v = str_trim(p + 13, &vl);
 	if (vl >= 2 && v[0] == '<' && v[vl - 1] == '>') {
 		v++;
 		vl -= 2;
@@ -71,46 +72,48 @@ header_line(struct req_ctx *c, const char *p, size_t len)
 	c->ndt++;
 }
 
-/* Feed content bytes to the header line splitter; 1 at the header end. */
+/* Feed content bytes to the header reader; 1 at the header end. */
 static int
-header_bytes(struct req_ctx *c, struct buf *line, const char *p, size_t n)
+header_bytes(struct req_ctx *c, struct msg_header *h, const char *p,
+    size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] != '\n') {
-			if (line->len < DT_LINE &&
-			    buf_append_char(line, p[i]) < 0)
-				line->len = DT_LINE;	/* cannot happen: max is larger */
-			continue;
-		}
-		if (line->len > 0 && line->data[line->len - 1] == '\r')
-			line->len--;
-		if (line->len == 0)
+	struct msg_header_field f;
+	size_t used;
+
+	while (n > 0) {
+		enum msg_header_result r = msg_header_feed(h, p, n, &used, &f);
+
+		if (r == MSG_HEADER_FIELD)
+			header_field(c, &f);
+		else if (r == MSG_HEADER_END)
 			return 1;
-		header_line(c, line->data, line->len);
-		buf_reset(line);
+		p += used;
+		n -= used;
 	}
 	return 0;
 }
 
-/* Scan the header block (bounded) for Delivered-To: lines. */
+/* Scan the header block (bounded) for Delivered-To: fields. */
 static int
 scan_header(struct req_ctx *c)
 {
 	struct qfile_content *it = qfile_content_open(c->qfd, c->env);
-	struct buf *line = buf_new(256, DT_LINE + 16);
+	struct msg_header *h = msg_header_new(DT_FIELD, 0, 0);
+	struct msg_header_field f;
 	const char *p;
 	size_t n, total = 0;
-	int r = 0;
+	int r = 0, ended = 0;
 
-	while (total < LOCAL_HEADER_MAX &&
+	while (!ended && total < LOCAL_HEADER_MAX &&
 	    (r = qfile_content_next(it, &p, &n)) == 1) {
 		if (n > LOCAL_HEADER_MAX - total)
 			n = LOCAL_HEADER_MAX - total;
 		total += n;
-		if (header_bytes(c, line, p, n))
-			break;
+		ended = header_bytes(c, h, p, n);
 	}
-	buf_free(&line);
+	if (!ended && msg_header_finish(h, &f) == MSG_HEADER_FIELD)
+		header_field(c, &f);
+	msg_header_free(&h);
 	qfile_content_close(&it);
 	return r < 0 ? -1 : 0;
 }

@@ -121,6 +121,7 @@ inj_mail(struct inj_session *s, const char *arg, size_t len)
 	s->nrcpt = s->nattr = 0;
 	s->rdsn_at = 0;
 	s->size = 0;
+	hopcount_free(&s->hops);
 	hopcount_init(&s->hops);
 	s->qid[0] = '\0';
 	conn_set_deadline(s->c, time(NULL) + var_smtpd_session_time_limit +
@@ -408,6 +409,7 @@ inject_session(int fd_in, int fd_out, const struct server_peer *peer)
 		log_warn("%s: session ended in mid-message%s; file removed",
 		    s.qid, s.c->timed_out ? " (timeout)" : "");
 	qfile_abort(&s.w);
+	hopcount_free(&s.hops);
 	conn_free(&s.c);
 	free(s.rbuf);
 }

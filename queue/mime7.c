@@ -6,7 +6,9 @@
  * multipart (its boundary goes on a stack) or message/rfc822 (a nested
  * header block follows).  Body lines inside a multipart are held up to
  * MIME7_PEEK bytes to recognise boundary lines; longer lines cannot be
- * boundaries and stream through.  The analysis pass marks the leaf parts
+ * boundaries and stream through.  Header blocks are read with the shared
+ * header reader (msg_header.h) and Content-Type with the shared MIME
+ * parameter parser (mime_parse.h).  The analysis pass marks the leaf parts
  * that need quoted-printable; the emitting pass replays the same walk,
  * rewrites those parts' headers and encodes their bodies.
  * Security: the input is a message from the network; every buffer is
@@ -15,11 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
 #include "alloc.h"
 #include "mime7.h"
+#include "mime_parse.h"
+#include "msg_header.h"
+#include "strutil.h"
 
 #define MIME7_PEEK 256		/* longer body lines are no boundaries */
-#define MIME7_BOUNDARY_MAX 200	/* RFC 2046 says 70; be lenient */
+#define MIME7_BOUNDARY_MAX MIME_BOUNDARY_MAX
 #define MIME7_LINE_MAX 998	/* RFC 5322 2.1.1 */
 #define QP_WIDTH 76		/* RFC 2045 6.7 (5) */
 
@@ -190,177 +197,119 @@ qp_eol(struct mime7 *m, struct buf *out, int newline)
 
 /* --- header blocks ------------------------------------------------ */
 
-/* Length of the field starting at p (with its continuation lines). */
-static size_t
-field_len(const char *p, const char *end)
-{
-	const char *q = p;
-
-	for (;;) {
-		const char *nl = memchr(q, '\n', (size_t)(end - q));
-
-		if (nl == NULL)
-			return (size_t)(end - p);
-		q = nl + 1;
-		if (q >= end || (*q != ' ' && *q != '\t'))
-			return (size_t)(q - p);
-	}
-}
-
-/* 1 if the field at p is named name (case-insensitive, "Name :" too);
- * then *value points after the colon. */
+/* Call fn for each field of the held header block (the shared reader,
+ * msg_header.h); *end_r is where the reader's block ended (a CR-only line
+ * may end it early; the caller passes the rest through). */
 static int
-field_is(const char *p, size_t n, const char *name, const char **value)
+each_field(struct mime7 *m, msg_header_fn fn, void *arg, size_t *end_r)
 {
-	size_t k = strlen(name);
+	long r = msg_header_each(m->head->data, m->head->len, MIME7_HEAD_MAX,
+	    0, fn, arg);
 
-	if (n <= k || strncasecmp(p, name, k) != 0)
-		return 0;
-	while (k < n && (p[k] == ' ' || p[k] == '\t'))
-		k++;
-	if (k >= n || p[k] != ':')
-		return 0;
-	*value = p + k + 1;
-	return 1;
+	*end_r = r < 0 ? m->head->len : (size_t)r;
+	return r < 0 ? -1 : 0;
 }
 
-/* Skip white space, line ends and (nested) comments. */
-static const char *
-skip_cfws(const char *p, const char *end)
-{
-	int depth = 0;
-
-	while (p < end) {
-		if (*p == '(')
-			depth++;
-		else if (*p == ')' && depth > 0)
-			depth--;
-		else if (depth > 0 && *p == '\\' && p + 1 < end)
-			p++;
-		else if (depth == 0 && *p != ' ' && *p != '\t' && *p != '\n' &&
-		    *p != '\r')
-			break;
-		p++;
-	}
-	return p;
-}
-
-/* RFC 2045 token character. */
+/* 1 if the field is the named one (any case, "Name :" too). */
 static int
-token_char(char c)
+field_is(const struct msg_header_field *f, const char *name)
 {
-	return (unsigned char)c > 32 && (unsigned char)c < 127 &&
-	    strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+	return msg_header_name_is(f->name, f->name_len, name);
 }
 
-/* Copy a token (lower-cased, cut to size-1) and return the end. */
-static const char *
-get_token(const char *p, const char *end, char *dst, size_t size)
-{
-	size_t n = 0;
-
-	while (p < end && token_char(*p)) {
-		if (n + 1 < size)
-			dst[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-		p++;
-	}
-	dst[n] = '\0';
-	return p;
-}
-
-/* Content-Type: type, subtype and the boundary parameter. */
+/* Content-Type: the kind of part and the boundary parameter. */
 static void
-parse_content_type(const char *p, const char *end, struct part_head *h)
+parse_content_type(const char *p, size_t len, struct part_head *h)
 {
-	char type[32], sub[64], name[32];
+	struct mime_content_type ct;
+	const struct mime_param *b;
 
-	p = get_token(skip_cfws(p, end), end, type, sizeof(type));
-	p = skip_cfws(p, end);
-	if (p >= end || *p != '/')
+	if (mime_content_type(p, len, &ct) < 0) {
+		/* over MIME_PARAM_MAX parameters: the first ones are kept */
+	}
+	if (ct.type == NULL) {
+		mime_content_type_free(&ct);
 		return;
-	p = get_token(skip_cfws(p + 1, end), end, sub, sizeof(sub));
-	if (strcmp(type, "message") == 0 && strcmp(sub, "rfc822") == 0)
+	}
+	if (strcasecmp(ct.type, "message") == 0 &&
+	    strcasecmp(ct.subtype, "rfc822") == 0)
 		h->kind = KIND_MESSAGE;
-	else if (strcmp(type, "multipart") == 0) {
+	else if (strcasecmp(ct.type, "multipart") == 0) {
 		h->kind = KIND_MULTI;
-		h->digest = strcmp(sub, "digest") == 0;
+		h->digest = strcasecmp(ct.subtype, "digest") == 0;
 	} else
 		h->kind = KIND_LEAF;
-	for (;;) {
-		char val[MIME7_BOUNDARY_MAX + 1];
-		size_t n = 0;
-		int toolong = 0;
-
-		p = skip_cfws(p, end);
-		if (p >= end || *p != ';')
-			break;
-		p = get_token(skip_cfws(p + 1, end), end, name, sizeof(name));
-		p = skip_cfws(p, end);
-		if (p >= end || *p != '=')
-			break;
-		p = skip_cfws(p + 1, end);
-		if (p < end && *p == '"') {
-			for (p++; p < end && *p != '"'; p++) {
-				if (*p == '\\' && p + 1 < end)
-					p++;
-				if (*p == '\n' || *p == '\r')
-					continue;
-				if (n < MIME7_BOUNDARY_MAX)
-					val[n++] = *p;
-				else
-					toolong = 1;
-			}
-			if (p < end)
-				p++;
-		} else {
-			for (; p < end && token_char(*p); p++) {
-				if (n < MIME7_BOUNDARY_MAX)
-					val[n++] = *p;
-				else
-					toolong = 1;
-			}
-		}
-		if (strcmp(name, "boundary") == 0 && n > 0 && !toolong) {
-			memcpy(h->boundary, val, n);
-			h->blen = n;
-		}
+	b = mime_param_get(ct.params, ct.nparams, "boundary");
+	if (b != NULL && b->value_len > 0 && b->value_len <= MIME7_BOUNDARY_MAX) {
+		memcpy(h->boundary, b->value, b->value_len);
+		h->blen = b->value_len;
 	}
+	mime_content_type_free(&ct);
 	if (h->kind == KIND_MULTI && h->blen == 0)
 		h->kind = KIND_LEAF;	/* no usable boundary: opaque */
+}
+
+/* One field of the block being classified. */
+static int
+head_field(void *arg, enum msg_header_result r,
+    const struct msg_header_field *f)
+{
+	struct part_head *h = arg;
+	const char *t;
+	size_t tl;
+
+	(void)r;
+	if (field_is(f, "Content-Type") && !h->has_ct) {
+		h->has_ct = 1;
+		parse_content_type(f->value, f->value_len, h);
+	} else if (field_is(f, "Content-Transfer-Encoding")) {
+		tl = mime_value_token(f->value, f->value_len, &t);
+		h->declared8 = str_casecmp_n(t, tl, "8bit") == 0 ||
+		    str_casecmp_n(t, tl, "binary") == 0;
+		h->encoded = str_casecmp_n(t, tl, "base64") == 0 ||
+		    str_casecmp_n(t, tl, "quoted-printable") == 0;
+	} else if (field_is(f, "MIME-Version"))
+		h->has_version = 1;
+	return 0;
 }
 
 /* Classify the header block in m->head. */
 static void
 parse_head(struct mime7 *m, struct part_head *h)
 {
-	const char *p = m->head->data, *end = p + m->head->len, *v;
-	int ct_seen = 0;
+	size_t end;
 
 	memset(h, 0, sizeof(*h));
 	h->kind = m->head_digest ? KIND_MESSAGE : KIND_LEAF;
-	while (p < end) {
-		size_t n = field_len(p, end);
-
-		if (field_is(p, n, "Content-Type", &v) && !ct_seen) {
-			ct_seen = h->has_ct = 1;
-			parse_content_type(v, p + n, h);
-		} else if (field_is(p, n, "Content-Transfer-Encoding", &v)) {
-			char cte[32];
-
-			get_token(skip_cfws(v, p + n), p + n, cte, sizeof(cte));
-			h->declared8 = strcmp(cte, "8bit") == 0 ||
-			    strcmp(cte, "binary") == 0;
-			h->encoded = strcmp(cte, "base64") == 0 ||
-			    strcmp(cte, "quoted-printable") == 0;
-		} else if (field_is(p, n, "MIME-Version", &v))
-			h->has_version = 1;
-		p += n;
-	}
+	(void)each_field(m, head_field, h, &end);
 	/* A message header without MIME-Version or Content-Type is plain
 	 * RFC 5322 text: one leaf. */
 	h->plain = m->head_message && !h->has_version;
 	if (h->plain && !h->has_ct)
 		h->kind = KIND_LEAF;
+}
+
+struct copy_ctx {
+	struct mime7 *m;
+	struct buf *out;
+};
+
+/* Copy one field unless it is a Content-Transfer-Encoding. */
+static int
+copy_field(void *arg, enum msg_header_result r,
+    const struct msg_header_field *f)
+{
+	struct copy_ctx *cc = arg;
+	struct buf *out = cc->out;
+	const char *p = cc->m->head->data + f->offset;
+
+	(void)r;
+	if (field_is(f, "Content-Transfer-Encoding"))
+		return 0;
+	if (buf_append(out, p, f->size) < 0 ||
+	    (p[f->size - 1] != '\n' && buf_append(out, "\n", 1) < 0))
+		return -1;
+	return 0;
 }
 
 /* Write the header block, its Content-Transfer-Encoding replaced by
@@ -370,19 +319,14 @@ static int
 write_head(struct mime7 *m, struct buf *out, const struct part_head *h,
     const char *cte)
 {
-	const char *p = m->head->data, *end = p + m->head->len, *v;
+	struct copy_ctx cc = { m, out };
+	size_t end;
 
 	if (cte == NULL)
-		return buf_append(out, p, m->head->len);
-	while (p < end) {
-		size_t n = field_len(p, end);
-
-		if (!field_is(p, n, "Content-Transfer-Encoding", &v) &&
-		    (buf_append(out, p, n) < 0 || (p[n - 1] != '\n' &&
-		    buf_append(out, "\n", 1) < 0)))
-			return -1;
-		p += n;
-	}
+		return buf_append(out, m->head->data, m->head->len);
+	if (each_field(m, copy_field, &cc, &end) < 0 ||
+	    buf_append(out, m->head->data + end, m->head->len - end) < 0)
+		return -1;
 	if (h->plain && strcmp(cte, "quoted-printable") == 0 &&
 	    (buf_append_str(out, "MIME-Version: 1.0\n") < 0 ||
 	    (!h->has_ct && buf_append_str(out,

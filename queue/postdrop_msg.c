@@ -3,9 +3,9 @@
  * and the copy into the queue file.
  *
  * Public:
- *   pd_read_headers(in, env, m)  reads the header section (up to the blank
- *        line, or up to the first line that is no header field, which then
- *        starts the body), converting CRLF to LF and dropping bare CRs;
+ *   pd_read_headers(in, env, m)  reads the header section with the shared
+ *        header reader (up to the blank line, or up to the first line that
+ *        is no header field, which then starts the body), converting CRLF to LF and dropping bare CRs;
  *        with env->extract (-t) adds the To/Cc/Bcc addresses to env and
  *        drops Bcc fields; notes Date/From/Message-ID.  Fatal (exit 65) when
  *        the section passes PD_HEADER_MAX or a line PD_LINE_MAX, or when
@@ -26,6 +26,7 @@
 #include "alloc.h"
 #include "dsn.h"
 #include "hopcount.h"
+#include "msg_header.h"
 #include "params.h"
 #include "postdrop.h"
 
@@ -37,6 +38,7 @@ pd_check_hops(const struct pd_msg *m)
 
 	hopcount_init(&h);
 	hopcount_feed(&h, m->headers->data, m->headers->len);
+	hopcount_free(&h);
 	if (h.received + 1 > var_hopcount_limit)
 		pd_fail(PD_EX_DATAERR, "too many hops: %ld Received: header "
 		    "fields (hopcount_limit %ld), a mail loop?", h.received,
@@ -57,27 +59,6 @@ pd_clean_line(const char *p, size_t len, char *out)
 	return o;
 }
 
-/* 1 if the line starts a header field: "name:" with printable name. */
-static int
-pd_is_field(const char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len && p[i] != ':'; i++)
-		if ((unsigned char)p[i] <= ' ' || (unsigned char)p[i] > '~')
-			return 0;
-	return i > 0 && i < len;
-}
-
-/* 1 if the field (name: value, unfolded or not) has the given name. */
-static int
-pd_field_is(const char *p, size_t len, const char *name)
-{
-	size_t n = strlen(name);
-
-	return len > n && p[n] == ':' && strncasecmp(p, name, n) == 0;
-}
-
 /* Address callback for -t: add one recipient or fail. */
 static int
 pd_extract_one(void *arg, const char *p, size_t len)
@@ -91,66 +72,97 @@ pd_extract_one(void *arg, const char *p, size_t len)
 
 /* One complete (possibly folded) field: note it, keep or drop it. */
 static void
-pd_field(const char *p, size_t len, struct pd_env *env, struct pd_msg *m)
+pd_field(const struct msg_header_field *f, struct pd_env *env,
+    struct pd_msg *m)
 {
+	const char *n = f->name;
+	size_t nl = f->name_len;
 	int drop = 0;
 
-	if (pd_field_is(p, len, "date"))
+	if (msg_header_name_is(n, nl, "date"))
 		m->has_date = 1;
-	else if (pd_field_is(p, len, "from"))
+	else if (msg_header_name_is(n, nl, "from"))
 		m->has_from = 1;
-	else if (pd_field_is(p, len, "message-id"))
+	else if (msg_header_name_is(n, nl, "message-id"))
 		m->has_msgid = 1;
-	if (env->extract && (pd_field_is(p, len, "to") ||
-	    pd_field_is(p, len, "cc") || pd_field_is(p, len, "bcc"))) {
-		const char *colon = memchr(p, ':', len);
-
-		(void)pd_addr_list(colon + 1, len - (size_t)(colon + 1 - p),
-		    pd_extract_one, env);
-		drop = pd_field_is(p, len, "bcc");
+	if (env->extract && (msg_header_name_is(n, nl, "to") ||
+	    msg_header_name_is(n, nl, "cc") || msg_header_name_is(n, nl, "bcc"))) {
+		(void)pd_addr_list(f->value, f->value_len, pd_extract_one, env);
+		drop = msg_header_name_is(n, nl, "bcc");
 	}
-	if (!drop && buf_append(m->headers, p, len) < 0)
+	if (!drop && buf_append(m->headers, f->raw, f->raw_len) < 0)
 		pd_fail(PD_EX_DATAERR, "message header section too large");
 }
 
-/* Read the header section; see the file header. */
+/* Feed one clean line to the header reader; 1 when the section ended
+ * (a line that is no field then starts the body). */
+static int
+pd_header_line(struct msg_header *h, const char *p, size_t n,
+    struct pd_env *env, struct pd_msg *m)
+{
+	struct msg_header_field f;
+	size_t used, off = 0;
+
+	while (off < n) {
+		switch (msg_header_feed(h, p + off, n - off, &used, &f)) {
+		case MSG_HEADER_FIELD:
+			pd_field(&f, env, m);
+			break;
+		case MSG_HEADER_TOO_LONG:
+		case MSG_HEADER_TOO_MANY:
+			pd_fail(PD_EX_DATAERR, "header field too long");
+		case MSG_HEADER_END:
+			if (n > 1 && buf_append(m->first, p, n) < 0)
+				pd_fail(PD_EX_SOFTWARE, "internal buffer");
+			return 1;
+		case MSG_HEADER_MORE:
+			break;
+		}
+		off += used;
+	}
+	return 0;
+}
+
+/* The input ended inside the header section: its last field. */
+static void
+pd_header_finish(struct msg_header *h, struct pd_env *env, struct pd_msg *m)
+{
+	struct msg_header_field f;
+	enum msg_header_result r;
+
+	while ((r = msg_header_finish(h, &f)) != MSG_HEADER_END) {
+		if (r != MSG_HEADER_FIELD)
+			pd_fail(PD_EX_DATAERR, "header field too long");
+		pd_field(&f, env, m);
+	}
+}
+
+/* Read the header section; see the file header.  The shared reader
+ * (msg_header.h) takes "Name :" and folded fields, and with
+ * MSG_HEADER_NONFIELD_ENDS a line that is no field starts the body. */
 void
 pd_read_headers(struct pd_in *in, struct pd_env *env, struct pd_msg *m)
 {
-	struct buf *field = buf_new(1024, PD_HEADER_MAX);
+	struct msg_header *h = msg_header_new(PD_HEADER_MAX, 0,
+	    MSG_HEADER_NONFIELD_ENDS);
 	char *clean = xmalloc(PD_LINE_MAX + 1);
 	const char *line;
 	size_t len, n;
-	int r;
+	int r, ended = 0;
 
 	m->headers = buf_new(4096, PD_HEADER_MAX);
 	m->first = buf_new(256, PD_LINE_MAX + 2);
-	while ((r = pd_in_line(in, &line, &len)) == 1) {
+	while (!ended && (r = pd_in_line(in, &line, &len)) == 1) {
 		n = pd_clean_line(line, len, clean);
-		if (n > 0 && clean[n - 1] != '\n')
+		if (n == 0 || clean[n - 1] != '\n')
 			clean[n++] = '\n';
-		if (field->len > 0 && (clean[0] == ' ' || clean[0] == '\t') &&
-		    n > 1) {
-			if (buf_append(field, clean, n) < 0)
-				pd_fail(PD_EX_DATAERR, "header field too long");
-			continue;
-		}
-		if (field->len > 0)
-			pd_field(field->data, field->len, env, m);
-		buf_reset(field);
-		if (n <= 1 || !pd_is_field(clean, n)) {
-			if (n > 1 && buf_append(m->first, clean, n) < 0)
-				pd_fail(PD_EX_SOFTWARE, "internal buffer");
-			break;
-		}
-		if (buf_append(field, clean, n) < 0)
-			pd_fail(PD_EX_DATAERR, "header field too long");
+		ended = pd_header_line(h, clean, n, env, m);
 	}
-	if (r < 0)
+	if (!ended && r < 0)
 		pd_fail(PD_EX_DATAERR, "input line too long or read error");
-	if (field->len > 0)
-		pd_field(field->data, field->len, env, m);
-	buf_free(&field);
+	if (!ended)
+		pd_header_finish(h, env, m);
+	msg_header_free(&h);
 	free(clean);
 	pd_check_hops(m);
 }

@@ -44,5 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a.received != before)
 			abort();
 	}
+	hopcount_free(&a);
+	hopcount_free(&b);
 	return 0;
 }

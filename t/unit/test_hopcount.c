@@ -23,6 +23,7 @@ split_case(const char *a, size_t alen, const char *b, size_t blen, void *ctx)
 	hopcount_init(&h);
 	hopcount_feed(&h, a, alen);
 	hopcount_feed(&h, b, blen);
+	hopcount_free(&h);
 	return h.received == w->received && h.done == w->done ? 0 : 1;
 }
 
@@ -36,6 +37,7 @@ all_ways(const char *in, long received, int done)
 	hopcount_init(&h);
 	for (size_t i = 0; in[i]; i++)
 		hopcount_feed(&h, in + i, 1);
+	hopcount_free(&h);
 	if (h.received != received || h.done != done)
 		bad++;
 	return bad + test_split_feed(in, strlen(in), split_case, &w);

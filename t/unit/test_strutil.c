@@ -86,11 +86,21 @@ test_trim_split(void)
 }
 
 /* Run the strutil tests. */
+static void
+test_hexval(void)
+{
+	CHECK(str_hexval('0') == 0 && str_hexval('9') == 9);
+	CHECK(str_hexval('a') == 10 && str_hexval('F') == 15);
+	CHECK(str_hexval('g') == -1 && str_hexval('G') == -1);
+	CHECK(str_hexval('/') == -1 && str_hexval('\0') == -1);
+}
+
 int
 main(void)
 {
 	TEST_RUN(test_to_long);
 	TEST_RUN(test_case);
 	TEST_RUN(test_trim_split);
+	TEST_RUN(test_hexval);
 	TEST_EXIT();
 }
