@@ -78,6 +78,12 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 # Unit tests link libpetrel; a test of a daemon's module names its objects here.
 UNIT_EXTRA_test_inject := $(B)/queue/inject_session.o
+# The IMAP mail store (imapd/mstore*.c) for its tests and tools.
+MSTORE_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard imapd/mstore*.c))
+UNIT_EXTRA_test_mstore := $(MSTORE_OBJ)
+UNIT_EXTRA_test_mstore_conc := $(MSTORE_OBJ)
+$(B)/t/mstore_tool: $(B)/t/lib/mstore_tool.o $(MSTORE_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS)
 
 .SECONDEXPANSION:
 $(B)/t/test_%: $(B)/t/unit/test_%.o $$(UNIT_EXTRA_test_$$*) $(LIB)
