@@ -241,7 +241,8 @@ mstore_lent_encode(struct buf *out, const struct mstore_lent *e,
 	if (name_len > MSTORE_FNAME_MAX)
 		return -1;
 	pad = (8 - name_len % 8) % 8;
-	memcpy(tail, name, name_len);
+	if (name_len > 0)
+		memcpy(tail, name, name_len);
 	memset(tail + name_len, 0, pad);
 	c.size = (uint32_t)(sizeof(c) + name_len + pad);
 	c.name_len = (uint16_t)name_len;
@@ -353,7 +354,8 @@ mstore_snapshot_encode(const struct mstore_state *st, struct buf *out)
 		if (buf_append(out, &m, sizeof(m)) < 0)
 			return -1;
 	}
-	if (buf_append(out, st->van, st->nvan * sizeof(*st->van)) < 0)
+	if (st->nvan > 0 &&
+	    buf_append(out, st->van, st->nvan * sizeof(*st->van)) < 0)
 		return -1;
 	for (size_t i = 0; i < st->count; i++)
 		if (!(st->msgs[i].flags & MSTORE_F_GONE) &&
