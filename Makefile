@@ -61,9 +61,10 @@ SRC_petrel-local  := $(wildcard local/local_*.c)
 SRC_petrel-map    := $(wildcard local/map_tool*.c)
 SRC_petrel-user   := $(wildcard local/user_tool*.c)
 SRC_petrel-auth   := $(wildcard local/auth_*.c)
+SRC_petrel-imapd  := $(wildcard imapd/*.c)
 PROGS := $(foreach p,petrel-auth petrel-smtpd petrel-pop3d petrel-inject petrel-qmgr petrel-smtp \
 	petrel-sendmail petrel-postdrop petrel-qtool \
-	petrel-config petrel-local petrel-map petrel-user,$(if $(SRC_$(p)),$(p)))
+	petrel-config petrel-local petrel-map petrel-user petrel-imapd,$(if $(SRC_$(p)),$(p)))
 BINS := $(PROGS:%=$(B)/bin/%)
 
 UNIT_SRC := $(wildcard t/unit/test_*.c)
@@ -119,6 +120,12 @@ IMAP_PARSE_SRC := $(patsubst %,imapd/%.c,imap_pool imap_num imap_frame \
 	imap_fetch_args imap_search_args imap_mbox_args imap_msg_args)
 $(foreach t,parse seqset date mutf7 fetch_args search_args \
 	msg_args,$(eval LINK_test_imap_$(t) := $(IMAP_PARSE_SRC)))
+# The IMAP mail store (imapd/mstore*.c) for its tests and tools.
+MSTORE_SRC := $(wildcard imapd/mstore*.c)
+LINK_test_mstore := $(MSTORE_SRC)
+LINK_test_mstore_conc := $(MSTORE_SRC)
+$(B)/t/mstore_tool: $(B)/t/lib/mstore_tool.o $(MSTORE_SRC:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS)
 
 .SECONDEXPANSION:
 $(B)/t/test_%: $(B)/t/unit/test_%.o $$(call link_objs,test_$$*) $(LIB)
