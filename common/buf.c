@@ -157,3 +157,52 @@ buf_cstr(struct buf *b)
 	b->data[b->len] = '\0';
 	return b->data;
 }
+
+/* Append to a buffer that has no maximum of its own (max 0): such an
+ * append fails only past SIZE_MAX/2, an invariant broken (memory
+ * exhaustion is already fatal in the allocator). */
+void
+buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (buf_append(b, p, n) != 0)
+		log_panic("buf_put: %zu bytes past the buffer's bound", n);
+}
+
+/* buf_put of one character. */
+void
+buf_put_char(struct buf *b, char c)
+{
+	buf_put(b, &c, 1);
+}
+
+/* buf_put of a string. */
+void
+buf_put_str(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+/* buf_put of formatted text. */
+void
+buf_putf(struct buf *b, const char *fmt, ...)
+{
+	char small[256], *big;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		log_panic("buf_putf: bad format");
+	if ((size_t)n < sizeof(small)) {
+		buf_put(b, small, (size_t)n);
+		return;
+	}
+	big = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	(void)vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	buf_put(b, big, (size_t)n);
+	free(big);
+}

@@ -11,6 +11,9 @@
  *   buf_consume(b, n)          drop n bytes from the front.
  *   buf_cstr(b)                NUL-terminates (not counted in len) and returns data;
  *                              the NUL never counts against max.
+ *   buf_put/buf_put_str/buf_put_char/buf_putf  the same for a buffer without a maximum
+ *                              of its own (max 0): they cannot fail short of
+ *                              SIZE_MAX/2, which panics (output builders).
  * data is always valid (never NULL) after buf_new.
  */
 #ifndef PETREL_BUF_H
@@ -33,6 +36,11 @@ int buf_append_str(struct buf *b, const char *s) WARN_UNUSED;
 int buf_append_char(struct buf *b, char c) WARN_UNUSED;
 int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3))) WARN_UNUSED;
+void buf_put(struct buf *b, const void *p, size_t n);
+void buf_put_str(struct buf *b, const char *s);
+void buf_put_char(struct buf *b, char c);
+void buf_putf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);
 void buf_consume(struct buf *b, size_t n);
 char *buf_cstr(struct buf *b);

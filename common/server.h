@@ -108,6 +108,7 @@ int server_stopping(void);
 int server_null_stdio(void);	/* stdio on /dev/null; 0 or -1 */
 int server_foreground(void);
 int server_single_session(void);	/* 1 with -S */
+const char *server_config_path(void);	/* the file in use (reloads) */
 void server_helper_fd(int fd);	/* the helper's end, kept by the parent */
 void server_worker_full(int full);	/* event workers: no room / room */
 void server_peer_of(int fd, struct server_peer *peer_r); /* accepted fd */

@@ -95,7 +95,6 @@ void server_helper_stop(int kill_it);
 int server_helper_alive(void);
 int server_helper_pending(const struct server_spec *spec);
 void server_helper_close_in_worker(void);
-const char *server_config_path(void);
 int server_pidfile_fd(void);
 int server_is_root(void);
 long server_param_long(const char *name, long defval);

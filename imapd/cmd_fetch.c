@@ -113,7 +113,7 @@ static void
 fetch_literal(struct fetch_ctx *fc, const char *p, size_t len)
 {
 	fetch_strip(fc);
-	(void)buf_printf(fc->out, "{%zu}\r\n", len);
+	buf_putf(fc->out, "{%zu}\r\n", len);
 	imapd_write(fc->s, fc->out->data, fc->out->len);
 	buf_reset(fc->out);
 	imapd_write(fc->s, p, len);
@@ -128,11 +128,12 @@ fetch_one_section(struct fetch_ctx *fc, const struct imap_fetch_section *sec)
 	int exists = 1;
 
 	buf_reset(fc->tmp);
-	(void)imap_fetch_section_name(sec, fc->tmp);
-	(void)buf_printf(fc->out, " %s ", buf_cstr(fc->tmp));
+	if (imap_fetch_section_name(sec, fc->tmp) != 0)
+		buf_put_str(fc->tmp, "BODY[]");
+	buf_putf(fc->out, " %s ", buf_cstr(fc->tmp));
 	buf_reset(fc->sec);
 	if (fetch_section(&fc->fm, sec, fc->sec, &exists) != 0 || !exists) {
-		(void)buf_append_str(fc->out, "NIL");
+		buf_put_str(fc->out, "NIL");
 		fetch_strip(fc);
 		return;
 	}
@@ -175,7 +176,7 @@ fetch_rfc822(struct fetch_ctx *fc, unsigned items)
 		buf_reset(fc->sec);
 		if (fetch_section(&fc->fm, &sec, fc->sec, &exists) != 0)
 			buf_reset(fc->sec);
-		(void)buf_printf(fc->out, " %s ", r822[i].name);
+		buf_putf(fc->out, " %s ", r822[i].name);
 		fetch_literal(fc, fc->sec->data, fc->sec->len);
 	}
 }
@@ -189,18 +190,18 @@ fetch_index_items(struct fetch_ctx *fc, const struct mstore_msg *m,
 	char date[IMAP_DATETIME_LEN + 1];
 
 	if (items & IMAP_FETCH_UID)
-		(void)buf_printf(fc->out, " UID %lu", (unsigned long)m->uid);
+		buf_putf(fc->out, " UID %lu", (unsigned long)m->uid);
 	if (flags)
-		(void)buf_printf(fc->out, " FLAGS %s",
+		buf_putf(fc->out, " FLAGS %s",
 		    imapd_flags_text(fc->s, m, fc->tmp));
 	if ((items & IMAP_FETCH_INTERNALDATE) &&
 	    imap_datetime_format((time_t)m->idate, 0, date) == 0)
-		(void)buf_printf(fc->out, " INTERNALDATE \"%s\"", date);
+		buf_putf(fc->out, " INTERNALDATE \"%s\"", date);
 	if (items & IMAP_FETCH_RFC822_SIZE)
-		(void)buf_printf(fc->out, " RFC822.SIZE %llu",
+		buf_putf(fc->out, " RFC822.SIZE %llu",
 		    (unsigned long long)m->vsize);
 	if (items & IMAP_FETCH_MODSEQ)
-		(void)buf_printf(fc->out, " MODSEQ (%llu)",
+		buf_putf(fc->out, " MODSEQ (%llu)",
 		    (unsigned long long)m->modseq);
 }
 
@@ -225,7 +226,7 @@ fetch_one(struct fetch_ctx *fc, size_t i)
 		return;
 	}
 	buf_reset(fc->out);
-	(void)buf_printf(fc->out, "* %zu FETCH (", i + 1);
+	buf_putf(fc->out, "* %zu FETCH (", i + 1);
 	fc->plen = fc->out->len;
 	fc->stripped = 0;
 	fetch_index_items(fc, m, flags);
@@ -234,7 +235,7 @@ fetch_one(struct fetch_ctx *fc, size_t i)
 	for (size_t k = 0; k < fa->section_count; k++)
 		fetch_one_section(fc, &fa->sections[k]);
 	fetch_rfc822(fc, fa->items);
-	(void)buf_append_str(fc->out, ")\r\n");
+	buf_put_str(fc->out, ")\r\n");
 	imapd_write(fc->s, fc->out->data, fc->out->len);
 	fetch_msg_release(&fc->fm);
 	fc->s->fetched++;

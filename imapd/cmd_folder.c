@@ -117,7 +117,6 @@ cmd_rename(struct imapd_session *s, const struct imap_cmd *cmd)
 	    imap_mailbox_from_arg(&cmd->args[1], imapd_utf8(s), s->pool, &to,
 	    &err) != 0) {
 		imapd_bad(s, err != NULL ? err : "Invalid arguments.");
-		free(from);
 		return;
 	}
 	folder_leave(s, from);

@@ -52,10 +52,10 @@ list_name(struct imapd_session *s, struct buf *b, const char *name)
 	const char *err = NULL;
 
 	if (imap_mailbox_to_wire(name, strlen(name), imapd_utf8(s), w,
-	    &err) == 0)
-		(void)imap_string_append_u(b, w->data, w->len, imapd_utf8(s));
-	else
-		(void)imap_string_append(b, name, strlen(name));
+	    &err) != 0)
+		buf_reset(w);		/* a stored name is always valid */
+	if (imap_string_append_u(b, w->data, w->len, imapd_utf8(s)) != 0)
+		log_panic("list_name: unbounded buffer full");
 	buf_free(&w);
 }
 
@@ -82,19 +82,19 @@ list_line(struct imapd_session *s, const char *verb, unsigned attrs,
 	struct buf *b = buf_new(128, 0);
 	const char *sep = "";
 
-	(void)buf_printf(b, "* %s (", verb);
+	buf_putf(b, "* %s (", verb);
 	if (nonexistent) {
-		(void)buf_append_str(b, "\\NonExistent");
+		buf_put_str(b, "\\NonExistent");
 		sep = " ";
 	}
 	for (size_t i = 0; i < sizeof(list_attrs) / sizeof(list_attrs[0]); i++)
 		if (attrs & list_attrs[i].bit) {
-			(void)buf_printf(b, "%s%s", sep, list_attrs[i].name);
+			buf_putf(b, "%s%s", sep, list_attrs[i].name);
 			sep = " ";
 		}
-	(void)buf_append_str(b, ") \"/\" ");
+	buf_put_str(b, ") \"/\" ");
 	list_name(s, b, name);
-	(void)buf_append_str(b, "\r\n");
+	buf_put_str(b, "\r\n");
 	imapd_write(s, b->data, b->len);
 	buf_free(&b);
 }
@@ -165,9 +165,9 @@ status_items(struct imapd_session *s, const char *name, unsigned items,
 		mstore_box_status(s->box, &st);
 	else if (mstore_status(s->root, name, &st, errstr_r) != 0)
 		return -1;
-	(void)buf_append_char(b, '(');
+	buf_put_char(b, '(');
 #define ITEM(bit, fmt, val) if (items & (bit)) { \
-	(void)buf_printf(b, "%s" fmt, sep, val); sep = " "; }
+	buf_putf(b, "%s" fmt, sep, val); sep = " "; }
 	ITEM(IMAP_STATUS_MESSAGES, "MESSAGES %lu", (unsigned long)st.messages)
 	ITEM(IMAP_STATUS_UIDNEXT, "UIDNEXT %lu", (unsigned long)st.uidnext)
 	ITEM(IMAP_STATUS_UIDVALIDITY, "UIDVALIDITY %lu",
@@ -179,7 +179,8 @@ status_items(struct imapd_session *s, const char *name, unsigned items,
 	ITEM(IMAP_STATUS_HIGHESTMODSEQ, "HIGHESTMODSEQ %llu",
 	    (unsigned long long)st.highestmodseq)
 #undef ITEM
-	return buf_append_char(b, ')');
+	buf_put_char(b, ')');
+	return 0;
 }
 
 /* "* STATUS name (...)" after a LIST line (LIST-STATUS). */
@@ -189,11 +190,11 @@ list_status(struct imapd_session *s, const char *name, unsigned items)
 	struct buf *b = buf_new(128, 0);
 	const char *err = NULL;
 
-	(void)buf_append_str(b, "* STATUS ");
+	buf_put_str(b, "* STATUS ");
 	list_name(s, b, name);
-	(void)buf_append_char(b, ' ');
+	buf_put_char(b, ' ');
 	if (status_items(s, name, items, b, &err) == 0) {
-		(void)buf_append_str(b, "\r\n");
+		buf_put_str(b, "\r\n");
 		imapd_write(s, b->data, b->len);
 	}
 	buf_free(&b);
@@ -314,14 +315,14 @@ cmd_status(struct imapd_session *s, const struct imap_cmd *cmd)
 		return;
 	}
 	b = buf_new(128, 0);
-	(void)buf_append_str(b, "* STATUS ");
+	buf_put_str(b, "* STATUS ");
 	list_name(s, b, name);
-	(void)buf_append_char(b, ' ');
+	buf_put_char(b, ' ');
 	if (status_items(s, name, items, b, &err) != 0) {
 		imapd_tagged(s, "NO [NONEXISTENT] %s", err != NULL ? err :
 		    "Mailbox doesn't exist.");
 	} else {
-		(void)buf_append_str(b, "\r\n");
+		buf_put_str(b, "\r\n");
 		imapd_write(s, b->data, b->len);
 		imapd_tagged(s, "OK Status completed.");
 	}

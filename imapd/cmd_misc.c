@@ -90,7 +90,7 @@ cmd_enable(struct imapd_session *s, const struct imap_cmd *cmd)
 			    (s->enabled & enable_names[j].bit))
 				continue;
 			s->enabled |= enable_names[j].bit;
-			(void)buf_printf(b, " %s", cmd->args[i].str);
+			buf_putf(b, " %s", cmd->args[i].str);
 		}
 	}
 	imapd_reply(s, "* ENABLED%s", buf_cstr(b));

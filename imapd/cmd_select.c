@@ -30,10 +30,10 @@ select_flag_names(const struct imapd_session *s, struct buf *b)
 {
 	size_t nkw = mstore_keyword_count(s->box);
 
-	(void)buf_append_str(b, "\\Answered \\Flagged \\Deleted \\Seen "
+	buf_put_str(b, "\\Answered \\Flagged \\Deleted \\Seen "
 	    "\\Draft");
 	for (size_t i = 0; i < nkw; i++)
-		(void)buf_printf(b, " %s", mstore_keyword_name(s->box, i));
+		buf_putf(b, " %s", mstore_keyword_name(s->box, i));
 }
 
 /* The sequence number of the first unseen message, 0 when none. */

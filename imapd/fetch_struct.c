@@ -86,18 +86,18 @@ fetch_struct_items(struct imapd_session *s, struct fetch_msg *fm,
 	    i++) {
 		if (!(items & struct_items[i].item))
 			continue;
-		(void)buf_printf(out, " %s ", struct_items[i].name);
+		buf_putf(out, " %s ", struct_items[i].name);
 		if (mstore_cache_get(s->box, m->uid, struct_field(s, i), &data,
 		    &len) == 0) {
-			(void)buf_append(out, data, len);
+			buf_put(out, data, len);
 			free(data);
 			continue;
 		}
 		b = buf_new(512, 0);
 		if (struct_render(s, fm, i, b) != 0) {
-			(void)buf_append_str(out, "NIL");
+			buf_put_str(out, "NIL");
 		} else {
-			(void)buf_append(out, b->data, b->len);
+			buf_put(out, b->data, b->len);
 			if (mstore_cache_put(s->box, m->uid, struct_field(s, i),
 			    b->data, b->len, &err) != 0)
 				log_warn("imap(%s): cache: %s", s->user,

@@ -16,6 +16,8 @@
  *                                           (EXPUNGE/VANISHED), changed flags
  *     mstore_store / mstore_expunge / mstore_append / mstore_copy /
  *     mstore_move                           durable when they return 0
+ *     mstore_view_take(box, uid)            the session's own STORE into
+ *                                           its view (mstore_view.c)
  *     mstore_open_msg(box, uid, &fd)        FETCH BODY[]
  *     mstore_cache_get/put                  ENVELOPE, BODYSTRUCTURE, headers
  *     mstore_vanished_since(box, modseq)    QRESYNC VANISHED (EARLIER)
@@ -222,6 +224,8 @@ int mstore_copy(struct mstore_box *src, const uint32_t *uids, size_t n,
 int mstore_move(struct mstore_box *src, const uint32_t *uids, size_t n,
     struct mstore_box *dst, uint32_t **new_uids_r, const char **errstr_r)
     WARN_UNUSED;
+const struct mstore_msg *mstore_view_take(struct mstore_box *box,
+    uint32_t uid);
 int mstore_open_msg(struct mstore_box *box, uint32_t uid, int *fd_r,
     const char **errstr_r) WARN_UNUSED;
 

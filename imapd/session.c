@@ -350,7 +350,8 @@ session_end(struct imapd_session *s)
 		    "* BYE Too many invalid IMAP commands.\r\n" :
 		    s->conn->timed_out ?
 		    "* BYE Disconnected for inactivity.\r\n" : "");
-		(void)conn_flush(s->conn);
+		if (conn_flush(s->conn) != 0)
+			s->conn->broken = 1;
 	}
 	log_info("imap(%s): %s: fetched=%lu, stored=%lu, expunged=%lu, "
 	    "appended=%lu, rip=%s", s->user, s->logout ? "Logged out" :

@@ -22,6 +22,8 @@
  *   imapd_utf8(s)              1 when mailbox names travel in UTF-8
  *                              (IMAP4rev2 or UTF8=ACCEPT enabled), else
  *                              modified UTF-7.
+ *   imapd_msgset(s, arg, uid, &idx, &n, &errtext)  the view positions a
+ *                              sequence or UID set names (msgset.c).
  *   imapd_list_one(s, name)    the untagged LIST line of one mailbox.
  *   imapd_expunge_deleted(s, only, n, &uids, &n, &err)  expunge \Deleted
  *                              messages (of the UID set only, when given).
@@ -88,6 +90,9 @@ void imapd_unselect(struct imapd_session *s);
 const char *imapd_flags_text(const struct imapd_session *s,
     const struct mstore_msg *m, struct buf *b);
 int imapd_utf8(const struct imapd_session *s);
+int imapd_msgset(struct imapd_session *s, const struct imap_arg *arg,
+    int uid, size_t **idx_r, size_t *n_r, const char **errtext_r)
+    WARN_UNUSED;
 void imapd_list_one(struct imapd_session *s, const char *name);
 int imapd_expunge_deleted(struct imapd_session *s, const uint32_t *only,
     size_t nonly, uint32_t **uids_r, size_t *n_r, const char **errstr_r)
@@ -112,5 +117,6 @@ void cmd_rename(struct imapd_session *, const struct imap_cmd *);
 void cmd_subscribe(struct imapd_session *, const struct imap_cmd *);
 void cmd_list(struct imapd_session *, const struct imap_cmd *);
 void cmd_status(struct imapd_session *, const struct imap_cmd *);
+void cmd_fetch(struct imapd_session *, const struct imap_cmd *);
 
 #endif

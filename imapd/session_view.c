@@ -44,23 +44,23 @@ imapd_flags_text(const struct imapd_session *s, const struct mstore_msg *m,
 	size_t nkw = mstore_keyword_count(s->box);
 
 	buf_reset(b);
-	(void)buf_append_char(b, '(');
+	buf_put_char(b, '(');
 	for (size_t i = 0; i < sizeof(view_flags) / sizeof(view_flags[0]); i++)
 		if (m->flags & view_flags[i].bit) {
-			(void)buf_printf(b, "%s%s", sep, view_flags[i].name);
+			buf_putf(b, "%s%s", sep, view_flags[i].name);
 			sep = " ";
 		}
 	if (!(s->enabled & EN_IMAP4REV2) && mstore_is_recent(s->box, m->uid)) {
-		(void)buf_printf(b, "%s\\Recent", sep);
+		buf_putf(b, "%s\\Recent", sep);
 		sep = " ";
 	}
 	for (size_t i = 0; i < nkw && i < 32; i++)
 		if (m->kw & (1u << i)) {
-			(void)buf_printf(b, "%s%s", sep,
+			buf_putf(b, "%s%s", sep,
 			    mstore_keyword_name(s->box, i));
 			sep = " ";
 		}
-	(void)buf_append_char(b, ')');
+	buf_put_char(b, ')');
 	return buf_cstr(b);
 }
 
@@ -97,7 +97,7 @@ view_expunges(struct imapd_session *s, const struct mstore_changes *ch)
 	}
 	b = buf_new(256, 0);
 	for (size_t i = 0; i < ch->n_expunged; i++)
-		(void)buf_printf(b, "%s%lu", i ? "," : "",
+		buf_putf(b, "%s%lu", i ? "," : "",
 		    (unsigned long)ch->expunged[i]);
 	imapd_reply(s, "* VANISHED %s", buf_cstr(b));
 	buf_free(&b);

@@ -23,12 +23,14 @@
  * whose login was accepted but cannot be served.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,7 +67,8 @@ spawn_on_signal(int sig)
 		spawn_hup = 1;
 	else if (sig == SIGTERM || sig == SIGINT)
 		spawn_term = 1;
-	(void)write(spawn_sig[1], &b, 1);
+	if (write(spawn_sig[1], &b, 1) < 0)
+		(void)0;	/* a full pipe: a wake-up is pending anyway */
 	errno = saved;
 }
 
