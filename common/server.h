@@ -27,8 +27,9 @@
  * e.g. to load a renewed TLS certificate) and recycles workers.  The parent never reads network
  * input.
  *
- * A daemon may also name helper processes (spec->helper, e.g. smtpd's
- * password checkers, as many as spec->helper_count_param says) and, in
+ * A daemon may also name helper processes (spec->helper, as many as
+ * spec->helper_count_param says; smtpd's password checkers were the first,
+ * before petrel-auth replaced them) and, in
  * pre_drop, the descriptor they serve (server_helper_fd).  The parent
  * starts them before the workers, as root with nothing else open, starts
  * them again when they die (throttled when they die fast) and on reload,

@@ -1,7 +1,7 @@
 /*
  * server_helper.c - the helper processes a daemon's parent may keep beside
- * its pre-forked workers (smtpd: the password checkers, which must outlive
- * any single failure: without one AUTH only answers "try later").
+ * its pre-forked workers (processes that must outlive any single failure;
+ * smtpd's password checkers were the first, now petrel-auth's pool).
  *
  * Public: server_helper_fd(fd) (server.h) names the descriptor the helper
  * serves.  The parent keeps it open across restarts, so requests sent

@@ -32,6 +32,7 @@
 #include "password.h"
 
 #define PEERS_MAX 4
+#define AUTH_DENY_DRAIN 2	/* seconds a refused peer may still send */
 
 static uid_t peer_uids[PEERS_MAX];
 static size_t peer_count;
@@ -205,6 +206,34 @@ session_peer(int fd, struct ucred *cred)
 	    len == sizeof(*cred) ? 0 : -1;
 }
 
+/* Refuse a peer: answer DENY at once, then read (and drop) what it sent
+ * for a moment, so that closing with unread bytes does not reset the
+ * connection before the answer is read. */
+static void
+session_deny(int fd, const struct ucred *cred, int known, time_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char junk[AUTH_PROTO_REQ_MAX];
+	time_t drain_end = auth_cookie_now() + AUTH_DENY_DRAIN;
+	size_t total = 0;
+	ssize_t n = 1;
+
+	log_warn("refused a request from uid %ld, pid %ld: not an allowed "
+	    "peer", known ? (long)cred->uid : -1L,
+	    known ? (long)cred->pid : -1L);
+	session_answer(fd, AUTH_ST_DENY, "peer not allowed", deadline);
+	(void)shutdown(fd, SHUT_WR);
+	while (n > 0 && total < sizeof(junk) &&
+	    poll(&pfd, 1, ms_left(drain_end)) == 1) {
+		n = read(fd, junk, sizeof(junk) - total);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			n = 1;
+		else if (n > 0)
+			total += (size_t)n;
+	}
+	explicit_bzero(junk, sizeof(junk));
+}
+
 /* Serve one request (the skeleton's session). */
 void
 auth_session(int fd_in, int fd_out, const struct server_peer *peer)
@@ -219,11 +248,7 @@ auth_session(int fd_in, int fd_out, const struct server_peer *peer)
 
 	(void)peer;
 	if (!known || !peer_allowed(cred.uid)) {
-		log_warn("refused a request from uid %ld, pid %ld: not an "
-		    "allowed peer", known ? (long)cred.uid : -1L,
-		    known ? (long)cred.pid : -1L);
-		session_answer(fd_out, AUTH_ST_DENY, "peer not allowed",
-		    deadline);
+		session_deny(fd_in, &cred, known, deadline);
 		return;
 	}
 	if (session_read(fd_in, req_buf, sizeof(req_buf), &len, &req,

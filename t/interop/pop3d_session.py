@@ -8,7 +8,8 @@ from `openssl passwd -6`, a maildir written directly), then:
     into cur/ after login, autologout, the error budget (as root a -S
     session switches to the mailbox owner, so the maildir belongs to
     petrel-vmail);
-  - as root: runs the daemon on a free 127.0.0.1 port and talks to it with
+  - as root: runs the daemon on a free 127.0.0.1 port, beside the password
+    service petrel-auth it asks for every login, and talks to it with
     Python's poplib (privilege drop, IN-USE lock, deletion at QUIT).
 Prints "PASS: interop/pop3d: <case>" / "FAIL: ..." lines; exit 1 on failure.
 """
@@ -27,6 +28,7 @@ TOP = os.environ.get("PETREL_TOP",
                      os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BIN = os.environ.get("PETREL_BIN", os.path.join(TOP, "build", "bin"))
 POP3D = os.path.join(BIN, "petrel-pop3d")
+AUTHD = os.path.join(BIN, "petrel-auth")
 failed = 0
 
 MSGS = [
@@ -230,15 +232,20 @@ def case_daemon():
         return
     port = free_port()
     inst = Inst("pop3d_listen = 127.0.0.1:%d\n" % port)
+    a = subprocess.Popen([AUTHD, "-d", "-f", inst.conf], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
     d = subprocess.Popen([POP3D, "-d", "-f", inst.conf], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     try:
+        sock = os.path.join(inst.dir, "spool", "private", "auth")
         for _ in range(50):
             try:
                 socket.create_connection(("127.0.0.1", port), 1).close()
-                break
+                if os.path.exists(sock):
+                    break
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         c = poplib.POP3("127.0.0.1", port, timeout=10)
         c.user("u@example.test")
         c.pass_("secret")
@@ -259,11 +266,12 @@ def case_daemon():
     except Exception as e:     # noqa: BLE001 - any error is a failure here
         report(False, "daemon session", repr(e))
     finally:
-        d.send_signal(signal.SIGTERM)
-        try:
-            d.wait(10)
-        except subprocess.TimeoutExpired:
-            d.kill()
+        for p in (d, a):
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
         inst.cleanup()
 
 

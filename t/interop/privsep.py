@@ -3,6 +3,11 @@ instance (DESIGN.md "Processes, users, and who may touch what"):
 each daemon's workers run as its own user (real and effective uid), the
 local delivery parent stays root, and the smtpd user can neither create a
 file in the spool's incoming area nor read or list queue files.
+The password service petrel-auth (the only reader of user_password_maps,
+its workers running as petrel-vmail): a peer whose uid is not allowed
+(nobody) is refused and logged; smtpd_user may VERIFY and gets a login
+cookie but may not REDEEM it; root redeems a cookie once; a cookie expires
+after 60 seconds (the test waits that long once, at the end).
 """
 import os
 import pwd
@@ -19,6 +24,24 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from petrel_inst import Instance, Reporter, proc_uid  # noqa: E402
 
 R = Reporter("privsep")
+COOKIE_TTL = 60
+
+# Ask petrel-auth one raw request (hex, argv[2]) on the socket argv[1];
+# prints the raw answer (run as various users).
+AUTH_ASK = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(20)
+s.connect(sys.argv[1])
+s.sendall(bytes.fromhex(sys.argv[2]))
+out = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode("latin-1"))
+"""
 
 
 def uid_of(user):
@@ -73,6 +96,83 @@ def as_user(user, argv):
     return p.returncode
 
 
+def netstrings(*fields):
+    """The auth_proto.h framing of fields (str or bytes)."""
+    out = b""
+    for f in fields:
+        f = f.encode() if isinstance(f, str) else f
+        out += b"%d:%s," % (len(f), f)
+    return out
+
+
+def auth_ask(inst, user, *fields):
+    """One request to petrel-auth as user (None: root); the answer fields
+    as a list of str, or [] when there is none."""
+    sock = os.path.join(inst.spool, "private", "auth")
+    argv = ["/usr/bin/python3", "-c", AUTH_ASK, sock, netstrings(*fields).hex()]
+    if user:
+        argv = ["runuser", "-u", user, "--"] + argv
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=30)
+    out, fields_out = p.stdout.decode("latin-1"), []
+    while out:
+        n, _, rest = out.partition(":")
+        if not n.isdigit():
+            break
+        fields_out.append(rest[:int(n)])
+        out = rest[int(n) + 1:]
+    return fields_out
+
+
+def check_auth_service(inst):
+    """Peers, VERIFY, REDEEM (root only, once); returns (cookie, time) of a
+    cookie left unredeemed for the expiry check, or (None, 0)."""
+    check_workers(inst, "auth", "petrel-vmail")
+    verify = ("VERIFY", "smtp", "alice@example.test", "secret", "127.0.0.1")
+    ans = auth_ask(inst, "nobody", *verify)
+    R.check(ans[:1] == ["DENY"], "petrel-auth refuses a peer with a "
+            "disallowed uid (nobody)", "answer %r" % ans)
+    uid = uid_of("nobody")
+    R.check(inst.wait_log(r"refused a request from uid %d" % uid, 10),
+            "the refused peer is logged", "no log line")
+    ans = auth_ask(inst, "petrel-smtpd", *verify[:3] + ("wrong", "::1"))
+    R.check(ans[:1] == ["NO"], "a wrong password gets NO", "answer %r" % ans)
+    ans = auth_ask(inst, "petrel-smtpd", *verify)
+    ok = len(ans) == 2 and ans[0] == "OK" and len(ans[1]) == 32
+    R.check(ok, "smtpd_user may VERIFY and gets a 128-bit cookie",
+            "answer %r" % ans)
+    if not ok:
+        return None, 0
+    cookie = ans[1]
+    ans = auth_ask(inst, "petrel-smtpd", "REDEEM", cookie)
+    R.check(ans[:1] == ["DENY"], "only root may redeem (smtpd_user is "
+            "refused)", "answer %r" % ans)
+    ans = auth_ask(inst, None, "REDEEM", cookie)
+    R.check(ans == ["OK", "alice@example.test"], "root redeems the cookie "
+            "for the user it was issued to", "answer %r" % ans)
+    ans = auth_ask(inst, None, "REDEEM", cookie)
+    R.check(ans[:1] == ["NO"], "a cookie redeems only once",
+            "answer %r" % ans)
+    ans = auth_ask(inst, "petrel-vmail", *verify)
+    issued = time.time()
+    if len(ans) == 2 and ans[0] == "OK":
+        return ans[1], issued
+    R.bad("vmail_user may VERIFY", "answer %r" % ans)
+    return None, 0
+
+
+def check_cookie_expiry(inst, cookie, issued):
+    """The cookie left over by check_auth_service is dead after 60 s."""
+    if not cookie:
+        return
+    left = issued + COOKIE_TTL + 1.5 - time.time()
+    if left > 0:
+        time.sleep(left)
+    ans = auth_ask(inst, None, "REDEEM", cookie)
+    R.check(ans[:1] == ["NO"], "a cookie expires after %d s" % COOKIE_TTL,
+            "answer %r" % ans)
+
+
 def try_send(smtp, subject):
     """Send one message to alice; True on 250 (a failure is reported)."""
     try:
@@ -100,8 +200,9 @@ def main():
         if sent:
             inst.wait_messages("alice@example.test", 1, 15)
         time.sleep(0.5)
-        # smtpd's password checker alone may read user_password_maps
-        check_workers(inst, "smtpd", "petrel-smtpd", "petrel-vmail")
+        # petrel-auth alone reads user_password_maps; smtpd has no helper
+        check_workers(inst, "smtpd", "petrel-smtpd")
+        cookie, issued = check_auth_service(inst)
         check_workers(inst, "inject", "petrel-inject")
         check_workers(inst, "qmgr", "petrel-queue")
         check_workers(inst, "pop3d", "petrel-vmail")
@@ -160,6 +261,7 @@ def main():
                 rc = as_user("petrel-smtpd", ["cat", f])
                 R.check(rc != 0, "petrel-smtpd cannot read conf/%s" % name,
                         "cat exit 0")
+        check_cookie_expiry(inst, cookie, issued)
     except Exception as e:
         R.bad("setup", repr(e))
     finally:

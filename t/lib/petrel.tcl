@@ -33,6 +33,8 @@
 #   wait_eof SID           1 when the peer closes within the timeout
 #   sendraw SID TEXT       send exactly TEXT (no CRLF added)
 #   close_sid SID
+# Instances (users, daemons - petrel-auth first -, ports) come from
+# t/lib/petrel_inst.py, which this library calls for every start and stop.
 # Security notes: runs as root; it only signals the processes of the
 # instances it created (through t/lib/petrel_inst.py).
 
