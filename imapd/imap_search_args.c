@@ -393,6 +393,10 @@ imap_search_parse(const struct imap_arg *args, size_t count,
 		i += 2;
 	}
 	r = -1;
+	if (i == count) {
+		serr(&c, "Missing search key");
+		goto out;
+	}
 	if ((sa_r->root = new_keys(&c, 1)) == NULL ||
 	    parse_and(&c, args + i, count - i, 0, sa_r->root) < 0)
 		goto out;
