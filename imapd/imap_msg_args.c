@@ -201,13 +201,14 @@ int
 imap_id_parse(const struct imap_arg *args, size_t count,
     struct imap_pool *pool, struct imap_id_args *id_r, const char **errstr_r)
 {
-	const struct imap_arg *l = &args[0];
+	const struct imap_arg *l;
 	size_t n;
 
 	memset(id_r, 0, sizeof(*id_r));
 	*errstr_r = "Invalid ID arguments";
 	if (count != 1)
 		return -1;
+	l = &args[0];
 	if (l->type == IMAP_ARG_NIL) {
 		id_r->nil = 1;
 		return 0;

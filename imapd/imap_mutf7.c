@@ -62,8 +62,8 @@ put_unit(struct buf *out, uint32_t u, uint32_t *hi, const char **errstr_r)
 	} else if (u >= 0xdc00 && u <= 0xdfff) {
 		goto bad;
 	}
-	if (cp >= 0x20 && cp <= 0x7e)
-		goto bad;		/* must have been written directly */
+	if ((cp >= 0x20 && cp <= 0x7e) || cp == 0)
+		goto bad;		/* direct, or NUL: never encoded */
 	if (put_utf8(out, cp) < 0) {
 		*errstr_r = "Mailbox name too long";
 		return -1;

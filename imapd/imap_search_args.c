@@ -310,8 +310,10 @@ static int
 parse_key(struct sctx *c, const struct imap_arg *args, size_t count,
     size_t *i, int depth, struct imap_search_key *k)
 {
-	const struct imap_arg *a = &args[(*i)++];
+	const struct imap_arg *a = next_arg(c, args, count, i);
 
+	if (a == NULL)
+		return -1;
 	if (depth > IMAP_SEARCH_DEPTH_MAX)
 		return serr(c, "Search program too deeply nested");
 	if (a->type == IMAP_ARG_LIST)
@@ -393,6 +395,10 @@ imap_search_parse(const struct imap_arg *args, size_t count,
 		i += 2;
 	}
 	r = -1;
+	if (i == count) {
+		serr(&c, "Missing search key");
+		goto out;
+	}
 	if ((sa_r->root = new_keys(&c, 1)) == NULL ||
 	    parse_and(&c, args + i, count - i, 0, sa_r->root) < 0)
 		goto out;

@@ -123,6 +123,8 @@ test_session_cmds(void)
 	CHECK(imap_id_parse(c.args, c.count, pool, &id, &err) == 0);
 	CHECK(id.count == 2 && strcmp(id.fields[0], "name") == 0);
 	CHECK(strcmp(id.values[0], "sodr") == 0 && id.values[1] == NULL);
+	CHECK(cmd("a ID") == 0);
+	CHECK(imap_id_parse(c.args, c.count, pool, &id, &err) == -1);
 	CHECK(cmd("a ID NIL") == 0);
 	CHECK(imap_id_parse(c.args, c.count, pool, &id, &err) == 0 && id.nil);
 	CHECK(cmd("a ID (\"name\")") == 0);

@@ -83,6 +83,8 @@ test_refused(void)
 	CHECK(dec("&A/Q-") == NULL);		/* "/" is not modified base64 */
 	CHECK(dec("caf\xc3\xa9") == NULL);	/* raw 8-bit */
 	CHECK(dec("a\tb") == NULL);
+	CHECK(dec("&AAA-") == NULL);		/* U+0000 */
+	CHECK(dec("&AAk-") != NULL);		/* U+0009, encoded */
 	CHECK(enc("caf\xe9") == NULL);		/* bad UTF-8 */
 	CHECK(enc("\xed\xa0\x80") == NULL);	/* surrogate in UTF-8 */
 }
