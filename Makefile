@@ -118,8 +118,9 @@ LINK_test_auth_cookie := local/auth_cookie.c
 IMAP_PARSE_SRC := $(patsubst %,imapd/%.c,imap_pool imap_num imap_frame \
 	imap_parse imap_seqset imap_flags imap_date imap_mutf7 imap_mailbox \
 	imap_fetch_args imap_search_args imap_mbox_args imap_msg_args)
-$(foreach t,parse seqset date mutf7 fetch_args search_args \
-	msg_args,$(eval LINK_test_imap_$(t) := $(IMAP_PARSE_SRC)))
+$(foreach t,test_imap_parse test_imap_seqset test_imap_date test_imap_mutf7 \
+	test_imap_fetch_args test_imap_search_args test_imap_msg_args \
+	fuzz_imap_parse fuzz_imap_seqset,$(eval LINK_$(t) := $(IMAP_PARSE_SRC)))
 # The IMAP mail store (imapd/mstore*.c) for its tests and tools.
 MSTORE_SRC := $(wildcard imapd/mstore*.c)
 LINK_test_mstore := $(MSTORE_SRC)

@@ -11,8 +11,6 @@
 # seed corpus in the tree is never written.  Prints "PASS: fuzz/<name>" or
 # "FAIL: fuzz/<name>" per target and finally "N passed, M failed".
 # A common/*.c that does not compile is reported and left out of the link.
-# imapd/*.c (except main.c) are compiled into build-fuzz/libimapd.a, which
-# every target links after the common objects.
 
 cd "$(dirname "$0")/../.." || exit 1
 CC_FUZZ=${CC_FUZZ:-clang}
@@ -54,28 +52,6 @@ for src in common/*.c; do
 	obj=$(compile_obj "$src") || continue
 	objs="$objs $obj"
 done
-
-# imapd's modules (not its main.c) go into an archive, so a target links
-# only the members it uses.
-mkdir -p "$OUT/imapd" || exit 1
-imapd_objs=""
-for src in imapd/*.c; do
-	[ -f "$src" ] || continue
-	[ "$(basename "$src")" = main.c ] && continue
-	obj="$OUT/imapd/$(basename "$src" .c).o"
-	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || \
-	    [ -n "$(find common imapd -name '*.h' -newer "$obj" 2>/dev/null)" ]
-	then
-		$CC_FUZZ $CFLAGS_FUZZ $SAN -fsanitize=fuzzer-no-link \
-		    -c -o "$obj" "$src" 2>"$OUT/imapd/$(basename "$src" .c).err" ||
-		    { echo "# warning: $src does not compile for fuzzing"; \
-		    rm -f "$obj"; continue; }
-	fi
-	imapd_objs="$imapd_objs $obj"
-done
-rm -f "$OUT/libimapd.a"
-[ -n "$imapd_objs" ] && ar rcs "$OUT/libimapd.a" $imapd_objs
-[ -f "$OUT/libimapd.a" ] && objs="$objs $OUT/libimapd.a"
 
 for src in t/fuzz/fuzz_*.c; do
 	[ -f "$src" ] || continue
