@@ -119,6 +119,9 @@ IMAP_PARSE_SRC := $(patsubst %,imapd/%.c,imap_pool imap_num imap_frame \
 	imap_fetch_args imap_search_args imap_mbox_args imap_msg_args)
 $(foreach t,parse seqset date mutf7 fetch_args search_args \
 	msg_args,$(eval LINK_test_imap_$(t) := $(IMAP_PARSE_SRC)))
+# IMAP ENVELOPE/BODY/BODYSTRUCTURE writers, checked against Dovecot goldens.
+LINK_test_imap_structure := $(IMAP_PARSE_SRC) imapd/imap_string.c \
+	imapd/imap_envelope.c imapd/imap_bodystructure.c
 
 .SECONDEXPANSION:
 $(B)/t/test_%: $(B)/t/unit/test_%.o $$(call link_objs,test_$$*) $(LIB)
