@@ -127,6 +127,9 @@ LINK_test_mstore := $(MSTORE_SRC)
 LINK_test_mstore_conc := $(MSTORE_SRC)
 $(B)/t/mstore_tool: $(B)/t/lib/mstore_tool.o $(MSTORE_SRC:%.c=$(B)/%.o) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS)
+# IMAP ENVELOPE/BODY/BODYSTRUCTURE writers, checked against Dovecot goldens.
+LINK_test_imap_structure := $(IMAP_PARSE_SRC) imapd/imap_string.c \
+	imapd/imap_envelope.c imapd/imap_bodystructure.c
 
 .SECONDEXPANSION:
 $(B)/t/test_%: $(B)/t/unit/test_%.o $$(call link_objs,test_$$*) $(LIB)

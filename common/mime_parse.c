@@ -274,10 +274,10 @@ parse_body(struct ctx *c, size_t idx, size_t end)
 	size_t b = pt->body_offset, child, last = MIME_PART_NONE;
 
 	if (mime_part_is(pt, "multipart", NULL)) {
-		if ((bd = boundary_of(pt)) == NULL) {
-			pt->flags |= MIME_PART_BROKEN_BOUNDARY;
-			set_type(pt, "text", "plain");
-		} else if (pt->depth + 1 >= MIME_PARSE_DEPTH)
+		if ((bd = boundary_of(pt)) == NULL)
+			pt->flags |= MIME_PART_MULTIPART |
+			    MIME_PART_BROKEN_BOUNDARY | MIME_PART_NO_PARTS;
+		else if (pt->depth + 1 >= MIME_PARSE_DEPTH)
 			c->m->truncated = 1;
 		else {
 			pt->flags |= MIME_PART_MULTIPART;

@@ -17,10 +17,13 @@
  * the enclosed message, whose header starts at the part's body.
  * Broken structure, decided here once for every reader:
  *   - a multipart without (or with an empty or over-long) boundary
- *     parameter is a leaf part whose type is reported as text/plain (as
- *     Dovecot does); MIME_PART_BROKEN_BOUNDARY says so;
+ *     parameter keeps its type but has no children
+ *     (MIME_PART_BROKEN_BOUNDARY and MIME_PART_NO_PARTS): its body is
+ *     all preamble, nothing in it is a part;
  *   - a multipart whose body holds no boundary line has no children
- *     (MIME_PART_NO_PARTS); its body is all preamble;
+ *     either (MIME_PART_NO_PARTS).  IMAP shows both as a multipart
+ *     holding one empty text/plain part, as Dovecot does
+ *     (imapd/imap_bodystructure.c);
  *   - a missing final boundary ends the last part at the end of the
  *     multipart's body (MIME_PART_NO_END);
  *   - a boundary line is a line starting with "--" and the boundary

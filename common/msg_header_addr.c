@@ -230,11 +230,13 @@ addr_spec(struct ap *a, struct buf *name, int angle)
 static int
 address(struct ap *a, int groups)
 {
-	const char *start = a->p;
 	struct buf *name = buf_new(64, 0);
+	const char *start;
 	int r;
 
 	buf_reset(a->comment);
+	skip_cfws(a);
+	start = a->p;
 	phrase(a, name);
 	skip_cfws(a);
 	if (a->p < a->end && *a->p == '<') {

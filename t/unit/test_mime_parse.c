@@ -141,11 +141,13 @@ test_plain_and_crlf(void)
 static void
 test_broken_boundaries(void)
 {
-	/* no boundary parameter: a text/plain leaf */
+	/* no boundary parameter: a multipart without parts */
 	CHECK(tree_is("Content-Type: multipart/mixed\n\n--x\n\nA\n--x--\n",
-	    "text/plain[0+31,31+13,4]", MIME_PART_BROKEN_BOUNDARY) == 0);
+	    "multipart/mixed[0+31,31+13,4]", MIME_PART_MULTIPART |
+	    MIME_PART_BROKEN_BOUNDARY | MIME_PART_NO_PARTS) == 0);
 	CHECK(tree_is("Content-Type: multipart/mixed; boundary=\"\"\n\nA\n",
-	    "text/plain[0+44,44+2,1]", MIME_PART_BROKEN_BOUNDARY) == 0);
+	    "multipart/mixed[0+44,44+2,1]", MIME_PART_MULTIPART |
+	    MIME_PART_BROKEN_BOUNDARY | MIME_PART_NO_PARTS) == 0);
 	/* no boundary line: no parts */
 	CHECK(tree_is("Content-Type: multipart/mixed; boundary=b\n\nA\n",
 	    "multipart/mixed[0+43,43+2,1]",

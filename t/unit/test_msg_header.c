@@ -292,6 +292,7 @@ test_addresses(void)
 	CHECK(addrs("team: a@b, C <c@d>; , e@f",
 	    "1:NIL/NIL/team/NIL;0:NIL/NIL/a/b;0:C/NIL/c/d;"
 	    "2:NIL/NIL/NIL/NIL;0:NIL/NIL/e/f;") == 0);
+	CHECK(addrs("empty: ;", "1:NIL/NIL/empty/NIL;2:NIL/NIL/NIL/NIL;") == 0);
 	CHECK(addrs("<@r1,@r2:u@h>", "0:NIL/@r1,@r2/u/h;") == 0);
 	CHECK(addrs("nodomain", "0:NIL/NIL/nodomain/NIL;") == 0);
 	CHECK(addrs("a . b @ c . d", "0:NIL/NIL/a.b/c.d;") == 0);
