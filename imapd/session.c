@@ -67,6 +67,11 @@ static const struct session_cmd {
 	{ "CHECK", cmd_check, ST_SELECTED, 0 },
 	{ "CLOSE", cmd_close, ST_SELECTED, 0 },
 	{ "UNSELECT", cmd_unselect, ST_SELECTED, 0 },
+	{ "FETCH", cmd_fetch, ST_SELECTED, F_NO_EXPUNGE | F_UID_OK },
+	{ "STORE", cmd_store, ST_SELECTED, F_NO_EXPUNGE | F_UID_OK },
+	{ "COPY", cmd_copy, ST_SELECTED, F_NO_EXPUNGE | F_UID_OK },
+	{ "MOVE", cmd_copy, ST_SELECTED, F_UID_OK },
+	{ "EXPUNGE", cmd_expunge, ST_SELECTED, F_UID_OK },
 };
 
 static volatile sig_atomic_t session_term;
@@ -103,18 +108,23 @@ void
 imapd_tagged(struct imapd_session *s, const char *fmt, ...)
 {
 	char line[2048];
+	size_t n;
 	va_list ap;
-	int n;
+	int m;
 
 	if (s->state == ST_SELECTED && s->box != NULL)
 		(void)imapd_announce(s, s->expunge_ok);
-	n = snprintf(line, sizeof(line), "%s ", s->tag);
-	if (n < 0 || (size_t)n >= sizeof(line) / 2)
-		n = 0;
+	m = snprintf(line, sizeof(line), "%s ", s->tag);
+	n = m > 0 && (size_t)m < sizeof(line) / 2 ? (size_t)m : 0;
 	va_start(ap, fmt);
-	(void)conn_vputline(s->conn, line + n, sizeof(line) - (size_t)n, fmt,
-	    ap);
+	m = vsnprintf(line + n, sizeof(line) - n - 2, fmt, ap);
 	va_end(ap);
+	if (m > 0)
+		n += (size_t)m < sizeof(line) - n - 3 ? (size_t)m :
+		    sizeof(line) - n - 3;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	conn_write(s->conn, line, n);
 }
 
 /* A tagged BAD that counts against the error budget. */
@@ -344,15 +354,14 @@ __attribute__((noreturn))
 static void
 session_end(struct imapd_session *s)
 {
-	if (!s->logout && !s->conn->broken) {
+	if (!s->logout && !s->conn->broken)
 		conn_puts(s->conn, session_term ? "* BYE Server shutting down.\r\n" :
 		    s->bad_commands >= IMAPD_ERROR_LIMIT ?
 		    "* BYE Too many invalid IMAP commands.\r\n" :
 		    s->conn->timed_out ?
 		    "* BYE Disconnected for inactivity.\r\n" : "");
-		if (conn_flush(s->conn) != 0)
-			s->conn->broken = 1;
-	}
+	if (!s->conn->broken && conn_flush(s->conn) != 0)
+		s->conn->broken = 1;
 	log_info("imap(%s): %s: fetched=%lu, stored=%lu, expunged=%lu, "
 	    "appended=%lu, rip=%s", s->user, s->logout ? "Logged out" :
 	    "Disconnected", s->fetched, s->stored, s->expunged, s->appended,

@@ -24,6 +24,8 @@
  *                              modified UTF-7.
  *   imapd_msgset(s, arg, uid, &idx, &n, &errtext)  the view positions a
  *                              sequence or UID set names (msgset.c).
+ *   imapd_store_bits(imap)     MSTORE_F_* of IMAP_FLAG_* bits (cmd_store.c).
+ *   imapd_uidset(b, uids, n)   "1:3,5" (runs compressed) (cmd_store.c).
  *   imapd_list_one(s, name)    the untagged LIST line of one mailbox.
  *   imapd_expunge_deleted(s, only, n, &uids, &n, &err)  expunge \Deleted
  *                              messages (of the UID set only, when given).
@@ -118,5 +120,10 @@ void cmd_subscribe(struct imapd_session *, const struct imap_cmd *);
 void cmd_list(struct imapd_session *, const struct imap_cmd *);
 void cmd_status(struct imapd_session *, const struct imap_cmd *);
 void cmd_fetch(struct imapd_session *, const struct imap_cmd *);
+void cmd_store(struct imapd_session *, const struct imap_cmd *);
+void cmd_expunge(struct imapd_session *, const struct imap_cmd *);
+void cmd_copy(struct imapd_session *, const struct imap_cmd *);
+unsigned imapd_store_bits(unsigned imap_flags);
+void imapd_uidset(struct buf *b, const uint32_t *uids, size_t n);
 
 #endif
