@@ -14,13 +14,13 @@
  * or by out's maximum.
  */
 #include <errno.h>
-#include <iconv.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
 #include "alloc.h"
 #include "base64.h"
+#include "mime_decode.h"
 #include "msg_header.h"
 #include "strutil.h"
 
@@ -109,48 +109,6 @@ word_decode(const struct word *w, struct buf *bytes)
 	return 0;
 }
 
-/* Convert bytes in charset to UTF-8 onto out; -1 when out is full. */
-static int
-convert(const char *charset, const char *p, size_t len, struct buf *out)
-{
-	iconv_t cd = iconv_open("UTF-8", charset);
-	char chunk[256];
-
-	if (cd == (iconv_t)-1)
-		return buf_append(out, p, len);	/* checked before: cannot be */
-	while (len > 0) {
-		char *in = (char *)(uintptr_t)p, *o = chunk;
-		size_t il = len, ol = sizeof(chunk);
-		size_t r = iconv(cd, &in, &il, &o, &ol);
-		int bad = r == (size_t)-1 && errno != E2BIG;
-
-		if (buf_append(out, chunk, (size_t)(o - chunk)) < 0)
-			break;
-		p = in;
-		len = il;
-		if (bad) {
-			if (buf_append(out, "\xef\xbf\xbd", 3) < 0)
-				break;
-			p++;
-			len--;
-		}
-	}
-	iconv_close(cd);
-	return len == 0 ? 0 : -1;
-}
-
-/* 1 if iconv knows the charset. */
-static int
-charset_known(const char *charset)
-{
-	iconv_t cd = iconv_open("UTF-8", charset);
-
-	if (cd == (iconv_t)-1)
-		return 0;
-	iconv_close(cd);
-	return 1;
-}
-
 /* Convert and drop what is pending. */
 static int
 flush(struct pending *pd, struct buf *out)
@@ -158,7 +116,7 @@ flush(struct pending *pd, struct buf *out)
 	int r = 0;
 
 	if (pd->bytes->len > 0)
-		r = convert(pd->charset, pd->bytes->data, pd->bytes->len, out);
+		r = mime_to_utf8(pd->charset, pd->bytes->data, pd->bytes->len, out);
 	buf_reset(pd->bytes);
 	pd->charset[0] = '\0';
 	return r;
@@ -172,7 +130,7 @@ take_word(struct pending *pd, const char *p, size_t len, size_t *wl,
 	struct word w;
 	size_t mark;
 
-	if (!word_scan(p, len, &w) || !charset_known(w.charset))
+	if (!word_scan(p, len, &w) || !mime_charset_known(w.charset))
 		return 0;
 	if (strcasecmp(w.charset, pd->charset) != 0 && flush(pd, out) < 0)
 		return -1;
@@ -212,7 +170,7 @@ msg_header_decode_words(const char *p, size_t len, struct buf *out)
 			struct word w;
 
 			if (word_scan(p + i + ws, len - i - ws, &w) &&
-			    charset_known(w.charset)) {
+			    mime_charset_known(w.charset)) {
 				i += ws;	/* RFC 2047 6.2: dropped */
 				continue;
 			}

@@ -18,6 +18,7 @@
  *     mstore_move                           durable when they return 0
  *     mstore_view_take(box, uid)            the session's own STORE into
  *                                           its view (mstore_view.c)
+ *     mstore_watch(box, inotify_fd)         IDLE's wake-ups (mstore_watch.c)
  *     mstore_open_msg(box, uid, &fd)        FETCH BODY[]
  *     mstore_cache_get/put                  ENVELOPE, BODYSTRUCTURE, headers
  *     mstore_vanished_since(box, modseq)    QRESYNC VANISHED (EARLIER)
@@ -226,6 +227,7 @@ int mstore_move(struct mstore_box *src, const uint32_t *uids, size_t n,
     WARN_UNUSED;
 const struct mstore_msg *mstore_view_take(struct mstore_box *box,
     uint32_t uid);
+int mstore_watch(const struct mstore_box *box, int inotify_fd) WARN_UNUSED;
 int mstore_open_msg(struct mstore_box *box, uint32_t uid, int *fd_r,
     const char **errstr_r) WARN_UNUSED;
 

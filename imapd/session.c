@@ -11,7 +11,8 @@
  * COPY or MOVE by sequence number (RFC 9051 7.5.1), which would shift the
  * numbers the client just used; their UID forms may.
  * Bounds: a line of imapd_line_length_limit, a command of
- * SESSION_CMD_MAX bytes (APPEND literals up to imapd_append_limit),
+ * imapd_append_limit + SESSION_CMD_MAX bytes (APPEND's literals; a
+ * bigger literal is refused with [TOOBIG] before "+" is sent),
  * IMAPD_ERROR_LIMIT bad commands, imapd_timeout between commands.
  * Security: runs as the mailbox owner (spawn.c); in -S mode, as whoever
  * started it, after becoming the owner when that is root.
@@ -67,21 +68,40 @@ static const struct session_cmd {
 	{ "CHECK", cmd_check, ST_SELECTED, 0 },
 	{ "CLOSE", cmd_close, ST_SELECTED, 0 },
 	{ "UNSELECT", cmd_unselect, ST_SELECTED, 0 },
+	{ "APPEND", cmd_append, ST_AUTH | ST_SELECTED, 0 },
+	{ "IDLE", cmd_idle, ST_AUTH | ST_SELECTED, 0 },
 	{ "FETCH", cmd_fetch, ST_SELECTED, F_NO_EXPUNGE | F_UID_OK },
 	{ "STORE", cmd_store, ST_SELECTED, F_NO_EXPUNGE | F_UID_OK },
 	{ "COPY", cmd_copy, ST_SELECTED, F_NO_EXPUNGE | F_UID_OK },
 	{ "MOVE", cmd_copy, ST_SELECTED, F_UID_OK },
 	{ "EXPUNGE", cmd_expunge, ST_SELECTED, F_UID_OK },
+	{ "SEARCH", cmd_search, ST_SELECTED, F_NO_EXPUNGE | F_UID_OK },
 };
 
-static volatile sig_atomic_t session_term;
+static volatile sig_atomic_t session_term, session_waiting;
+static int session_out_fd = -1;
 
-/* SIGTERM: finish the command at hand, then say BYE. */
+/* SIGTERM: between commands say BYE and leave at once; inside one,
+ * finish it first (the main loop says BYE then). */
 static void
 session_on_term(int sig)
 {
+	static const char bye[] = "* BYE Server shutting down.\r\n";
+
 	(void)sig;
 	session_term = 1;
+	if (session_waiting) {
+		if (write(session_out_fd, bye, sizeof(bye) - 1) < 0)
+			_exit(0);
+		_exit(0);
+	}
+}
+
+/* 1 once SIGTERM asked the session to end. */
+int
+imapd_terminating(void)
+{
+	return session_term != 0;
 }
 
 /* Queue one line (CRLF added). */
@@ -178,11 +198,18 @@ session_refused(struct imapd_session *s, const char *line, size_t len,
     const struct imap_literal_mark *mark, const char *err)
 {
 	char tag[IMAP_TAG_MAX + 1];
+	const char *first;
+	size_t flen;
 
-	session_line_tag(line, len, tag, sizeof(tag));
+	first = imap_asm_data(s->asm, &flen);
+	if (flen > 0)
+		session_line_tag(first, flen, tag, sizeof(tag));
+	else
+		session_line_tag(line, len, tag, sizeof(tag));
 	imap_asm_reset(s->asm);
 	s->bad_commands++;
-	if (mark->kind != IMAP_LIT_NONE && mark->size > SESSION_CMD_MAX)
+	if (mark->kind != IMAP_LIT_NONE &&
+	    mark->size > (unsigned long long)var_imapd_append_limit)
 		conn_printf(s->conn, "%s NO [TOOBIG] %s\r\n", tag,
 		    err != NULL ? err : "Literal too big.");
 	else
@@ -224,13 +251,20 @@ session_read(struct imapd_session *s)
 	struct imap_literal_mark mark;
 	const char *line, *err = NULL;
 	enum line_ending end;
+	enum conn_status st;
 	size_t len;
 	int r;
 
 	for (;;) {
 		if (s->bad_commands >= IMAPD_ERROR_LIMIT || session_term)
 			return 0;
-		switch (conn_read_line(s->conn, &line, &len, &end)) {
+		if (conn_flush(s->conn) != 0)
+			return 0;
+		session_waiting = imap_asm_data(s->asm, &len) != NULL &&
+		    len == 0 && conn_input_pending(s->conn) == 0;
+		st = conn_read_line(s->conn, &line, &len, &end);
+		session_waiting = 0;
+		switch (st) {
 		case CONN_EOF:
 			return 0;
 		case CONN_TOO_LONG:
@@ -249,6 +283,12 @@ session_read(struct imapd_session *s)
 		}
 		if (r == IMAP_ASM_DONE)
 			return 1;
+		if (mark.size > (unsigned long long)var_imapd_append_limit) {
+			if (session_refused(s, line, len, &mark,
+			    "Literal too big.") != 0)
+				return 0;
+			continue;
+		}
 		if (session_literal(s, &mark) != 0)
 			return 0;
 	}
@@ -332,7 +372,7 @@ session_new(int fd_in, int fd_out, const struct handoff *h,
 	struct imapd_session *s = xcalloc(1, sizeof(*s));
 	struct imap_asm_limits lim = { 0, SESSION_LITERALS_MAX, 0 };
 
-	lim.max_bytes = SESSION_CMD_MAX;
+	lim.max_bytes = (size_t)var_imapd_append_limit + SESSION_CMD_MAX;
 	s->conn = conn_new(fd_in, fd_out, (size_t)var_imapd_line_length_limit,
 	    (int)var_imapd_timeout);
 	s->user = xstrdup(user);
@@ -387,6 +427,7 @@ imapd_session_main(int fd_in, int fd_out, const struct handoff *h,
 	char *root = maildir != NULL ? xstrdup(maildir) : NULL;
 	const char *err = NULL;
 
+	session_out_fd = fd_out;
 	signal(SIGTERM, session_on_term);
 	if (root == NULL && session_local_setup(user, &root) != 0) {
 		dprintf(fd_out, "%s NO [UNAVAILABLE] No mailbox.\r\n", h->tag);

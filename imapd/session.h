@@ -18,6 +18,7 @@
  *                              EXISTS / EXPUNGE or VANISHED / FETCH FLAGS
  *                              for what changed (RFC 9051 7.5, 5.5).
  *   imapd_unselect(s)          close the selected mailbox.
+ *   imapd_terminating()        1 after SIGTERM (finish, then BYE).
  *   imapd_flags_text(s, m, buf)  "(\Seen $Junk)" of a message.
  *   imapd_utf8(s)              1 when mailbox names travel in UTF-8
  *                              (IMAP4rev2 or UTF8=ACCEPT enabled), else
@@ -89,6 +90,7 @@ void imapd_tagged(struct imapd_session *s, const char *fmt, ...)
 void imapd_bad(struct imapd_session *s, const char *text);
 int imapd_announce(struct imapd_session *s, int expunge_ok);
 void imapd_unselect(struct imapd_session *s);
+int imapd_terminating(void);
 const char *imapd_flags_text(const struct imapd_session *s,
     const struct mstore_msg *m, struct buf *b);
 int imapd_utf8(const struct imapd_session *s);
@@ -123,6 +125,9 @@ void cmd_fetch(struct imapd_session *, const struct imap_cmd *);
 void cmd_store(struct imapd_session *, const struct imap_cmd *);
 void cmd_expunge(struct imapd_session *, const struct imap_cmd *);
 void cmd_copy(struct imapd_session *, const struct imap_cmd *);
+void cmd_append(struct imapd_session *, const struct imap_cmd *);
+void cmd_search(struct imapd_session *, const struct imap_cmd *);
+void cmd_idle(struct imapd_session *, const struct imap_cmd *);
 unsigned imapd_store_bits(unsigned imap_flags);
 void imapd_uidset(struct buf *b, const uint32_t *uids, size_t n);
 
