@@ -27,6 +27,7 @@
 #   target               "petrel" or "dovecot"
 #   dovecot              1 when the target is Dovecot
 #   skip CASE WHY        print "SKIP: suite: CASE (WHY)" (not counted)
+#   unless_dovecot CASE WHY BODY  run BODY, or skip CASE on Dovecot
 #   connect IN ?MODE? ?MYADDR?  connect (MODE plain|starttls|imaps); returns a
 #                        spawn id; the greeting is in [imap::greeting SID]
 #   login IN ?MODE?      connect + LOGIN; spawn id, or "" on failure
@@ -83,6 +84,13 @@ proc imap::dovecot {} {
 proc imap::skip {case why} {
     puts "SKIP: $petrel::suite: $case ($why)"
     flush stdout
+}
+
+# Run BODY unless the target is Dovecot; there, report CASE as skipped with
+# WHY (Dovecot 2.3 lacks the feature or differs from the RFC there).
+proc imap::unless_dovecot {case why body} {
+    if {[imap::dovecot]} { imap::skip $case "dovecot: $why"; return }
+    uplevel 1 $body
 }
 
 # A TCP port that was free on 127.0.0.1 a moment ago.
