@@ -14,7 +14,13 @@
 # Petrel instance through petrel.tcl with petrel-imapd; "dovecot" starts a
 # private Dovecot (its own configuration, base_dir and log under a temporary
 # directory, a passwd-file user with a {PLAIN} password, maildirs, free
-# loopback ports), stopped by its master pid when the script ends.
+# loopback ports), stopped by its master pid when the script ends:
+#   IMAP_TARGET=dovecot expect -f t/conf/imapd/session.exp
+# Cases Dovecot 2.3 cannot pass (a missing feature, or a place where it
+# differs from the RFC) are wrapped in unless_dovecot and print SKIP there.
+# The petrel target needs petrel-imapd with these parameters: imapd_listen,
+# imapd_imaps_listen, imapd_plaintext_auth_networks, imapd_idle_keepalive,
+# imapd_tls_cert_file / imapd_tls_key_file (a self-signed pair made here).
 #
 # Public procedures (namespace imap):
 #   start ?OPTS?         start the server; OPTS is a dict:
