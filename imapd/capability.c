@@ -15,19 +15,25 @@
 #include <stdio.h>
 
 #include "imapd.h"
+#include "params.h"
 
 #define CAP_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE"
 
-#define CAP_SESSION CAP_COMMON " NAMESPACE UNSELECT UIDPLUS CHILDREN"
+#define CAP_SESSION CAP_COMMON " NAMESPACE UNSELECT UIDPLUS CHILDREN " \
+	"MOVE MULTIAPPEND LIST-EXTENDED LIST-STATUS SPECIAL-USE " \
+	"CREATE-SPECIAL-USE STATUS=SIZE ESEARCH SEARCHRES CONDSTORE QRESYNC"
 
 /* The capability list for a client in the given state. */
 const char *
 imapd_capability(int prelogin, int starttls_ok, int plaintext_ok)
 {
-	static char cap[512];
+	static char cap[768];
 
-	if (!prelogin)
-		return CAP_SESSION;
+	if (!prelogin) {
+		snprintf(cap, sizeof(cap), "%s APPENDLIMIT=%ld", CAP_SESSION,
+		    var_imapd_append_limit);
+		return cap;
+	}
 	snprintf(cap, sizeof(cap), "%s%s%s", CAP_COMMON,
 	    starttls_ok ? " STARTTLS" : "",
 	    plaintext_ok ? " AUTH=PLAIN" : " LOGINDISABLED");

@@ -26,6 +26,7 @@
 #include "fetch_struct.h"
 #include "imap_date.h"
 #include "imap_fetch_args.h"
+#include "imap_seqset.h"
 #include "log.h"
 #include "mstore.h"
 #include "session.h"
@@ -73,7 +74,8 @@ fetch_set_seen(struct fetch_ctx *fc, const size_t *idx, size_t n)
 	struct imapd_session *s = fc->s;
 	const struct mstore_msg *m;
 	const char *err = NULL;
-	size_t k = 0;
+	uint32_t *failed = NULL;
+	size_t k = 0, nfailed = 0;
 
 	if (!fc->fa->sets_seen || s->readonly || n == 0)
 		return;
@@ -86,12 +88,15 @@ fetch_set_seen(struct fetch_ctx *fc, const size_t *idx, size_t n)
 			fc->seen_uids[k++] = m->uid;
 	}
 	if (k > 0 && mstore_store(s->box, fc->seen_uids, k, MSTORE_ADD,
-	    MSTORE_F_SEEN, NULL, 0, 0, NULL, NULL, &err) != 0) {
+	    MSTORE_F_SEEN, NULL, 0, 0, &failed, &nfailed, &err) != 0) {
 		log_warn("imap(%s): setting \\Seen: %s", s->user,
 		    err != NULL ? err : "error");
 		k = 0;
 	}
+	free(failed);
 	fc->n_seen = k;
+	for (size_t i = 0; i < k; i++)
+		(void)mstore_view_take(s->box, fc->seen_uids[i]);
 }
 
 /* Items are appended with a space before each; drop the first one's. */
@@ -241,6 +246,21 @@ fetch_one(struct fetch_ctx *fc, size_t i)
 	fc->s->fetched++;
 }
 
+/* UID FETCH ... (CHANGEDSINCE m VANISHED): the set's expunged UIDs. */
+static void
+fetch_vanished(struct imapd_session *s, const struct imap_arg *arg,
+    uint64_t modseq)
+{
+	struct imap_seqset *set;
+	const char *err = NULL;
+
+	if (imap_seqset_from_arg(arg, s->pool, IMAP_SEQSET_SEARCHRES, &set,
+	    &err) != 0 || set->searchres)
+		return;
+	imap_seqset_resolve(set, mstore_uidnext(s->box) - 1);
+	imapd_vanished_earlier(s, modseq, set);
+}
+
 /* FETCH and UID FETCH. */
 void
 cmd_fetch(struct imapd_session *s, const struct imap_cmd *cmd)
@@ -262,6 +282,14 @@ cmd_fetch(struct imapd_session *s, const struct imap_cmd *cmd)
 	fc.out = buf_new(4096, 0);
 	fc.sec = buf_new(16384, 0);
 	fc.tmp = buf_new(256, 0);
+	if (fa.changedsince_set)
+		s->enabled |= EN_CONDSTORE;
+	if (fa.vanished && !(s->enabled & EN_QRESYNC)) {
+		imapd_bad(s, "VANISHED needs ENABLE QRESYNC first.");
+		goto out;
+	}
+	if (fa.vanished)
+		fetch_vanished(s, &cmd->args[0], fa.changedsince);
 	fetch_set_seen(&fc, idx, n);
 	for (size_t i = 0; i < n; i++) {
 		if (fa.changedsince_set &&
@@ -269,14 +297,15 @@ cmd_fetch(struct imapd_session *s, const struct imap_cmd *cmd)
 			continue;
 		fetch_one(&fc, idx[i]);
 	}
-	fetch_msg_free(&fc.fm);
-	buf_free(&fc.out);
-	buf_free(&fc.sec);
-	buf_free(&fc.tmp);
-	free(fc.seen_uids);
 	if (fc.missing)
 		imapd_tagged(s, "NO [EXPUNGEISSUED] Some messages were "
 		    "expunged meanwhile.");
 	else
 		imapd_tagged(s, "OK Fetch completed.");
+out:
+	fetch_msg_free(&fc.fm);
+	buf_free(&fc.out);
+	buf_free(&fc.sec);
+	buf_free(&fc.tmp);
+	free(fc.seen_uids);
 }

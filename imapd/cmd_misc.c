@@ -67,6 +67,8 @@ static const struct {
 	unsigned bit;
 } enable_names[] = {
 	{ "IMAP4REV2", EN_IMAP4REV2 },
+	{ "CONDSTORE", EN_CONDSTORE },
+	{ "QRESYNC", EN_QRESYNC | EN_CONDSTORE },
 };
 
 /* ENABLE: switch extensions on; report the ones newly on. */
@@ -87,7 +89,8 @@ cmd_enable(struct imapd_session *s, const struct imap_cmd *cmd)
 		    sizeof(enable_names[0]); j++) {
 			if (!imap_arg_atom_is(&cmd->args[i],
 			    enable_names[j].name) ||
-			    (s->enabled & enable_names[j].bit))
+			    (s->enabled & enable_names[j].bit) ==
+			    enable_names[j].bit)
 				continue;
 			s->enabled |= enable_names[j].bit;
 			buf_putf(b, " %s", cmd->args[i].str);

@@ -78,6 +78,26 @@ search_save(struct imapd_session *s, const size_t *hits, size_t n)
 		s->searchres[i] = mstore_msg(s->box, hits[i])->uid;
 }
 
+/* SAVE keeps all matches, or with MIN/MAX alone only those (RFC 5182
+ * 2.4). */
+static void
+search_save_result(struct imapd_session *s, unsigned opts, const size_t *hits,
+    size_t n)
+{
+	size_t two[2], k = 0;
+
+	if ((opts & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) ||
+	    !(opts & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX)) || n == 0) {
+		search_save(s, hits, n);
+		return;
+	}
+	if (opts & IMAP_SEARCH_RET_MIN)
+		two[k++] = hits[0];
+	if ((opts & IMAP_SEARCH_RET_MAX) && (k == 0 || hits[n - 1] != two[0]))
+		two[k++] = hits[n - 1];
+	search_save(s, two, k);
+}
+
 /* Answer with the matches. */
 static void
 search_answer(struct imapd_session *s, const struct imap_cmd *cmd,
@@ -95,7 +115,7 @@ search_answer(struct imapd_session *s, const struct imap_cmd *cmd,
 		return;
 	}
 	if (opts & IMAP_SEARCH_RET_SAVE)
-		search_save(s, hits, n);
+		search_save_result(s, opts, hits, n);
 	if (sa->return_given && opts == 0)
 		opts = IMAP_SEARCH_RET_ALL;
 	if (!sa->return_given && (s->enabled & EN_IMAP4REV2))

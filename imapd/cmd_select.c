@@ -91,6 +91,12 @@ cmd_select(struct imapd_session *s, const struct imap_cmd *cmd)
 		imapd_bad(s, err != NULL ? err : "Invalid arguments.");
 		return;
 	}
+	if (sa.qresync && !(s->enabled & EN_QRESYNC)) {
+		imapd_bad(s, "QRESYNC needs ENABLE QRESYNC first.");
+		return;
+	}
+	if (sa.condstore)
+		s->enabled |= EN_CONDSTORE;
 	if (s->box != NULL) {
 		imapd_unselect(s);
 		if (s->enabled & (EN_IMAP4REV2 | EN_QRESYNC))
@@ -108,6 +114,8 @@ cmd_select(struct imapd_session *s, const struct imap_cmd *cmd)
 	select_report(s);
 	if (s->enabled & EN_IMAP4REV2)
 		imapd_list_one(s, s->box_name);
+	if (sa.qresync)
+		imapd_qresync_select(s, &sa);
 	s->expunge_ok = 0;	/* nothing to announce: the view is new */
 	imapd_tagged(s, "OK [%s] %s completed.", examine ? "READ-ONLY" :
 	    "READ-WRITE", examine ? "Examine" : "Select");

@@ -110,6 +110,10 @@ cmd_id(struct login_client *c, const struct imap_cmd *cmd)
 static void
 cmd_starttls(struct login_client *c, const struct imap_cmd *cmd)
 {
+	if (cmd->count != 0) {
+		login_reply(c, "%s BAD STARTTLS takes no arguments.", cmd->tag);
+		return;
+	}
 	if (!login_starttls_ok(c)) {
 		login_reply(c, "%s BAD TLS is not available%s.", cmd->tag,
 		    c->tls != NULL ? ": already active" : "");

@@ -41,11 +41,11 @@ static size_t
 msgset_saved(const struct imapd_session *s, size_t *idx)
 {
 	size_t k = 0;
-	long seq;
+	long pos;
 
 	for (size_t i = 0; i < s->n_searchres; i++)
-		if ((seq = mstore_seq_of(s->box, s->searchres[i])) > 0)
-			idx[k++] = (size_t)seq - 1;
+		if ((pos = mstore_seq_of(s->box, s->searchres[i])) >= 0)
+			idx[k++] = (size_t)pos;
 	return k;
 }
 

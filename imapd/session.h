@@ -19,6 +19,7 @@
  *                              for what changed (RFC 9051 7.5, 5.5).
  *   imapd_unselect(s)          close the selected mailbox.
  *   imapd_terminating()        1 after SIGTERM (finish, then BYE).
+ *   imapd_vanished_earlier, imapd_qresync_select  QRESYNC (qresync.c).
  *   imapd_flags_text(s, m, buf)  "(\Seen $Junk)" of a message.
  *   imapd_utf8(s)              1 when mailbox names travel in UTF-8
  *                              (IMAP4rev2 or UTF8=ACCEPT enabled), else
@@ -57,6 +58,7 @@ struct buf;
 struct conn;
 struct mstore_box;
 struct mstore_msg;
+struct imap_seqset;
 
 struct imapd_session {
 	struct conn *conn;
@@ -91,6 +93,11 @@ void imapd_bad(struct imapd_session *s, const char *text);
 int imapd_announce(struct imapd_session *s, int expunge_ok);
 void imapd_unselect(struct imapd_session *s);
 int imapd_terminating(void);
+void imapd_vanished_earlier(struct imapd_session *s, uint64_t modseq,
+    const struct imap_seqset *limit);
+struct imap_select_args;
+void imapd_qresync_select(struct imapd_session *s,
+    const struct imap_select_args *sa);
 const char *imapd_flags_text(const struct imapd_session *s,
     const struct mstore_msg *m, struct buf *b);
 int imapd_utf8(const struct imapd_session *s);

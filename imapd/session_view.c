@@ -112,9 +112,9 @@ view_flag_changes(struct imapd_session *s, const struct mstore_changes *ch)
 	long seq;
 
 	for (size_t i = 0; i < ch->n_changed; i++) {
-		if ((seq = mstore_seq_of(s->box, ch->changed[i].uid)) <= 0)
+		if ((seq = mstore_seq_of(s->box, ch->changed[i].uid)) < 0)
 			continue;
-		m = mstore_msg(s->box, (size_t)seq - 1);
+		m = mstore_msg(s->box, (size_t)seq++);
 		imapd_flags_text(s, m, b);
 		if (s->enabled & EN_CONDSTORE)
 			imapd_reply(s, "* %ld FETCH (UID %lu FLAGS %s MODSEQ "

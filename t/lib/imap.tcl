@@ -140,7 +140,7 @@ proc imap::start {{opts {}}} {
 # Start a Petrel instance with petrel-imapd (plaintext, keepalive options).
 proc imap::petrel_start {o} {
     if {![info exists ::env(PETREL_DAEMONS)]} {
-        set ::env(PETREL_DAEMONS) "inject qmgr local smtpd pop3d imapd"
+        set ::env(PETREL_DAEMONS) "auth inject qmgr local smtpd pop3d imapd"
     }
     set port [imap::free_port]
     set port2 [imap::free_port]
@@ -149,6 +149,8 @@ proc imap::petrel_start {o} {
                 imapd_imaps_listen 127.0.0.1:$port2]
     if {[dict get $o plaintext]} {
         dict set ov imapd_plaintext_auth_networks 127.0.0.0/8
+    } else {
+        dict set ov imapd_plaintext_auth_networks ""
     }
     if {[dict get $o keepalive] ne ""} {
         dict set ov imapd_idle_keepalive "[dict get $o keepalive]s"
