@@ -393,6 +393,24 @@ session_new(int fd_in, int fd_out, const struct handoff *h,
 	return s;
 }
 
+/* Leave without the libraries' exit handlers (OpenSSL's cleanup and the
+ * other destructors cost ~7% of a login's CPU in the spawner's tree, for
+ * memory the process gives back anyway); sanitizer builds exit normally so
+ * that the leak check still runs. */
+__attribute__((noreturn))
+static void
+session_exit(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	exit(0);
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	exit(0);
+#endif
+#endif
+	_exit(0);
+}
+
 /* The end: BYE where due, the log line, everything freed. */
 __attribute__((noreturn))
 static void
@@ -419,7 +437,7 @@ session_end(struct imapd_session *s)
 	free(s->user);
 	free(s->root);
 	free(s);
-	exit(0);
+	session_exit();
 }
 
 /* Before waiting for the client: give the memory the last command freed
