@@ -8,7 +8,8 @@
 Measures (every figure one JSON line, test "imap_big", to --out and stdout):
   fill        : (re)create the user's maildir with --msgs messages in new/ (untimed
                 for the server; ../shared/bench/benchlib.py fill_maildirs);
-  cold        : the first LOGIN + SELECT INBOX (the server builds its index);
+  cold_select : the first SELECT INBOX (the server builds its index), with the
+                session's /proc/<pid>/io rchar/read_bytes deltas;
   select      : SELECT INBOX on a warm index, seconds;
   fetch_flags : UID FETCH 1:* (FLAGS), seconds and response bytes;
   search_text : SEARCH TEXT <word> (a word found in one message body), seconds;
@@ -189,15 +190,21 @@ def measure(a):
         t = time.time()
         bl.fill_maildirs(a.fill_root, [a.user], a.msgs, a.size, a.owner)
         print("[imap_big] filled %d msgs in %.1fs" % (a.msgs, time.time() - t), file=sys.stderr)
-    t = time.time()
     m = connect(a)
+    pid = session_pid(m)
+    io0 = proc_io(pid)
+    t = time.time()
     typ, data = m.select("INBOX")
     cold = time.time() - t
+    io1 = proc_io(pid)
     if typ != "OK" or int(data[0]) != a.msgs:
         raise RuntimeError("cold SELECT: %r %r" % (typ, data[:1]))
     m.uid("FETCH", "1:*", "(FLAGS)")
     m.logout()
-    recs.append(rec(a, "cold_select", {"seconds": round(cold, 3)}))
+    recs.append(rec(a, "cold_select", {"seconds": round(cold, 3),
+                                       "rchar": io1["rchar"] - io0["rchar"],
+                                       "read_bytes": io1["read_bytes"] - io0["read_bytes"],
+                                       "read_syscalls": io1["syscr"] - io0["syscr"]}))
     for step in STEPS:
         times, ios = [], []
         for _ in range(a.repeat):
