@@ -45,10 +45,12 @@ for r in $(seq 1 "$REPEAT"); do
 	workloads petrel /tmp/perfD/petrel/master.pid
 	bash "$TOP/t/bench/petrel_down.sh"
 done
-python3 "$SHARED/summarize.py" "$OUT/results.jsonl" --times
-[ "${BENCH_POSTFIX:-1}" = 1 ] &&
-	python3 "$SHARED/summarize.py" "$OUT/results.jsonl" --compare postfix petrel
-echo "bench: results in $OUT"
+if [ -s "$OUT/results.jsonl" ]; then	# BENCH_CASES="" BENCH_RELAY_CASES="": none
+	python3 "$SHARED/summarize.py" "$OUT/results.jsonl" --times
+	[ "${BENCH_POSTFIX:-1}" = 1 ] &&
+		python3 "$SHARED/summarize.py" "$OUT/results.jsonl" --compare postfix petrel
+	echo "bench: results in $OUT"
+fi
 # POP3 side by side with Dovecot (t/bench/pop3.sh); BENCH_POP3=0 skips it.
 if [ "${BENCH_POP3:-1}" = 1 ]; then
 	BENCH_OUT="$OUT/pop3" BENCH_DOVECOT="${BENCH_POSTFIX:-1}" \
