@@ -138,7 +138,7 @@ test_names(void)
 		CHECK(mstore_name_check(bad[i], &err) < 0);
 	CHECK(mstore_name_check("Sent/2024 Q1", &err) == 0);
 	static const char *baddir[] = { "..x", ".a..b", ".a.", ".&", ".&Jjo",
-	    ".&AGE-", ".&2D3-", ".a\x01", "x", NULL };
+	    ".&AGE-", ".&2D3-", ".a\x01", "x", ".&APw-&APw-", ".a/b", NULL };
 	for (int i = 0; baddir[i] != NULL; i++) {
 		buf_reset(b);
 		CHECK(mstore_dir_to_name(baddir[i], strlen(baddir[i]), b) < 0);
