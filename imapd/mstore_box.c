@@ -66,24 +66,19 @@ mstore_changes_free(struct mstore_changes *ch)
 	memset(ch, 0, sizeof(*ch));
 }
 
-/* Modification time of a directory fd in ns, or -1. */
-static int64_t
-mstore_dir_mtime(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -1;
-	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-}
-
-/* 1 when new/ or cur/ may hold changes the state does not reflect. */
+/* 1 when new/ or cur/ may hold changes the state does not reflect: the
+ * mtime differs, or the recorded one was taken within MSTORE_MTIME_SLACK
+ * of a change (a coarse mtime could hide a second change in the same
+ * tick) and that time has now passed: one scan then confirms it. */
 static int
 mstore_need_scan(struct mstore_box *box)
 {
+	int64_t now = mstore_now_ns();
+
 	return mstore_dir_mtime(box->newfd) != box->st.new_mtime ||
 	    mstore_dir_mtime(box->curfd) != box->st.cur_mtime ||
-	    (box->st.safe & 3) != 3;
+	    (!(box->st.safe & 1) && now - box->st.new_mtime > MSTORE_MTIME_SLACK) ||
+	    (!(box->st.safe & 2) && now - box->st.cur_mtime > MSTORE_MTIME_SLACK);
 }
 
 /* 1 when this RDWR session should claim \Recent UIDs. */

@@ -33,6 +33,7 @@
 #define MSTORE_VANISHED_MAX 100000u	/* expunge history kept for QRESYNC */
 #define MSTORE_LOG_MIN_COMPACT (256 * 1024)
 #define MSTORE_FILE_MAX ((size_t)1 << 31)
+#define MSTORE_MTIME_SLACK 1000000000LL	/* ns: coarse mtime safety margin */
 
 #define MSTORE_UIDLIST "petrel-uidlist"
 #define MSTORE_DC_UIDLIST "dovecot-uidlist"
@@ -120,6 +121,7 @@ struct mstore_box {
 	size_t nrecent;
 	struct mstore_kwlist kw;
 	struct buf *pending;	/* log entries of the open transaction */
+	int64_t pre_new, pre_cur;	/* dir mtimes when it began */
 	int cachefd;
 	char errbuf[256];
 };
@@ -188,6 +190,7 @@ int mstore_lock(struct mstore_box *box) WARN_UNUSED;
 void mstore_unlock(struct mstore_box *box);
 const char *mstore_err(struct mstore_box *box, const char *what, int err);
 int64_t mstore_now_ns(void);
+int64_t mstore_dir_mtime(int fd);
 int mstore_write_full(int fd, const void *p, size_t n) WARN_UNUSED;
 
 /* mstore_sync.c */

@@ -30,7 +30,6 @@
 #include "alloc.h"
 #include "mstore_int.h"
 
-#define MSTORE_MTIME_SLACK 1000000000LL	/* ns: coarse mtime safety margin */
 
 struct mstore_sent {
 	char *name;

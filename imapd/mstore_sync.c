@@ -313,14 +313,50 @@ mstore_begin(struct mstore_box *box)
 		mstore_unlock(box);
 		return -1;
 	}
+	box->pre_new = mstore_dir_mtime(box->newfd);
+	box->pre_cur = mstore_dir_mtime(box->curfd);
 	return 0;
+}
+
+/* After our own changes: where the state matched a directory before, it
+ * matches its new mtime too (recorded as not yet safe, so one scan checks
+ * it once the slack has passed); where it did not, a scan stays due. */
+static int
+mstore_own_dirsync(struct mstore_box *box)
+{
+	int64_t post_new = mstore_dir_mtime(box->newfd);
+	int64_t post_cur = mstore_dir_mtime(box->curfd);
+	struct mstore_lent e;
+
+	if (box->pending->len == 0 || (post_new == box->pre_new &&
+	    post_cur == box->pre_cur))
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.type = MSTORE_L_DIRSYNC;
+	e.uid = box->st.uidnext;
+	e.a = box->st.uidlist_size;
+	e.b = box->st.new_mtime;
+	e.c = box->st.cur_mtime;
+	e.flags = (uint8_t)box->st.safe;
+	if (box->pre_new == box->st.new_mtime && post_new != box->pre_new) {
+		e.b = post_new;
+		e.flags &= (uint8_t)~1u;
+	}
+	if (box->pre_cur == box->st.cur_mtime && post_cur != box->pre_cur) {
+		e.c = post_cur;
+		e.flags &= (uint8_t)~2u;
+	}
+	return mstore_log_add(box, &e, NULL, 0);
 }
 
 /* End a transaction: commit when ok, else forget and reload; unlock. */
 int
 mstore_end(struct mstore_box *box, int ok, int sync)
 {
-	int r = ok ? mstore_commit(box, sync) : -1;
+	int r = ok ? mstore_own_dirsync(box) : -1;
+
+	if (r == 0)
+		r = mstore_commit(box, sync);
 
 	if (r < 0) {
 		buf_reset(box->pending);
