@@ -336,7 +336,18 @@ mstore_status(const char *root, const char *name, struct mstore_status *st_r,
 	return 0;
 }
 
-/* UIDs expunged after modseq (QRESYNC); 1 when history does not reach. */
+/* Order UIDs. */
+static int
+mstore_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* UIDs expunged after modseq (QRESYNC), ascending; 1 when the history
+ * does not reach back that far (the session then answers from the
+ * client's known UIDs, RFC 7162 3.2.5.2). */
 int
 mstore_vanished_since(const struct mstore_box *box, uint64_t modseq,
     uint32_t **uids_r, size_t *n_r)
@@ -352,6 +363,7 @@ mstore_vanished_since(const struct mstore_box *box, uint64_t modseq,
 	for (size_t i = 0; i < st->nvan; i++)
 		if (st->van[i].modseq > modseq)
 			(*uids_r)[n++] = st->van[i].uid;
+	qsort(*uids_r, n, sizeof(**uids_r), mstore_u32_cmp);
 	*n_r = n;
 	return 0;
 }

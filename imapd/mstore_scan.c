@@ -3,7 +3,8 @@
  * under the folder lock with the log caught up.
  *
  * Public (mstore_int.h): mstore_scan, mstore_uidlist_init,
- * mstore_uidlist_append, mstore_uidlist_next, mstore_find_file.
+ * mstore_uidlist_append, mstore_uidlist_next, mstore_uidlist_rewrite,
+ * mstore_find_file.
  * mstore_scan reads new/ then cur/ (a file moving new/ -> cur/ meanwhile
  * is seen at least once), matches files to records by base name, logs
  * renames as UPDATE (new MODSEQ only when flags or keywords changed),
@@ -575,4 +576,33 @@ mstore_uidlist_next(struct mstore_box *box, uint32_t *next_r)
 	mstore_set_free(&u.set);
 	*next_r = u.next > box->st.uidnext ? u.next : box->st.uidnext;
 	return 0;
+}
+
+/* Replace the uidlist by the live records (tmp, fsync, rename; lock held).
+ * UIDNEXT in the header covers every UID the old file handed out. */
+int
+mstore_uidlist_rewrite(struct mstore_box *box)
+{
+	struct buf *b = buf_new(box->st.count * 64 + 64, 0);
+	uint32_t next;
+	int r = mstore_uidlist_next(box, &next);
+
+	if (r == 0)
+		r = buf_printf(b, "3 V%u N%u\n", box->st.uidvalidity, next);
+	for (size_t i = 0; i < box->st.count && r == 0; i++) {
+		const struct mstore_msg *m = &box->st.msgs[i];
+		const char *n = mstore_state_name(&box->st, m);
+
+		r = buf_printf(b, "%u :%.*s\n", m->uid,
+		    (int)mstore_base_len(n, m->name_len), n);
+	}
+	if (r == 0)
+		r = mstore_write_atomic(box->dirfd, MSTORE_UIDLIST, b->data, b->len,
+		    1);
+	if (r == 0 && fsync(box->dirfd) < 0)
+		r = -1;
+	if (r == 0)
+		box->st.uidlist_size = b->len;
+	buf_free(&b);
+	return r;
 }

@@ -251,17 +251,23 @@ mstore_load(struct mstore_box *box)
 	return r;
 }
 
-/* Write a new snapshot and start the next log when the log is long. */
+/* Write a new snapshot and start the next log when the log is long; the
+ * uidlist is rewritten first when most of its records are dead. */
 static int
 mstore_compact(struct mstore_box *box)
 {
 	struct buf *b;
 	size_t min = box->st.count * sizeof(struct mstore_msg);
+	uint64_t seq = box->st.log_seq, off = box->st.log_off;
 	int r;
 
 	if (box->st.log_off < MSTORE_LOG_MIN_COMPACT || box->st.log_off < min)
 		return 0;
 	mstore_state_compact(&box->st);
+	if (box->st.uidlist_size > 65536 && box->st.uidlist_size / 2 >
+	    box->st.count * 80 && mstore_uidlist_rewrite(box) < 0)
+		log_warn("mstore: %s: uidlist rewrite failed: %s", box->path,
+		    strerror(errno));
 	box->st.log_seq++;
 	box->st.log_off = sizeof(struct mstore_lhdr);
 	b = buf_new(min + 4096, 0);
@@ -270,9 +276,17 @@ mstore_compact(struct mstore_box *box)
 		r = mstore_write_atomic(box->dirfd, MSTORE_INDEX, b->data, b->len,
 		    1);
 	buf_free(&b);
-	if (r == 0)
-		r = mstore_log_create(box, 0);
-	return r;
+	if (r < 0) {
+		box->st.log_seq = seq;	/* nothing changed on disk */
+		box->st.log_off = off;
+		return -1;
+	}
+	if (mstore_log_create(box, 0) < 0) {
+		close(box->logfd);	/* the next catch-up reloads */
+		box->logfd = -1;
+		return -1;
+	}
+	return 0;
 }
 
 /* Write the open transaction's entries to the log (lock held). */

@@ -11,7 +11,8 @@
  * STORE with UNCHANGEDSINCE, EXPUNGE, APPEND, COPY, MOVE, STATUS, the
  * cache, QRESYNC history, changes made behind our back (POP3-style rename
  * and unlink), index loss and corruption (rebuilt, UIDs kept), UID map
- * loss (new UIDVALIDITY), Dovecot import, and a timed big-folder
+ * loss (new UIDVALIDITY), Dovecot import, catching up across log
+ * compactions, the uidlist rewrite, RENAME INBOX, and a timed big-folder
  * open (figures printed, never asserted).
  * Works under a fresh directory in /tmp, removed at the end.
  */
@@ -669,6 +670,110 @@ test_dovecot_import(void)
 	mstore_close(&a);
 }
 
+/* Make n message files in root/cur named like deliveries. */
+static void
+fill(const char *root, unsigned n)
+{
+	char p[512];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/cur/%u.M%uP1.host,S=100,W=102:2,%s",
+		    root, 1600000000 + i, i, i % 3 ? "S" : "");
+		int fd = open(p, O_CREAT | O_WRONLY, 0600);
+		CHECK(fd >= 0);
+		close(fd);
+	}
+}
+
+/* Toggle \Seen on every message k times. */
+static void
+toggle_seen(struct mstore_box *a, int k)
+{
+	uint32_t *uids = calloc(mstore_count(a) + 1, sizeof(*uids)), *f;
+	size_t n = mstore_count(a), nf;
+	const char *err;
+
+	for (size_t i = 0; i < n; i++)
+		uids[i] = mstore_msg(a, i)->uid;
+	for (int r = 0; r < k; r++)
+		CHECK(mstore_store(a, uids, n, r % 2 ? MSTORE_ADD : MSTORE_REMOVE,
+		    MSTORE_F_SEEN, NULL, 0, 0, &f, &nf, &err) == 0);
+	free(uids);
+}
+
+/* Sessions catch up across log compactions (one and several rotations);
+ * a mostly dead uidlist is rewritten and still gives the same UIDs. */
+static void
+test_rotation(void)
+{
+	const char *root = new_root(), *err;
+	struct mstore_box *a, *b, *c;
+	struct mstore_changes ch;
+	struct stat st1, st2;
+	char p[512];
+
+	fill(root, 2000);
+	CHECK(open_box(root, "INBOX", MSTORE_RDWR, &a) == 0);
+	CHECK(open_box(root, "INBOX", 0, &b) == 0);
+	snprintf(p, sizeof(p), "%s/petrel-uidlist", root);
+	CHECK(stat(p, &st1) == 0);
+	uint32_t *del = calloc(1900, sizeof(*del)), *f;
+	size_t nf;
+	for (uint32_t i = 0; i < 1900; i++)
+		del[i] = i + 1;
+	CHECK(mstore_store(a, del, 1900, MSTORE_ADD, MSTORE_F_DELETED, NULL, 0,
+	    0, &f, &nf, &err) == 0);
+	CHECK(mstore_expunge(a, NULL, 0, &err) == 0);
+	free(del);
+	CHECK(mstore_sync(a, &ch, &err) == 0 && ch.n_expunged == 1900);
+	mstore_changes_free(&ch);
+	toggle_seen(a, 25);	/* 2,500 entries: one compaction */
+	CHECK(mstore_sync(b, &ch, &err) == 0);
+	CHECK(ch.n_expunged == 1900 && mstore_count(b) == 100);
+	mstore_changes_free(&ch);
+	toggle_seen(a, 60);	/* several more */
+	CHECK(mstore_sync(a, &ch, &err) == 0);
+	mstore_changes_free(&ch);
+	CHECK(mstore_sync(b, &ch, &err) == 0);
+	CHECK(ch.n_changed == 100 && ch.n_expunged == 0);
+	mstore_changes_free(&ch);
+	CHECK(mstore_highestmodseq(a) == mstore_highestmodseq(b));
+	for (size_t i = 0; i < 100; i++)
+		CHECK(mstore_msg(a, i)->flags == mstore_msg(b, i)->flags &&
+		    mstore_msg(b, i)->uid == 1901 + i);
+	CHECK(stat(p, &st2) == 0 && st2.st_size * 4 < st1.st_size);
+	mstore_close(&a);
+	mstore_close(&b);
+	CHECK(rm_in(root, "petrel-index*") == 0);
+	CHECK(open_box(root, "INBOX", 0, &c) == 0);
+	CHECK(mstore_count(c) == 100 && mstore_msg(c, 0)->uid == 1901 &&
+	    mstore_uidnext(c) == 2001);
+	mstore_close(&c);
+}
+
+/* RENAME INBOX: messages move (flags kept), INBOX stays, empty. */
+static void
+test_rename_inbox(void)
+{
+	const char *root = new_root(), *err;
+	struct mstore_box *a;
+	uint32_t one = 1, *f;
+	size_t nf;
+
+	CHECK(deliver_ok(root, "a\n") && deliver_ok(root, "b\n"));
+	CHECK(open_box(root, "INBOX", MSTORE_RDWR, &a) == 0);
+	CHECK(mstore_store(a, &one, 1, MSTORE_ADD, MSTORE_F_FLAGGED, NULL, 0, 0,
+	    &f, &nf, &err) == 0);
+	mstore_close(&a);
+	CHECK(mstore_rename(root, "INBOX", "Old", &err) == 0);
+	CHECK(mstore_rename(root, "INBOX", "Old", &err) < 0);
+	CHECK(open_box(root, "INBOX", 0, &a) == 0 && mstore_count(a) == 0);
+	mstore_close(&a);
+	CHECK(open_box(root, "Old", 0, &a) == 0 && mstore_count(a) == 2);
+	CHECK(mstore_msg(a, 0)->flags == MSTORE_F_FLAGGED);
+	mstore_close(&a);
+}
+
 /* Milliseconds since t0. */
 static double
 ms_since(const struct timeval *t0)
@@ -741,6 +846,8 @@ main(void)
 	TEST_RUN(test_foreign_changes);
 	TEST_RUN(test_rebuild);
 	TEST_RUN(test_dovecot_import);
+	TEST_RUN(test_rotation);
+	TEST_RUN(test_rename_inbox);
 	TEST_RUN(test_bench_100k);
 	if (getenv("MSTORE_KEEP") == NULL)
 		(void)rm_in(top, "");
