@@ -137,8 +137,13 @@ mstore_log_read(struct mstore_box *box)
 	used = r < 0 ? -1 : mstore_log_apply(box, p, (size_t)r);
 	free(p);
 	if (used < 0 && box->locked) {
+		uint64_t now = (uint64_t)mstore_now_ns() / 1000;
+
 		log_warn("mstore: %s: torn log tail at %llu cut off", box->path,
 		    (unsigned long long)box->st.log_off);
+		/* entries cut off may have shown MODSEQs: go past them all */
+		if (box->st.highestmodseq < now)
+			box->st.highestmodseq = now;
 		used = 0;
 		if (ftruncate(box->logfd, (off_t)box->st.log_off) < 0)
 			return -1;
@@ -208,36 +213,55 @@ mstore_rebuild(struct mstore_box *box, uint64_t seq, int existed)
 	return 0;
 }
 
-/* Load the snapshot (if usable) and the log; rebuild when they fail. */
+/* Load the snapshot and the log when they fit together; 1 when loaded,
+ * 0 when the caller must repair under the lock, -1 on error. */
+static int
+mstore_load_try(struct mstore_box *box, struct mstore_lhdr *h, int *snap_r,
+    int *log_r)
+{
+	struct buf *b = NULL;
+
+	*snap_r = 0;
+	if (mstore_read_all(box->dirfd, MSTORE_INDEX, MSTORE_FILE_MAX, &b) == 0) {
+		*snap_r = mstore_snapshot_parse(b->data, b->len, &box->st) == 0;
+		buf_free(&b);
+	}
+	if (!*snap_r)
+		mstore_state_clear(&box->st);
+	*log_r = mstore_log_open(box, h) == 0;
+	if (*log_r && *snap_r && h->seq == box->st.log_seq &&
+	    h->uidvalidity == box->st.uidvalidity)
+		return mstore_log_read(box) < 0 ? -1 : 1;
+	if (*log_r && !*snap_r && h->complete) {
+		box->st.uidvalidity = h->uidvalidity;
+		box->st.highestmodseq = h->base_modseq;
+		box->st.van_floor = h->base_modseq;
+		box->st.log_seq = h->seq;
+		box->st.log_off = sizeof(*h);
+		return mstore_log_read(box) < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
+/* Load the snapshot (if usable) and the log; repair or rebuild under the
+ * lock when they fail (after looking again: another process may just have
+ * done it). */
 static int
 mstore_load(struct mstore_box *box)
 {
-	struct buf *b = NULL;
 	struct mstore_lhdr h;
-	int snap = 0, log, r, existed;
+	int snap, log, r, existed;
 
 	existed = faccessat(box->dirfd, MSTORE_INDEX, F_OK, 0) == 0 ||
 	    faccessat(box->dirfd, MSTORE_LOG, F_OK, 0) == 0;
-	if (mstore_read_all(box->dirfd, MSTORE_INDEX, MSTORE_FILE_MAX, &b) == 0) {
-		snap = mstore_snapshot_parse(b->data, b->len, &box->st) == 0;
-		buf_free(&b);
-	}
-	if (!snap)
-		mstore_state_clear(&box->st);
-	log = mstore_log_open(box, &h) == 0;
-	if (log && snap && h.seq == box->st.log_seq &&
-	    h.uidvalidity == box->st.uidvalidity)
-		return mstore_log_read(box);
-	if (log && !snap && h.complete) {
-		box->st.uidvalidity = h.uidvalidity;
-		box->st.highestmodseq = h.base_modseq;
-		box->st.van_floor = h.base_modseq;
-		box->st.log_seq = h.seq;
-		box->st.log_off = sizeof(h);
-		return mstore_log_read(box);
-	}
+	if ((r = mstore_load_try(box, &h, &snap, &log)) != 0)
+		return r < 0 ? -1 : 0;
 	if (mstore_lock(box) < 0)
 		return -1;
+	if ((r = mstore_load_try(box, &h, &snap, &log)) != 0) {
+		mstore_unlock(box);
+		return r < 0 ? -1 : 0;
+	}
 	if (snap && (!log || h.seq < box->st.log_seq)) {
 		uint64_t now = (uint64_t)mstore_now_ns() / 1000;
 		if (box->st.highestmodseq < now)

@@ -623,6 +623,7 @@ test_rebuild(void)
 	CHECK(open_box(root, "INBOX", 0, &a) == 0);
 	CHECK(strcmp(uids_of(a), "1,3,4,5,6") == 0 && mstore_uidvalidity(a) == uv);
 	CHECK(mstore_highestmodseq(a) > hms);
+	hms = mstore_highestmodseq(a);
 	mstore_close(&a);
 	snprintf(p, sizeof(p), "%s/petrel-index.log", root);
 	CHECK((fd = open(p, O_WRONLY)) >= 0);
@@ -630,6 +631,7 @@ test_rebuild(void)
 	close(fd);
 	CHECK(open_box(root, "INBOX", 0, &a) == 0);
 	CHECK(strcmp(uids_of(a), "1,3,4,5,6") == 0 && mstore_uidvalidity(a) == uv);
+	CHECK(mstore_highestmodseq(a) > hms);	/* no MODSEQ handed out twice */
 	mstore_close(&a);
 	CHECK(rm_in(root, "petrel-uidlist") == 0 &&
 	    rm_in(root, "petrel-index*") == 0);
