@@ -50,7 +50,8 @@
  * reported is never reused for a new file (a file that reappears gets a new
  * UID), so a UID never names two messages under one UIDVALIDITY.  A torn
  * last line is ignored.  Rewritten (tmp + fsync + rename) when mostly dead.
- * Lost map = new UIDVALIDITY, logged with log_warn.
+ * A lost map is written again from the index when that survived (same
+ * UIDVALIDITY); with both lost the UIDVALIDITY changes (log_warn).
  *
  * Index.  petrel-index is a header, fixed 48-byte records sorted by UID
  * (flags, keyword bitmap, MODSEQ, size with CRLF, INTERNALDATE, cache

@@ -191,6 +191,31 @@ mstore_sync(struct mstore_box *box, struct mstore_changes *ch_r,
 	return 0;
 }
 
+/* The UID map is gone but the index knows every UID: write it again from
+ * the index rather than change UIDVALIDITY (mstore_scan would otherwise
+ * find no uidlist to read). */
+static int
+mstore_uidlist_recover(struct mstore_box *box)
+{
+	int r;
+
+	if (faccessat(box->dirfd, MSTORE_UIDLIST, F_OK, 0) == 0 ||
+	    box->st.uidvalidity == 0 || mstore_begin(box) < 0)
+		return 0;
+	r = 0;
+	if (faccessat(box->dirfd, MSTORE_UIDLIST, F_OK, 0) < 0 &&
+	    errno == ENOENT) {
+		log_warn("mstore: %s: petrel-uidlist missing, written again from "
+		    "the index (UIDVALIDITY %u kept)", box->path,
+		    box->st.uidvalidity);
+		box->st.uidlist_size = 0;
+		r = mstore_uidlist_write(box, box->st.uidnext);
+	}
+	if (mstore_end(box, r == 0, 1) < 0)
+		r = -1;
+	return r;
+}
+
 /* Open the folder directory at path (see mstore_open). */
 int
 mstore_open_box(const char *path, unsigned flags, struct mstore_box **box_r,
@@ -216,7 +241,8 @@ mstore_open_box(const char *path, unsigned flags, struct mstore_box **box_r,
 		mstore_close(&box);
 		return -1;
 	}
-	if (mstore_kw_load(box) < 0 || mstore_sync(box, &ch, errstr_r) < 0) {
+	if (mstore_kw_load(box) < 0 || mstore_log_catch_up(box) < 0 ||
+	    mstore_uidlist_recover(box) < 0 || mstore_sync(box, &ch, errstr_r) < 0) {
 		*errstr_r = box->errbuf[0] ? box->errbuf :
 		    mstore_err(box, "open mailbox", errno);
 		mstore_close(&box);

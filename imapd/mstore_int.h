@@ -212,6 +212,7 @@ int mstore_uidlist_init(struct mstore_box *box) WARN_UNUSED;
 int mstore_find_file(struct mstore_box *box, struct mstore_msg *m) WARN_UNUSED;
 int mstore_uidlist_next(struct mstore_box *box, uint32_t *next_r) WARN_UNUSED;
 int mstore_uidlist_rewrite(struct mstore_box *box) WARN_UNUSED;
+int mstore_uidlist_write(struct mstore_box *box, uint32_t next) WARN_UNUSED;
 
 /* mstore_ops.c */
 int mstore_expunge_uids(struct mstore_box *box, const uint32_t *uids,

@@ -4,6 +4,7 @@
  *
  * Public (mstore_int.h): mstore_scan, mstore_uidlist_init,
  * mstore_uidlist_append, mstore_uidlist_next, mstore_uidlist_rewrite,
+ * mstore_uidlist_write,
  * mstore_find_file.
  * mstore_scan reads new/ then cur/ (a file moving new/ -> cur/ meanwhile
  * is seen at least once), matches files to records by base name, logs
@@ -578,17 +579,14 @@ mstore_uidlist_next(struct mstore_box *box, uint32_t *next_r)
 	return 0;
 }
 
-/* Replace the uidlist by the live records (tmp, fsync, rename; lock held).
- * UIDNEXT in the header covers every UID the old file handed out. */
+/* Write the uidlist as "3 V N" + the state's records (tmp, fsync, rename,
+ * fsync of the folder; lock held). */
 int
-mstore_uidlist_rewrite(struct mstore_box *box)
+mstore_uidlist_write(struct mstore_box *box, uint32_t next)
 {
 	struct buf *b = buf_new(box->st.count * 64 + 64, 0);
-	uint32_t next;
-	int r = mstore_uidlist_next(box, &next);
+	int r = buf_printf(b, "3 V%u N%u\n", box->st.uidvalidity, next);
 
-	if (r == 0)
-		r = buf_printf(b, "3 V%u N%u\n", box->st.uidvalidity, next);
 	for (size_t i = 0; i < box->st.count && r == 0; i++) {
 		const struct mstore_msg *m = &box->st.msgs[i];
 		const char *n = mstore_state_name(&box->st, m);
@@ -605,4 +603,16 @@ mstore_uidlist_rewrite(struct mstore_box *box)
 		box->st.uidlist_size = b->len;
 	buf_free(&b);
 	return r;
+}
+
+/* Replace a mostly dead uidlist by the live records; its UIDNEXT covers
+ * every UID the old file handed out. */
+int
+mstore_uidlist_rewrite(struct mstore_box *box)
+{
+	uint32_t next;
+
+	if (mstore_uidlist_next(box, &next) < 0)
+		return -1;
+	return mstore_uidlist_write(box, next);
 }

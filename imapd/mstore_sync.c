@@ -186,6 +186,10 @@ mstore_rebuild(struct mstore_box *box, uint64_t seq, int existed)
 	uint32_t uv, next;
 	uint64_t hms = box->st.highestmodseq, now = (uint64_t)mstore_now_ns() / 1000;
 
+	if (existed && faccessat(box->dirfd, MSTORE_UIDLIST, F_OK, 0) < 0 &&
+	    faccessat(box->dirfd, MSTORE_DC_UIDLIST, F_OK, 0) < 0)
+		log_warn("mstore: %s: UID map and index lost: new UIDVALIDITY, "
+		    "clients will download the folder again", box->path);
 	if (mstore_uidlist_init(box) < 0 ||
 	    mstore_read_all(box->dirfd, MSTORE_UIDLIST, MSTORE_FILE_MAX, &b) < 0)
 		return -1;
