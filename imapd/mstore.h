@@ -86,8 +86,14 @@
  *
  * Durability: STORE renames, EXPUNGE unlinks, APPEND/COPY links, then the
  * log and UID map are fdatasync'ed before return (on ext4/XFS that journal
- * commit also carries the renames, links and utimensat).  Delivery takes
- * no lock.
+ * commit also carries the renames, links and utimensat; directories are
+ * not fsynced).  Syncs per call: STORE/EXPUNGE one (the log), COPY two for
+ * the whole set (UID map, log), APPEND three (the message as local
+ * delivery does, the UID map, the log; the last two share a journal
+ * commit).  A log tail cut off after a crash moves HIGHESTMODSEQ past
+ * every value handed out.  A message file without ,W= is read once, when
+ * it gets its UID, to count its line ends; SELECT and FETCH FLAGS never
+ * open a message file.  Delivery takes no lock.
  * Security: runs as the mailbox owner; names, on-disk files and file names
  * are untrusted input (parsers are pure and fuzzed, t/fuzz/fuzz_mstore_index).
  */
