@@ -50,6 +50,7 @@ mstore_close(struct mstore_box **boxp)
 	buf_free(&box->st.names);
 	buf_free(&box->view.names);
 	buf_free(&box->pending);
+	buf_free(&box->uidrecs);
 	mstore_kw_clear(&box->kw);
 	free(box->recent);
 	free(box->path);
@@ -235,6 +236,7 @@ mstore_open_box(const char *path, unsigned flags, struct mstore_box **box_r,
 	mstore_state_init(&box->st);
 	mstore_state_init(&box->view);
 	box->pending = buf_new(4096, 0);
+	box->uidrecs = buf_new(1024, 0);
 	if (box->curfd < 0 || box->newfd < 0) {
 		*errstr_r = errno == ENOENT ? "no such mailbox" :
 		    mstore_err(box, "open mailbox", errno);

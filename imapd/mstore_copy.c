@@ -39,25 +39,20 @@ struct mstore_newmsg {
 	char name[MSTORE_FNAME_MAX + 1];	/* in cur/ */
 };
 
-/* Give a file now in cur/ a UID: uidlist record, then APPEND entry. */
+/* Give a file now in cur/ a UID: a uidlist record for the end of the
+ * transaction (synced before the log), and the APPEND entry. */
 static int
 mstore_add_uid(struct mstore_box *box, const struct mstore_newmsg *nm,
     uint32_t *uid_r)
 {
 	struct mstore_lent e;
-	struct buf *rec = buf_new(MSTORE_FNAME_MAX + 16, 0);
 	size_t nlen = strlen(nm->name);
-	uint32_t uid;
-	int r;
+	uint32_t uid = box->st.uidnext;
 
-	r = mstore_uidlist_next(box, &uid);
-	if (r == 0)
-		r = buf_printf(rec, "%u :%.*s\n", uid,
-		    (int)mstore_base_len(nm->name, nlen), nm->name);
-	if (r == 0)
-		r = mstore_uidlist_append(box, rec);
-	buf_free(&rec);
-	if (r < 0)
+	if (box->uidrecs->len == 0 && mstore_uidlist_next(box, &uid) < 0)
+		return -1;
+	if (buf_printf(box->uidrecs, "%u :%.*s\n", uid,
+	    (int)mstore_base_len(nm->name, nlen), nm->name) < 0)
 		return -1;
 	memset(&e, 0, sizeof(e));
 	e.type = MSTORE_L_APPEND;

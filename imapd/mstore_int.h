@@ -121,6 +121,7 @@ struct mstore_box {
 	size_t nrecent;
 	struct mstore_kwlist kw;
 	struct buf *pending;	/* log entries of the open transaction */
+	struct buf *uidrecs;	/* its uidlist records (APPEND/COPY) */
 	int64_t pre_new, pre_cur;	/* dir mtimes when it began */
 	int cachefd;
 	char errbuf[256];

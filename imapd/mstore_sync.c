@@ -8,8 +8,9 @@
  * mstore_log_catch_up, mstore_log_add, mstore_commit, mstore_next_modseq,
  * mstore_begin, mstore_end.
  * Transactions: mstore_begin (lock, read the log tail), mstore_log_add
- * (encode an entry and apply it to the state at once), mstore_end (one
- * write of all entries, fdatasync when asked, compaction, unlock).  A
+ * (encode an entry and apply it to the state at once), mstore_end (the
+ * transaction's uidlist records appended and fdatasync'ed, then one write
+ * of all log entries, fdatasync when asked, compaction, unlock).  A
  * failed transaction reloads the state from disk.
  * Returns 0 or -1 with the reason in *errstr_r / the box's error text.
  * Security: runs as the mailbox owner; the index files are untrusted and
@@ -350,6 +351,7 @@ mstore_begin(struct mstore_box *box)
 		return -1;
 	}
 	buf_reset(box->pending);
+	buf_reset(box->uidrecs);
 	if (mstore_log_catch_up(box) < 0) {
 		mstore_err(box, "read index log", errno);
 		mstore_unlock(box);
@@ -397,6 +399,9 @@ mstore_end(struct mstore_box *box, int ok, int sync)
 {
 	int r = ok ? mstore_own_dirsync(box) : -1;
 
+	if (r == 0 && box->uidrecs->len > 0)	/* UIDs durable before shown */
+		r = mstore_uidlist_append(box, box->uidrecs);
+	buf_reset(box->uidrecs);
 	if (r == 0)
 		r = mstore_commit(box, sync);
 
