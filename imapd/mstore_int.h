@@ -8,6 +8,7 @@
  *         mstore_state.c the in-memory state: apply entries, diff, search
  *         mstore_file.c  file helpers: read whole, atomic write, lock
  *         mstore_scan.c  directory scan and UID assignment
+ *         mstore_uidlist.c  the UID map file
  *         mstore_sync.c  open, sync, compaction
  *         mstore_box.c   open, close, sync, the view's accessors, STATUS
  *         mstore_ops.c   store, expunge, open a message
@@ -206,14 +207,42 @@ int mstore_begin(struct mstore_box *box) WARN_UNUSED;
 int mstore_end(struct mstore_box *box, int ok, int sync) WARN_UNUSED;
 
 /* mstore_scan.c */
+struct mstore_sent {
+	char *name;
+	size_t len, base_len;
+	int innew, used;
+};
+
+struct mstore_scanset {
+	struct mstore_sent *e;
+	size_t n, cap;
+	size_t *hash;		/* index + 1, 0 = empty */
+	size_t hsize;
+};
+
+struct mstore_reuse {
+	struct mstore_scanset set;	/* base -> UID (the UID rides in .innew) */
+	uint32_t next;
+};
+
+void mstore_set_hash(struct mstore_scanset *s);
+struct mstore_sent *mstore_set_find(const struct mstore_scanset *s,
+    const char *base, size_t len);
+void mstore_set_free(struct mstore_scanset *s);
 int mstore_scan(struct mstore_box *box) WARN_UNUSED;
+int mstore_find_file(struct mstore_box *box, struct mstore_msg *m) WARN_UNUSED;
+
+/* mstore_uidlist.c */
 int mstore_uidlist_append(struct mstore_box *box, const struct buf *recs)
     WARN_UNUSED;
 int mstore_uidlist_init(struct mstore_box *box) WARN_UNUSED;
-int mstore_find_file(struct mstore_box *box, struct mstore_msg *m) WARN_UNUSED;
 int mstore_uidlist_next(struct mstore_box *box, uint32_t *next_r) WARN_UNUSED;
 int mstore_uidlist_rewrite(struct mstore_box *box) WARN_UNUSED;
 int mstore_uidlist_write(struct mstore_box *box, uint32_t next) WARN_UNUSED;
+int mstore_reuse_load(struct mstore_box *box, struct mstore_reuse *u)
+    WARN_UNUSED;
+uint32_t mstore_reuse_uid(const struct mstore_reuse *u,
+    const struct mstore_sent *f, uint32_t floor);
 
 /* mstore_ops.c */
 int mstore_expunge_uids(struct mstore_box *box, const uint32_t *uids,
