@@ -230,7 +230,9 @@ struct mstore_sent *mstore_set_find(const struct mstore_scanset *s,
     const char *base, size_t len);
 void mstore_set_free(struct mstore_scanset *s);
 int mstore_scan(struct mstore_box *box) WARN_UNUSED;
-int mstore_find_file(struct mstore_box *box, struct mstore_msg *m) WARN_UNUSED;
+int mstore_find_file(struct mstore_box *box, const struct mstore_msg *m,
+    char *name_r, int *innew_r) WARN_UNUSED;
+int mstore_refind(struct mstore_box *box, struct mstore_msg *m) WARN_UNUSED;
 
 /* mstore_uidlist.c */
 int mstore_uidlist_append(struct mstore_box *box, const struct buf *recs)

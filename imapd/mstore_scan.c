@@ -142,27 +142,35 @@ mstore_scan_dirs(struct mstore_box *box, struct mstore_scanset *s)
 	return 0;
 }
 
-/* Log an UPDATE when the file of m is now f (renamed or moved). */
+/* Log an UPDATE when the file of m is now name (renamed or moved). */
 static int
-mstore_scan_match(struct mstore_box *box, struct mstore_msg *m,
-    struct mstore_sent *f)
+mstore_note_file(struct mstore_box *box, struct mstore_msg *m,
+    const char *name, size_t len, int innew)
 {
 	struct mstore_lent e;
 	const char *old = mstore_state_name(&box->st, m);
 
-	f->used = 1;
-	if (f->len == m->name_len && memcmp(old, f->name, f->len) == 0 &&
-	    !f->innew == !(m->flags & MSTORE_F_NEWDIR))
+	if (len == m->name_len && memcmp(old, name, len) == 0 &&
+	    !innew == !(m->flags & MSTORE_F_NEWDIR))
 		return 0;
 	memset(&e, 0, sizeof(e));
 	e.type = MSTORE_L_UPDATE;
 	e.uid = m->uid;
-	mstore_name_flags(f->name, f->len, &e.flags, &e.kw);
-	if (f->innew)
+	mstore_name_flags(name, len, &e.flags, &e.kw);
+	if (innew)
 		e.flags |= MSTORE_F_NEWDIR;
 	e.modseq = (e.flags & MSTORE_F_ALL) != (m->flags & MSTORE_F_ALL) ||
 	    e.kw != m->kw ? mstore_next_modseq(box) : m->modseq;
-	return mstore_log_add(box, &e, f->name, f->len);
+	return mstore_log_add(box, &e, name, len);
+}
+
+/* Log an UPDATE when the file of m is now f. */
+static int
+mstore_scan_match(struct mstore_box *box, struct mstore_msg *m,
+    struct mstore_sent *f)
+{
+	f->used = 1;
+	return mstore_note_file(box, m, f->name, f->len, f->innew);
 }
 
 /* Match the state's records to the scan; missing ones get a 2nd look. */
@@ -403,9 +411,11 @@ mstore_scan(struct mstore_box *box)
 	return r;
 }
 
-/* Find m's file again by base name in cur/ and new/ (after ENOENT). */
+/* Find m's file by base name in cur/ and new/ (after ENOENT): its name
+ * (MSTORE_FNAME_MAX + 1 bytes) and directory; the state is not changed. */
 int
-mstore_find_file(struct mstore_box *box, struct mstore_msg *m)
+mstore_find_file(struct mstore_box *box, const struct mstore_msg *m,
+    char *name_r, int *innew_r)
 {
 	struct mstore_scanset s;
 	const char *nm = mstore_state_name(&box->st, m);
@@ -416,12 +426,25 @@ mstore_find_file(struct mstore_box *box, struct mstore_msg *m)
 		return -1;
 	f = mstore_set_find(&s, nm, mstore_base_len(nm, m->name_len));
 	if (f != NULL) {
-		m->flags = (uint8_t)((m->flags & ~MSTORE_F_NEWDIR) |
-		    (f->innew ? MSTORE_F_NEWDIR : 0));
-		r = mstore_state_setname(&box->st, m, f->name, f->len);
+		memcpy(name_r, f->name, f->len + 1);
+		*innew_r = f->innew;
+		r = 0;
 	} else
 		errno = ENOENT;
 	mstore_set_free(&s);
 	return r;
+}
+
+/* Find m's file again and log what changed about it (lock held): a
+ * rename by someone else is a flag change like any other. */
+int
+mstore_refind(struct mstore_box *box, struct mstore_msg *m)
+{
+	char name[MSTORE_FNAME_MAX + 1];
+	int innew;
+
+	if (mstore_find_file(box, m, name, &innew) < 0)
+		return -1;
+	return mstore_note_file(box, m, name, strlen(name), innew);
 }
 

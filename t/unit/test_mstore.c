@@ -537,6 +537,11 @@ test_append_copy(void)
 	    memcmp(data, "(envelope)", 10) == 0);
 	free(data);
 	CHECK(mstore_cache_get(in, 1, 9, &data, &len) < 0);
+	mstore_close(&in);	/* the cache survives a reopen */
+	CHECK(open_box(root, "INBOX", MSTORE_RDWR, &in) == 0);
+	CHECK(mstore_cache_get(in, 1, 8, &data, &len) == 0 && len == 15 &&
+	    memcmp(data, "(bodystructure)", 15) == 0);
+	free(data);
 	CHECK(open_box(root, "Archive", MSTORE_RDWR, &arch) == 0);
 	uint32_t set[] = { 2, 1, 77 };
 	CHECK(mstore_copy(in, set, 3, arch, &nu, &err) == 0);
@@ -591,6 +596,21 @@ test_foreign_changes(void)
 	int fd;
 	CHECK(mstore_open_msg(a, 1, &fd, &err) == 0);
 	close(fd);
+	mstore_close(&a);
+	/* STORE on a file renamed behind our back finds it by base name */
+	CHECK(open_box(root, "INBOX", MSTORE_RDWR, &a) == 0);
+	snprintf(to, sizeof(to), "%s/cur/%s:2,FRS", root, n1);
+	CHECK(rename(from, to) == 0);
+	uint32_t one = 1, *f;
+	size_t nf;
+	CHECK(mstore_store(a, &one, 1, MSTORE_ADD, MSTORE_F_DRAFT, NULL, 0, 0,
+	    &f, &nf, &err) == 0);
+	snprintf(to, sizeof(to), "%s/cur/%s:2,DFRS", root, n1);
+	CHECK(access(to, F_OK) == 0);
+	CHECK(mstore_sync(a, &ch, &err) == 0);
+	mstore_changes_free(&ch);
+	CHECK(mstore_msg(a, 0)->flags == (MSTORE_F_DRAFT | MSTORE_F_FLAGGED |
+	    MSTORE_F_ANSWERED | MSTORE_F_SEEN));
 	mstore_close(&a);
 	free(n1);
 	free(n2);
