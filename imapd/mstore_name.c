@@ -203,30 +203,37 @@ mstore_b64_run(const char *p, size_t len, struct buf *out)
 	return i + 1;
 }
 
-/* Decode a directory name ".A.B" (without NUL) to "A/B"; 0 or -1. */
+/* Decode a directory name ".A.B" (without NUL) to "A/B"; 0 or -1.  Only
+ * the canonical encoding is accepted (no two adjacent base64 runs), so
+ * one folder name has one directory name. */
 int
 mstore_dir_to_name(const char *p, size_t len, struct buf *out)
 {
 	size_t i = 1, n;
+	int run = 0;
 
 	if (len < 2 || p[0] != '.' || p[1] == '.' || p[len - 1] == '.')
 		return -1;
 	while (i < len) {
 		if (p[i] == '&' && i + 1 < len && p[i + 1] == '-') {
 			n = 2;
+			run = 0;
 			if (buf_append_char(out, '&') < 0)
 				return -1;
 		} else if (p[i] == '&') {
-			if ((n = mstore_b64_run(p + i + 1, len - i - 1, out)) == 0)
+			if (run || (n = mstore_b64_run(p + i + 1, len - i - 1,
+			    out)) == 0)
 				return -1;
 			n++;
+			run = 1;
 		} else if ((unsigned char)p[i] < 0x20 ||
-		    (unsigned char)p[i] >= 0x7f) {
+		    (unsigned char)p[i] >= 0x7f || p[i] == '/') {
 			return -1;
 		} else {
 			if (p[i] == '.' && p[i + 1] == '.')
 				return -1;
 			n = 1;
+			run = 0;
 			if (buf_append_char(out, p[i] == '.' ? '/' : p[i]) < 0)
 				return -1;
 		}
