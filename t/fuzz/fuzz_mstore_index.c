@@ -1,7 +1,7 @@
 /*
  * fuzz_mstore_index.c - libFuzzer target for the mail store's readers
- * (imapd/mstore_fmt.c, mstore_state.c, mstore_name.c, compiled in here: the
- * fuzz build links only common/).
+ * (imapd/mstore_fmt.c, mstore_state.c, mstore_name.c: LINK_fuzz_mstore_index
+ * in the Makefile).
  *
  * Input: the first byte picks the reader, the rest is the file content:
  *   0 the index snapshot (petrel-index): a parsed snapshot must survive
@@ -20,9 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../imapd/mstore_fmt.c"
-#include "../../imapd/mstore_state.c"
-#include "../../imapd/mstore_name.c"
+#include "alloc.h"
+#include "../../imapd/mstore_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
