@@ -122,7 +122,7 @@ $(foreach t,test_imap_parse test_imap_seqset test_imap_date test_imap_mutf7 \
 	test_imap_fetch_args test_imap_search_args test_imap_msg_args \
 	fuzz_imap_parse fuzz_imap_seqset,$(eval LINK_$(t) := $(IMAP_PARSE_SRC)))
 # The IMAP mail store (imapd/mstore*.c) for its tests and tools.
-MSTORE_SRC := $(wildcard imapd/mstore*.c)
+MSTORE_SRC := $(wildcard imapd/mstore*.c) imapd/imap_mutf7.c imapd/imap_num.c
 LINK_test_mstore := $(MSTORE_SRC)
 LINK_test_mstore_conc := $(MSTORE_SRC)
 LINK_fuzz_mstore_index := $(MSTORE_SRC)
