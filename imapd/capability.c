@@ -13,6 +13,8 @@
  * leaving it out (research/imap-clients.md, pitfall 4).
  */
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #include "imapd.h"
 #include "params.h"
@@ -22,6 +24,49 @@
 #define CAP_SESSION CAP_COMMON " NAMESPACE UNSELECT UIDPLUS CHILDREN " \
 	"MOVE MULTIAPPEND LIST-EXTENDED LIST-STATUS SPECIAL-USE " \
 	"CREATE-SPECIAL-USE STATUS=SIZE ESEARCH SEARCHRES CONDSTORE QRESYNC"
+
+/* Whether word (n bytes) is one of the names in list. */
+int
+imapd_capability_listed(const char *list, const char *word, size_t n)
+{
+	const char *p = list;
+	size_t len;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " \t,");
+		len = strcspn(p, " \t,");
+		if (len == n && len > 0 && strncasecmp(p, word, n) == 0)
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+/* The post-login list without the names in hidden. */
+const char *
+imapd_capability_hiding(const char *hidden)
+{
+	static char cap[768];
+	const char *all = imapd_capability(0, 0, 1), *p = all;
+	size_t o = 0, len;
+
+	if (hidden == NULL || *hidden == '\0')
+		return all;
+	while (*p != '\0') {
+		len = strcspn(p, " ");
+		if (!imapd_capability_listed(hidden, p, len) &&
+		    o + len + 2 < sizeof(cap)) {
+			if (o > 0)
+				cap[o++] = ' ';
+			memcpy(cap + o, p, len);
+			o += len;
+		}
+		p += len;
+		p += strspn(p, " ");
+	}
+	cap[o] = '\0';
+	return cap;
+}
 
 /* The capability list for a client in the given state. */
 const char *

@@ -30,6 +30,7 @@
 #include "imap_parse.h"
 #include "imapd.h"
 #include "log.h"
+#include "maps.h"
 #include "mstore.h"
 #include "params.h"
 #include "privs.h"
@@ -389,6 +390,31 @@ session_new(int fd_in, int fd_out, const struct handoff *h,
 	return s;
 }
 
+/* The user's hidden capabilities (imapd_capability_maps: the login name,
+ * else "@domain"). */
+static void
+session_hidden_caps(struct imapd_session *s)
+{
+	struct maplist *ml;
+	const char *err = NULL, *v = NULL, *at = strrchr(s->user, '@');
+	int rc;
+
+	if (*var_imapd_capability_maps == '\0')
+		return;
+	if ((ml = maplist_open(var_imapd_capability_maps, &err)) == NULL) {
+		log_warn("imapd_capability_maps: %s", err ? err : "error");
+		return;
+	}
+	rc = maplist_lookup(ml, s->user, &v, &err);
+	if (rc == 0 && at != NULL)
+		rc = maplist_lookup(ml, at, &v, &err);
+	if (rc > 0)
+		s->hidden_caps = xstrdup(v);
+	else if (rc < 0)
+		log_warn("imapd_capability_maps: %s", err ? err : "error");
+	maplist_close(&ml);
+}
+
 /* The end: BYE where due, the log line, everything freed. */
 __attribute__((noreturn))
 static void
@@ -413,6 +439,7 @@ session_end(struct imapd_session *s)
 	imap_pool_free(&s->pool);
 	free(s->searchres);
 	free(s->user);
+	free(s->hidden_caps);
 	free(s->root);
 	free(s);
 	exit(0);
@@ -437,8 +464,9 @@ imapd_session_main(int fd_in, int fd_out, const struct handoff *h,
 	if (mstore_make_defaults(s->root, &err) != 0)
 		log_warn("imap(%s): default folders: %s", s->user,
 		    err != NULL ? err : "error");
+	session_hidden_caps(s);
 	conn_printf(s->conn, "%s OK [CAPABILITY %s] Logged in\r\n", h->tag,
-	    imapd_capability(0, 0, 1));
+	    imapd_capability_hiding(s->hidden_caps));
 	while (!s->logout && conn_flush(s->conn) == 0 && session_read(s)) {
 		session_dispatch(s);
 		imap_asm_reset(s->asm);

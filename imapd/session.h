@@ -82,6 +82,7 @@ struct imapd_session {
 	int logout;
 	time_t started;
 	unsigned long fetched, stored, expunged, appended;
+	char *hidden_caps;		/* imapd_capability_maps entry, or NULL */
 };
 
 void imapd_reply(struct imapd_session *s, const char *fmt, ...)
