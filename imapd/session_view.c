@@ -145,6 +145,8 @@ imapd_announce(struct imapd_session *s, int expunge_ok)
 		    err != NULL ? err : "error");
 		return -1;
 	}
+	if (mstore_keyword_count(s->box) != s->keywords_shown)
+		imapd_flags_report(s);
 	view_expunges(s, &ch);
 	if (ch.n_new > 0) {
 		imapd_reply(s, "* %zu EXISTS", mstore_count(s->box));
