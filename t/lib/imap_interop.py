@@ -24,11 +24,19 @@ Public (module):
   run(cmd, timeout, env=None, stdin=None)  (rc, output text), never raises.
   maildir_ids(path)         {message-id: flags string} of a client-side
                             maildir (new/ and cur/).
+  Raw(port, tls=None)       a byte-exact IMAP client on a socket:
+                            .login(addr, pw); .cmd(text, literals=()) ->
+                            (untagged responses, tagged line); each
+                            response is a Resp with .line (bytes, literals
+                            replaced by "{n}") and .lits (their bytes, read
+                            by exactly the announced count); .send(bytes),
+                            .read_resp(timeout); .close().
 Security notes: test code, runs as root; files written into a user's
 maildir are chowned to petrel-vmail as delivery would leave them.
 """
 import imaplib
 import os
+import socket
 import pwd
 import re
 import subprocess
@@ -66,8 +74,9 @@ def message(i, folder="INBOX", extra=b""):
 
 
 def _wsize(m):
-    """The CRLF size of an LF message (the ,W= field)."""
-    return len(m) + m.count(b"\n")
+    """The size with CRLF line ends (the ,W= field): one more byte for
+    every LF without a CR before it."""
+    return len(m) + len(re.findall(rb"(?<!\r)\n", m))
 
 
 def fill(inst, addr, msgs, folder=None, flags=None):
@@ -93,11 +102,14 @@ def fill(inst, addr, msgs, folder=None, flags=None):
             now, 100000 + n, n % 1000000, len(m), _wsize(m))
         if flags is not None:
             name += ":2," + "".join(sorted(flags))
-        path = os.path.join(root, sub, name)
-        with open(path, "wb") as f:
+        # tmp/ then rename, as delivery does: a running server may move
+        # the file from new/ to cur/ the moment it appears
+        tmp = os.path.join(root, "tmp", name)
+        with open(tmp, "wb") as f:
             f.write(m)
-        os.chown(path, vm.pw_uid, vm.pw_gid)
-        os.utime(path, (now, now))
+        os.chown(tmp, vm.pw_uid, vm.pw_gid)
+        os.utime(tmp, (now, now))
+        os.rename(tmp, os.path.join(root, sub, name))
     return root
 
 
@@ -194,3 +206,101 @@ def run(cmd, timeout=60, env=None, stdin=None, cwd=None):
     except (OSError, subprocess.TimeoutExpired) as e:
         return 127, "%s: %s" % (cmd[0], e)
     return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+class Resp:
+    """One server response: the text with literals as {n}, and the
+    literals' bytes."""
+
+    def __init__(self, line, lits):
+        self.line = line
+        self.lits = lits
+
+    def __repr__(self):
+        return "Resp(%r, %d literals)" % (self.line[:120], len(self.lits))
+
+
+class Raw:
+    """A minimal IMAP client that reads literals by their exact count."""
+
+    def __init__(self, port, tls=None, timeout=15):
+        self.sock = socket.create_connection(("127.0.0.1", port),
+                                             timeout=timeout)
+        if tls == "imaps":
+            self.sock = petrel_inst.tls_unverified().wrap_socket(
+                self.sock, server_hostname="localhost")
+        self.buf = b""
+        self.tag = 0
+        self.greeting = self.read_resp()
+
+    def _fill(self):
+        """Read more bytes; raise EOFError when the server closed."""
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed")
+        self.buf += data
+
+    def _line(self):
+        """One CRLF-terminated line (without CRLF)."""
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, _, self.buf = self.buf.partition(b"\r\n")
+        return line
+
+    def _bytes(self, n):
+        """Exactly n bytes."""
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_resp(self, timeout=None):
+        """One complete response (literals read by their counts)."""
+        if timeout is not None:
+            self.sock.settimeout(timeout)
+        text, lits = b"", []
+        while True:
+            line = self._line()
+            text += line
+            m = re.search(rb"\{(\d+)\+?\}$", line)
+            if not m:
+                return Resp(text, lits)
+            lits.append(self._bytes(int(m.group(1))))
+
+    def send(self, data):
+        """Send raw bytes."""
+        self.sock.sendall(data)
+
+    def cmd(self, text, literals=()):
+        """Send one tagged command (text may be str or bytes; each
+        literal is appended as a synchronising {n} literal after the
+        text, waiting for "+"); (untagged, tagged Resp)."""
+        self.tag += 1
+        tag = b"t%d" % self.tag
+        if isinstance(text, str):
+            text = text.encode()
+        out = tag + b" " + text
+        untagged = []
+        for lit in literals:
+            self.send(out + b" {%d}\r\n" % len(lit))
+            r = self.read_resp()
+            if not r.line.startswith(b"+"):
+                return untagged, r
+            out = lit
+        self.send(out + b"\r\n")
+        while True:
+            r = self.read_resp()
+            if r.line.startswith(tag + b" "):
+                return untagged, r
+            untagged.append(r)
+
+    def login(self, addr, pw):
+        """LOGIN; the tagged response."""
+        return self.cmd('LOGIN "%s" "%s"' % (addr, pw))[1]
+
+    def close(self):
+        """Close the socket."""
+        try:
+            self.sock.close()
+        except OSError:
+            pass
