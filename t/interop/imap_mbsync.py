@@ -37,10 +37,6 @@ import imap_interop as ii  # noqa: E402
 R = petrel_inst.Reporter("interop/imap_mbsync")
 USER, PW = "mb@example.test", "mb pw 1"
 N_INBOX = 5000
-FLAGMAP = {"D": "\\Draft", "F": "\\Flagged", "R": "\\Answered",
-           "S": "\\Seen", "T": "\\Deleted"}
-
-
 def config(inst, local):
     """The mbsync configuration for this instance and local maildir."""
     cert = os.path.join(inst.dir, "conf", "imapd-cert.pem")
@@ -79,41 +75,9 @@ def local_path(local, folder):
     return os.path.join(local, "INBOX" if folder == "INBOX" else folder)
 
 
-def local_view(local):
-    """{folder: {message-id: frozenset(flags)}} of the local maildirs."""
-    out = {}
-    for root, dirs, _files in os.walk(local):
-        if "cur" in dirs and "new" in dirs:
-            rel = os.path.relpath(root, local)
-            ids = ii.maildir_ids(root)
-            out[rel] = {k: frozenset(FLAGMAP[c] for c in v if c in FLAGMAP)
-                        for k, v in ids.items()}
-    return out
-
-
-def server_view(snap):
-    """{folder: {message-id: frozenset(flags)}} from a snapshot, without
-    \\Recent (a session attribute that mbsync does not keep)."""
-    return {f: {k: frozenset(x for x in fl if x != "\\Recent")
-                for k, (_u, fl) in v["msgs"].items()}
-            for f, v in snap.items() if v is not None}
-
-
-def diff(a, b):
-    """A short description of how two views differ ('' when equal)."""
-    out = []
-    for f in sorted(set(a) | set(b)):
-        if f not in a or f not in b:
-            out.append("folder %s only on %s" % (f, "server" if f in a
-                                                  else "local"))
-            continue
-        for k in sorted(set(a[f]) | set(b[f])):
-            if a[f].get(k) != b[f].get(k):
-                out.append("%s/%s: server %s local %s" % (
-                    f, k, sorted(a[f].get(k) or ["-"]),
-                    sorted(b[f].get(k) or ["-"])))
-    return "; ".join(out[:6]) + (" (+%d)" % (len(out) - 6)
-                                 if len(out) > 6 else "")
+local_view = ii.local_view
+server_view = ii.server_view
+diff = ii.view_diff
 
 
 def mbsync(cfg, case, trace=True):

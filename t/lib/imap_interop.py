@@ -24,6 +24,11 @@ Public (module):
   run(cmd, timeout, env=None, stdin=None)  (rc, output text), never raises.
   maildir_ids(path)         {message-id: flags string} of a client-side
                             maildir (new/ and cur/).
+  local_view(root, name=None)  {folder: {message-id: frozenset(flags)}}
+                            of every maildir below root (name(rel) maps
+                            a directory to its IMAP folder name).
+  server_view(snap)         the same from a snapshot (no \\Recent).
+  view_diff(a, b)           how two views differ, "" when equal.
   Raw(port, tls=None)       a byte-exact IMAP client on a socket:
                             .login(addr, pw); .cmd(text, literals=()) ->
                             (untagged responses, tagged line); each
@@ -195,6 +200,49 @@ def maildir_ids(path):
                 key += "#dup"
             out[key] = n.split(":2,", 1)[1] if ":2," in n else ""
     return out
+
+
+FLAGMAP = {"D": "\\Draft", "F": "\\Flagged", "R": "\\Answered",
+           "S": "\\Seen", "T": "\\Deleted"}
+
+
+def local_view(root, name=None):
+    """{folder: {message-id: frozenset(flags)}} of the maildirs below root;
+    name maps a relative directory path to the IMAP name."""
+    out = {}
+    for d, dirs, _files in os.walk(root):
+        if "cur" in dirs and "new" in dirs:
+            rel = os.path.relpath(d, root)
+            ids = maildir_ids(d)
+            out[name(rel) if name else rel] = {
+                k: frozenset(FLAGMAP[c] for c in v if c in FLAGMAP)
+                for k, v in ids.items()}
+    return out
+
+
+def server_view(snap):
+    """{folder: {message-id: frozenset(flags)}} of a snapshot, without
+    \\Recent (a session attribute clients do not keep)."""
+    return {f: {k: frozenset(x for x in fl if x != "\\Recent")
+                for k, (_u, fl) in v["msgs"].items()}
+            for f, v in snap.items() if v is not None}
+
+
+def view_diff(a, b):
+    """A short description of how two views differ ('' when equal)."""
+    out = []
+    for f in sorted(set(a) | set(b)):
+        if f not in a or f not in b:
+            out.append("folder %s only in %s" % (f, "first" if f in a
+                                                  else "second"))
+            continue
+        for k in sorted(set(a[f]) | set(b[f])):
+            if a[f].get(k) != b[f].get(k):
+                out.append("%s/%s: %s vs %s" % (
+                    f, k, sorted(a[f].get(k) or ["-"]),
+                    sorted(b[f].get(k) or ["-"])))
+    return "; ".join(out[:6]) + (" (+%d)" % (len(out) - 6)
+                                 if len(out) > 6 else "")
 
 
 def run(cmd, timeout=60, env=None, stdin=None, cwd=None):
