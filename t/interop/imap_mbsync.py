@@ -40,7 +40,10 @@ N_INBOX = 5000
 def config(inst, local):
     """The mbsync configuration for this instance and local maildir."""
     cert = os.path.join(inst.dir, "conf", "imapd-cert.pem")
-    return """IMAPAccount petrel
+    return """# the local copies are scratch: no fsync per message
+FSync no
+
+IMAPAccount petrel
 Host 127.0.0.1
 Port %d
 User %s
