@@ -11,6 +11,9 @@
  *   mstore_open(root, name, MSTORE_RDWR, &box)    SELECT (RDWR) / EXAMINE
  *     mstore_count, mstore_msg(box, i)      the view: records by sequence
  *     mstore_seq_of(box, uid), mstore_is_recent(box, uid)
+ *     mstore_sync_unless_expunged(box, &ch) the same after FETCH/STORE/SEARCH
+ *                                           by number: 1 (nothing taken) when
+ *                                           an expunge would have to be told
  *     mstore_sync(box, &changes)            NOOP/IDLE/after each command:
  *                                           new UIDs (EXISTS), expunged UIDs
  *                                           (EXPUNGE/VANISHED), changed flags
@@ -206,6 +209,8 @@ int mstore_open(const char *root, const char *name, unsigned flags,
 void mstore_close(struct mstore_box **boxp);
 int mstore_sync(struct mstore_box *box, struct mstore_changes *ch_r,
     const char **errstr_r) WARN_UNUSED;
+int mstore_sync_unless_expunged(struct mstore_box *box,
+    struct mstore_changes *ch_r, const char **errstr_r) WARN_UNUSED;
 void mstore_changes_free(struct mstore_changes *ch);
 size_t mstore_count(const struct mstore_box *box);
 const struct mstore_msg *mstore_msg(const struct mstore_box *box, size_t i);

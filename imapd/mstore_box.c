@@ -217,6 +217,32 @@ mstore_uidlist_recover(struct mstore_box *box)
 	return r;
 }
 
+/* Sync as mstore_sync does, unless something in the view was expunged:
+ * then nothing is taken into the view and 1 is returned (the session may
+ * not announce expunges now, and a view must not show new messages or
+ * flags without the expunges before them).  0 synced, -1 error. */
+int
+mstore_sync_unless_expunged(struct mstore_box *box, struct mstore_changes *ch_r,
+    const char **errstr_r)
+{
+	memset(ch_r, 0, sizeof(*ch_r));
+	if (mstore_refresh(box) < 0) {
+		*errstr_r = box->errbuf;
+		return -1;
+	}
+	if (box->view.log_seq == box->st.log_seq &&
+	    box->view.log_off == box->st.log_off)
+		return 0;
+	mstore_state_diff(&box->view, &box->st, ch_r);
+	if (ch_r->n_expunged > 0) {
+		mstore_changes_free(ch_r);
+		memset(ch_r, 0, sizeof(*ch_r));
+		return 1;
+	}
+	mstore_state_copy(&box->view, &box->st);
+	return 0;
+}
+
 /* Open the folder directory at path (see mstore_open). */
 int
 mstore_open_box(const char *path, unsigned flags, struct mstore_box **box_r,
