@@ -456,6 +456,7 @@ imapd_session_main(int fd_in, int fd_out, const struct handoff *h,
 
 	session_out_fd = fd_out;
 	signal(SIGTERM, session_on_term);
+	signal(SIGINT, session_on_term);	/* Ctrl-C of "petrel run" */
 	if (root == NULL && session_local_setup(user, &root) != 0) {
 		dprintf(fd_out, "%s NO [UNAVAILABLE] No mailbox.\r\n", h->tag);
 		exit(0);

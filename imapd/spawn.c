@@ -133,7 +133,8 @@ spawn_reap(void)
 				spawn_kids[i] = spawn_kids[--spawn_nkids];
 				break;
 			}
-		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM &&
+		    WTERMSIG(status) != SIGINT)
 			log_warn("session %ld killed by signal %d", (long)pid,
 			    WTERMSIG(status));
 	}
