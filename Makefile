@@ -147,7 +147,7 @@ deps:
 	@sh t/deps.sh
 
 test: deps all
-	@B=$(B) sh t/run.sh
+	@B=$(B) bash t/run.sh
 
 asan:
 	$(MAKE) B=build-asan SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" CFLAGS="-O1 -g"
