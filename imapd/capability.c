@@ -6,7 +6,9 @@
  * string without the leading "CAPABILITY ".
  * Before login: IMAP4rev1 IMAP4rev2, what a client needs to log in
  * (STARTTLS while it is possible, AUTH=PLAIN only where a password may be
- * sent, LOGINDISABLED where it may not), SASL-IR, LITERAL+, ID, ENABLE,
+ * sent, LOGINDISABLED where it may not), SASL-IR, LITERAL+ (or LITERAL-
+ * with imapd_literal_minus = yes: non-synchronising literals only up to
+ * 4096 octets, RFC 7888), ID, ENABLE,
  * IDLE (clients decide about push from the first list they see).
  * After login: every extension the session implements.  Each name here
  * must be backed by code: advertising a broken extension is worse than
@@ -19,7 +21,7 @@
 #include "imapd.h"
 #include "params.h"
 
-#define CAP_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE"
+#define CAP_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR %s ID ENABLE IDLE"
 
 #define CAP_SESSION CAP_COMMON " NAMESPACE UNSELECT UIDPLUS CHILDREN " \
 	"MOVE MULTIAPPEND LIST-EXTENDED LIST-STATUS SPECIAL-USE " \
@@ -73,13 +75,14 @@ const char *
 imapd_capability(int prelogin, int starttls_ok, int plaintext_ok)
 {
 	static char cap[768];
+	const char *lit = var_imapd_literal_minus ? "LITERAL-" : "LITERAL+";
 
 	if (!prelogin) {
-		snprintf(cap, sizeof(cap), "%s APPENDLIMIT=%ld", CAP_SESSION,
+		snprintf(cap, sizeof(cap), CAP_SESSION " APPENDLIMIT=%ld", lit,
 		    var_imapd_append_limit);
 		return cap;
 	}
-	snprintf(cap, sizeof(cap), "%s%s%s", CAP_COMMON,
+	snprintf(cap, sizeof(cap), CAP_COMMON "%s%s", lit,
 	    starttls_ok ? " STARTTLS" : "",
 	    plaintext_ok ? " AUTH=PLAIN" : " LOGINDISABLED");
 	return cap;

@@ -374,6 +374,7 @@ session_new(int fd_in, int fd_out, const struct handoff *h,
 	struct imap_asm_limits lim = { 0, SESSION_LITERALS_MAX, 0 };
 
 	lim.max_bytes = (size_t)var_imapd_append_limit + SESSION_CMD_MAX;
+	lim.literal_minus = var_imapd_literal_minus;
 	s->conn = conn_new(fd_in, fd_out, (size_t)var_imapd_line_length_limit,
 	    (int)var_imapd_timeout);
 	s->user = xstrdup(user);
