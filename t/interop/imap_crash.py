@@ -5,8 +5,9 @@ to alice; a POP3 client (poplib) RETRs and DELEs one message per session;
 IMAP_THREADS (3) imaplib sessions FETCH, set and clear flags (each thread
 its own keyword, thread 0 also \\Flagged), expunge single messages (UID
 STORE \\Deleted + UID EXPUNGE) and UID COPY to the folder Keep; meanwhile a
-killer SIGKILLs session processes and login processes at random moments
-and the spawner once.  Clients reconnect after any error.
+killer SIGKILLs session processes and login processes that hold clients
+at random moments, and the spawner once (no "workers die fast" throttle
+may follow: those login processes served clients).  Clients reconnect after any error.
 Afterwards a fresh session must see:
   - every message that got a 250 exactly once, unless a client that got
     OK (UID EXPUNGE, or POP3 QUIT after DELE) deleted it; a message is
@@ -19,7 +20,10 @@ Afterwards a fresh session must see:
     one message per file, size with CRLF line ends, flags from ":2,"
     (keywords through dovecot-keywords);
   - in Keep at least one copy per COPY that got OK, no more than were
-    tried.
+    tried;
+  - with its index files removed, the same view rebuilt from the maildir.
+A fourth client sends one STORE, UID EXPUNGE, COPY or MOVE and SIGKILLs
+its own session 0-10 ms later (mid-command), over and over.
 Environment: CRASH_SECS (default 40), IMAP_THREADS (default 3); CRASH_DEBUG=1
 prints the FETCH response that showed a UID for a second message.
 """
@@ -37,6 +41,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from petrel_inst import Instance, Reporter, proc_uid  # noqa: E402
+from imap_raw import tcp_holders  # noqa: E402
 
 R = Reporter("imap_crash")
 SECS = float(os.environ.get("CRASH_SECS", "40"))
@@ -63,7 +68,8 @@ class State:
         self.copy_tried = {}         # mid -> COPYs sent
         self.uidvalidity = set()
         self.counts = {"store": 0, "expunge": 0, "copy": 0, "pop3": 0,
-                       "fetch": 0, "reconnect": 0, "kill": 0}
+                       "fetch": 0, "reconnect": 0, "kill": 0,
+                       "midkill": 0}
 
     def saw(self, uid, mid, raw=b""):
         """Record one (UID, Message-ID) pair from a FETCH."""
@@ -212,6 +218,62 @@ class ImapWorker(threading.Thread):
                     S.copy_ok[mid] = S.copy_ok.get(mid, 0) + 1
 
 
+class SuicideWorker(threading.Thread):
+    """Send one STORE, UID EXPUNGE, COPY or MOVE and SIGKILL the session
+    serving it 0-10 ms later (mid-command); its own keyword "kwK"."""
+
+    def __init__(self, inst):
+        super().__init__(daemon=True)
+        self.inst = inst
+
+    def run(self):
+        while not STOP.is_set():
+            try:
+                self.once()
+            except (imaplib.IMAP4.error, OSError, EOFError):
+                pass
+            time.sleep(random.uniform(0.1, 0.4))
+
+    def once(self):
+        m = imaplib.IMAP4("127.0.0.1", self.inst.imap_port, timeout=15)
+        try:
+            m.login(USER, PW)
+            if m.select("INBOX")[0] != "OK":
+                return
+            msgs = [x for x in snapshot(m) if x[0] and x[3]]
+            pids = tcp_holders(self.inst.imap_port, m.sock.getsockname()[1])
+            if not msgs or len(pids) != 1:
+                return
+            uid, _f, _s, mid = random.choice(msgs)
+            r = random.random()
+            with LOCK:
+                if r < 0.4:
+                    S.flags[(mid, "kwK")] = None
+                    cmd = "UID STORE %d +FLAGS (kwK)" % uid
+                elif r < 0.6:
+                    S.del_tried.add(mid)
+                    cmd = "UID EXPUNGE %d" % uid
+                else:
+                    S.copy_tried[mid] = S.copy_tried.get(mid, 0) + 1
+                    cmd = "UID %s %d Keep" % ("COPY" if r < 0.8 else "MOVE",
+                                              uid)
+                    if r >= 0.8:
+                        S.del_tried.add(mid)
+            if cmd.startswith("UID EXPUNGE"):
+                m.uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)")
+            m.send(("k1 %s\r\n" % cmd).encode())
+            time.sleep(random.uniform(0, 0.01))
+            os.kill(pids[0], signal.SIGKILL)
+            with LOCK:
+                S.counts["kill"] += 1
+                S.counts["midkill"] += 1
+        finally:
+            try:
+                m.shutdown()
+            except OSError:
+                pass
+
+
 def smtp_loop(inst):
     """Deliver messages until STOP; record what got 250."""
     n = 0
@@ -269,6 +331,29 @@ def imapd_procs(inst):
     return sessions, logins, spawner
 
 
+def established():
+    """Inodes of the established TCP sockets on this host."""
+    out = set()
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            if parts[3] == "01":
+                out.add(parts[9])
+    return out
+
+
+def holds_clients(pid, est):
+    """Whether a login process holds an established connection."""
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            if link.startswith("socket:[") and link[8:-1] in est:
+                return True
+    except OSError:
+        pass
+    return False
+
+
 def killer(inst):
     """SIGKILL sessions and login processes; the spawner once."""
     t0 = time.time()
@@ -282,8 +367,10 @@ def killer(inst):
             print("info: SIGKILL the spawner %d" % spawner, flush=True)
         elif sessions and random.random() < 0.7:
             victim = random.choice(sessions)
-        elif logins:
-            victim = random.choice(logins)
+        else:
+            est = established()
+            busy = [p for p in logins if holds_clients(p, est)]
+            victim = random.choice(busy) if busy else None
         if victim:
             try:
                 os.kill(victim, signal.SIGKILL)
@@ -430,9 +517,32 @@ def check_maildir(inst, view, keep):
             (short[:5], extra[:5]))
 
 
+def check_rebuild(inst, view, uv):
+    """Without its index files the folder is rebuilt from the maildir and
+    the uidlist: the same UIDs, flags and sizes, the same UIDVALIDITY."""
+    base = os.path.dirname(inst.maildir(USER, "new"))
+    gone = []
+    for name in os.listdir(base):
+        if name.startswith("petrel-index") and not name.endswith(".lock"):
+            os.unlink(os.path.join(base, name))
+            gone.append(name)
+    view2, uv2, _n, _k = final_view(inst)
+
+    def norm(v):
+        return sorted((u, tuple(sorted(f - {"\\Recent"})), sz, mid)
+                      for u, f, sz, mid in v)
+    a, b = norm(view), norm(view2)
+    R.check(a == b and uv2 == uv, "the index rebuilt from the maildir "
+            "(%s removed) shows the same UIDs, flags and sizes" %
+            " ".join(sorted(gone)), "uidvalidity %r -> %r; only before %r; "
+            "only after %r" % (uv, uv2, sorted(set(a) - set(b))[:3],
+                               sorted(set(b) - set(a))[:3]))
+
+
 def run_load(inst):
     """The concurrent phase; returns whether the spawner was killed."""
     threads = [ImapWorker(inst, i) for i in range(THREADS)]
+    threads.append(SuicideWorker(inst))
     threads += [threading.Thread(target=smtp_loop, args=(inst,), daemon=True),
                 threading.Thread(target=pop3_loop, args=(inst,), daemon=True)]
     for t in threads:
@@ -478,6 +588,10 @@ def main():
         check_uids(view, uv, uidnext)
         check_flags(view)
         check_maildir(inst, view, keep)
+        check_rebuild(inst, view, uv)
+        throttled = inst.log_lines("workers die fast")
+        R.check(not throttled, "login processes killed while they held "
+                "clients do not throttle the pool", repr(throttled[:2]))
         R.check(inst.wait_log(r"imapd\[\d+\]: warning: session \d+ killed by "
                               r"signal 9",
                               1), "the spawner logs killed sessions")

@@ -42,7 +42,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from petrel_inst import BIN, Instance, Reporter, _status  # noqa: E402
-from imap_raw import Raw, tagged_ok  # noqa: E402
+from imap_raw import Raw, tagged_ok, tcp_holders  # noqa: E402
 
 R = Reporter("imap_privsep")
 SYS = ["petrelimap1", "petrelimap2"]
@@ -132,31 +132,6 @@ def procs(inst):
     if spawner:
         sessions = inst.children(spawner)
     return parent, spawner, logins, sessions
-
-
-def socket_holders(server_port, client_port):
-    """Pids holding the server side of a loopback TCP connection."""
-    want = ":%04X" % server_port, ":%04X" % client_port
-    inode = None
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            parts = line.split()
-            if parts[1].endswith(want[0]) and parts[2].endswith(want[1]):
-                inode = parts[9]
-    if inode is None:
-        return []
-    link, out = "socket:[%s]" % inode, []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            for fd in os.listdir("/proc/%s/fd" % p):
-                if os.readlink("/proc/%s/fd/%s" % (p, fd)) == link:
-                    out.append(int(p))
-                    break
-        except OSError:
-            pass
-    return out
 
 
 def check_roles(inst, login_pw):
@@ -252,7 +227,7 @@ def check_login_files(inst, login_pw, sys_pws):
 
 def held_by_login_only(inst, c, port, case):
     """The connection c is held by a login process, by nothing else."""
-    holders = socket_holders(port, c.local_port)
+    holders = tcp_holders(port, c.local_port)
     who = {p: ids(p).get("Uid", [None])[0] for p in holders}
     login_uid = pwd.getpwnam("petrel-login").pw_uid
     R.check(holders and all(u == login_uid for u in who.values()),
@@ -316,7 +291,7 @@ def check_session(inst, user, pw, port, tls, known):
             i["Gid"] == [pw.pw_gid] * 4 and i["Groups"] <= {pw.pw_gid} and
             i["CapEff"] == 0, case + ": the session runs as %s only" %
             pw.pw_name, "pid %r ids %r" % (pid, i))
-    holders = socket_holders(port, c.local_port)
+    holders = tcp_holders(port, c.local_port)
     if tls:
         login_uid = pwd.getpwnam("petrel-login").pw_uid
         R.check(holders and all(ids(p)["Uid"][0] == login_uid

@@ -14,8 +14,11 @@ Public:
       .local_port            the client's port (to find the socket in /proc).
       .close()
   tagged_ok(lines)           True when the last line is a tagged OK.
+  tcp_holders(server_port, client_port)  pids holding the server side of a
+                             loopback TCP connection (/proc/net/tcp).
 Security: test-only; no certificate verification.
 """
+import os
 import socket
 import ssl
 import time
@@ -94,3 +97,28 @@ def tagged_ok(lines):
         return False
     parts = lines[-1].split(b" ", 2)
     return len(parts) >= 2 and parts[1] == b"OK"
+
+
+def tcp_holders(server_port, client_port):
+    """Pids holding the server side of a loopback TCP connection."""
+    want = ":%04X" % server_port, ":%04X" % client_port
+    inode = None
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            if parts[1].endswith(want[0]) and parts[2].endswith(want[1]):
+                inode = parts[9]
+    if inode is None:
+        return []
+    link, out = "socket:[%s]" % inode, []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            for fd in os.listdir("/proc/%s/fd" % p):
+                if os.readlink("/proc/%s/fd/%s" % (p, fd)) == link:
+                    out.append(int(p))
+                    break
+        except OSError:
+            pass
+    return out
