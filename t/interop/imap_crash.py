@@ -6,8 +6,9 @@ IMAP_THREADS (3) imaplib sessions FETCH, set and clear flags (each thread
 its own keyword, thread 0 also \\Flagged), expunge single messages (UID
 STORE \\Deleted + UID EXPUNGE) and UID COPY to the folder Keep; meanwhile a
 killer SIGKILLs session processes and login processes that hold clients
-at random moments, and the spawner once (no "workers die fast" throttle
-may follow: those login processes served clients).  Clients reconnect after any error.
+at random moments, and the spawner once (its sessions must end with it; no
+"workers die fast" throttle may follow: those login processes served
+clients).  Clients reconnect after any error.
 Afterwards a fresh session must see:
   - every message that got a 250 exactly once, unless a client that got
     OK (UID EXPUNGE, or POP3 QUIT after DELE) deleted it; a message is
@@ -67,6 +68,7 @@ class State:
         self.copy_ok = {}            # mid -> COPYs that got OK
         self.copy_tried = {}         # mid -> COPYs sent
         self.uidvalidity = set()
+        self.orphans = []            # sessions of the killed spawner
         self.counts = {"store": 0, "expunge": 0, "copy": 0, "pop3": 0,
                        "fetch": 0, "reconnect": 0, "kill": 0,
                        "midkill": 0}
@@ -364,6 +366,7 @@ def killer(inst):
         victim = None
         if not spawner_done and spawner and time.time() - t0 > SECS / 2:
             victim, spawner_done = spawner, True
+            S.orphans = sessions
             print("info: SIGKILL the spawner %d" % spawner, flush=True)
         elif sessions and random.random() < 0.7:
             victim = random.choice(sessions)
@@ -589,6 +592,9 @@ def main():
         check_flags(view)
         check_maildir(inst, view, keep)
         check_rebuild(inst, view, uv)
+        left = [p for p in S.orphans if os.path.exists("/proc/%d" % p)]
+        R.check(S.orphans and not left, "the killed spawner's sessions "
+                "ended with it (%d)" % len(S.orphans), "alive: %r" % left)
         throttled = inst.log_lines("workers die fast")
         R.check(not throttled, "login processes killed while they held "
                 "clients do not throttle the pool", repr(throttled[:2]))
