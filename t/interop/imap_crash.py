@@ -23,8 +23,11 @@ Afterwards a fresh session must see:
   - in Keep at least one copy per COPY that got OK, no more than were
     tried;
   - with its index files removed, the same view rebuilt from the maildir.
-A fourth client sends one STORE, UID EXPUNGE, COPY or MOVE and SIGKILLs
-its own session 0-10 ms later (mid-command), over and over.
+A fourth client sends one STORE, UID EXPUNGE, COPY, MOVE or APPEND (its
+literal whole or cut short) and SIGKILLs its own session 0-10 ms later
+(mid-command), over and over; the IMAP clients also APPEND now and then
+(an APPEND that got OK must be there; one without an answer may be there,
+whole, at most once).
 Environment: CRASH_SECS (default 40), IMAP_THREADS (default 3); CRASH_DEBUG=1
 prints the FETCH response that showed a UID for a second message.
 """
@@ -69,9 +72,12 @@ class State:
         self.copy_tried = {}         # mid -> COPYs sent
         self.uidvalidity = set()
         self.orphans = []            # sessions of the killed spawner
+        self.orphans_left = None     # those alive 3 s after
+        self.append_tried = set()    # APPENDs sent
+        self.append_size = {}        # their sizes
         self.counts = {"store": 0, "expunge": 0, "copy": 0, "pop3": 0,
                        "fetch": 0, "reconnect": 0, "kill": 0,
-                       "midkill": 0}
+                       "midkill": 0, "append": 0}
 
     def saw(self, uid, mid, raw=b""):
         """Record one (UID, Message-ID) pair from a FETCH."""
@@ -184,11 +190,24 @@ class ImapWorker(threading.Thread):
             except OSError:
                 pass
 
+    def append(self, m):
+        """APPEND one message; on OK it must be there at the end."""
+        mid, raw = append_msg(next_append_token("a"))
+        with LOCK:
+            S.append_tried.add(mid)
+        typ, _ = m.append("INBOX", None, None, raw)
+        with LOCK:
+            S.counts["append"] += 1
+            if typ == "OK":
+                S.accepted.add(mid)
+
     def one_op(self, m, msg):
         """A random STORE, EXPUNGE or COPY on one message."""
         uid, flags, _size, mid = msg
         r = self.rnd.random()
-        if r < 0.55:
+        if r < 0.05:
+            self.append(m)
+        elif r < 0.55:
             flag = "\\Flagged" if self.n == 0 and r < 0.2 else self.kw
             on = flag not in flags
             key = (mid, flag)
@@ -220,6 +239,15 @@ class ImapWorker(threading.Thread):
                     S.copy_ok[mid] = S.copy_ok.get(mid, 0) + 1
 
 
+APPENDS = iter(range(1, 1 << 30))
+
+
+def next_append_token(prefix):
+    """A unique token for an APPENDed message."""
+    with LOCK:
+        return "%s%05d" % (prefix, next(APPENDS))
+
+
 class SuicideWorker(threading.Thread):
     """Send one STORE, UID EXPUNGE, COPY or MOVE and SIGKILL the session
     serving it 0-10 ms later (mid-command); its own keyword "kwK"."""
@@ -236,6 +264,20 @@ class SuicideWorker(threading.Thread):
                 pass
             time.sleep(random.uniform(0.1, 0.4))
 
+    def append_and_die(self, m, pid):
+        """APPEND with a literal cut short or sent whole, then SIGKILL."""
+        mid, raw = append_msg(next_append_token("k"))
+        with LOCK:
+            S.append_tried.add(mid)
+        m.send(b"k2 APPEND INBOX {%d}\r\n" % len(raw))
+        if not m.readline().startswith(b"+"):
+            return
+        cut = len(raw) if random.random() < 0.5 else random.randrange(
+            len(raw))
+        m.send(raw[:cut] + (b"\r\n" if cut == len(raw) else b""))
+        time.sleep(random.uniform(0, 0.01))
+        kill_session(pid)
+
     def once(self):
         m = imaplib.IMAP4("127.0.0.1", self.inst.imap_port, timeout=15)
         try:
@@ -245,6 +287,9 @@ class SuicideWorker(threading.Thread):
             msgs = [x for x in snapshot(m) if x[0] and x[3]]
             pids = tcp_holders(self.inst.imap_port, m.sock.getsockname()[1])
             if not msgs or len(pids) != 1:
+                return
+            if random.random() < 0.2:
+                self.append_and_die(m, pids[0])
                 return
             uid, _f, _s, mid = random.choice(msgs)
             r = random.random()
@@ -265,15 +310,35 @@ class SuicideWorker(threading.Thread):
                 m.uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)")
             m.send(("k1 %s\r\n" % cmd).encode())
             time.sleep(random.uniform(0, 0.01))
-            os.kill(pids[0], signal.SIGKILL)
-            with LOCK:
-                S.counts["kill"] += 1
-                S.counts["midkill"] += 1
+            kill_session(pids[0])
         finally:
             try:
                 m.shutdown()
             except OSError:
                 pass
+
+
+def append_msg(token):
+    """(Message-ID, CRLF bytes) of a message for APPEND; its size is
+    remembered to prove that no cut-short APPEND became a message."""
+    mid = "%s@crash.test" % token
+    raw = ("From: <append@crash.test>\r\nSubject: append %s\r\n"
+           "Message-ID: <%s>\r\n\r\nbody of %s\r\n%s\r\nend\r\n" %
+           (token, mid, token, "y" * random.randint(0, 3000))).encode()
+    with LOCK:
+        S.append_size[mid] = len(raw)
+    return mid, raw
+
+
+def kill_session(pid):
+    """SIGKILL one session, counted."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return
+    with LOCK:
+        S.counts["kill"] += 1
+        S.counts["midkill"] += 1
 
 
 def smtp_loop(inst):
@@ -367,6 +432,9 @@ def killer(inst):
         if not spawner_done and spawner and time.time() - t0 > SECS / 2:
             victim, spawner_done = spawner, True
             S.orphans = sessions
+            threading.Timer(3, lambda: setattr(S, "orphans_left", [
+                p for p in S.orphans if os.path.exists("/proc/%d" % p)
+            ])).start()
             print("info: SIGKILL the spawner %d" % spawner, flush=True)
         elif sessions and random.random() < 0.7:
             victim = random.choice(sessions)
@@ -461,9 +529,13 @@ def check_messages(view):
             "sent for it", "%d lost: %r" % (len(lost), lost[:5]))
     back = sorted(present & S.del_ok)
     R.check(not back, "no message deleted with OK is back", repr(back[:5]))
-    alien = sorted(present - S.accepted)
+    alien = sorted(present - S.accepted - S.append_tried)
     R.check(not alien, "no message that was never accepted",
             repr(alien[:5]))
+    torn = [(x[3], x[2], S.append_size[x[3]]) for x in view
+            if x[3] in S.append_size and x[2] != S.append_size[x[3]]]
+    R.check(not torn, "every APPENDed message is whole (none cut short "
+            "by a SIGKILL mid-literal)", repr(torn[:3]))
     uids = [x[0] for x in view]
     R.check(len(uids) == len(set(uids)) and None not in uids,
             "every UID in the final view is unique", repr(uids[:20]))
@@ -592,9 +664,10 @@ def main():
         check_flags(view)
         check_maildir(inst, view, keep)
         check_rebuild(inst, view, uv)
-        left = [p for p in S.orphans if os.path.exists("/proc/%d" % p)]
-        R.check(S.orphans and not left, "the killed spawner's sessions "
-                "ended with it (%d)" % len(S.orphans), "alive: %r" % left)
+        left = S.orphans_left
+        R.check(S.orphans and left == [], "the killed spawner's sessions "
+                "ended with it (%d, 3 s later)" % len(S.orphans),
+                "alive: %r" % left)
         throttled = inst.log_lines("workers die fast")
         R.check(not throttled, "login processes killed while they held "
                 "clients do not throttle the pool", repr(throttled[:2]))
