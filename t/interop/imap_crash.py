@@ -3,8 +3,10 @@ mailbox (DESIGN.md "The mail store", issue 12): for about CRASH_SECS
 (40) seconds, SMTP delivers a stream of messages with unique Message-IDs
 to alice; a POP3 client (poplib) RETRs and DELEs one message per session;
 IMAP_THREADS (3) imaplib sessions FETCH, set and clear flags (each thread
-its own keyword, thread 0 also \\Flagged), expunge single messages (UID
-STORE \\Deleted + UID EXPUNGE) and UID COPY to the folder Keep; meanwhile a
+its own keyword, thread 0 also \\Flagged, thread 1 also keyword kwB on
+every message at once, so that the index log is compacted), expunge
+single messages (UID STORE \\Deleted + UID EXPUNGE) and UID COPY to the
+folder Keep; meanwhile a
 killer SIGKILLs session processes and login processes that hold clients
 at random moments, and the spawner once (its sessions must end with it; no
 "workers die fast" throttle may follow: those login processes served
@@ -77,7 +79,7 @@ class State:
         self.append_size = {}        # their sizes
         self.counts = {"store": 0, "expunge": 0, "copy": 0, "pop3": 0,
                        "fetch": 0, "reconnect": 0, "kill": 0,
-                       "midkill": 0, "append": 0}
+                       "midkill": 0, "append": 0, "bulk": 0}
 
     def saw(self, uid, mid, raw=b""):
         """Record one (UID, Message-ID) pair from a FETCH."""
@@ -201,12 +203,33 @@ class ImapWorker(threading.Thread):
             if typ == "OK":
                 S.accepted.add(mid)
 
+    def bulk(self, m):
+        """UID STORE over every message seen (keyword kwB on, then off):
+        many log entries at once, so the index log gets compacted."""
+        msgs = [x for x in snapshot(m) if x[0] and x[3]]
+        if not msgs:
+            return
+        self.bulk_on = on = not getattr(self, "bulk_on", False)
+        lo, hi = min(x[0] for x in msgs), max(x[0] for x in msgs)
+        with LOCK:
+            for x in msgs:
+                S.flags[(x[3], "kwB")] = None
+        typ, _ = m.uid("STORE", "%d:%d" % (lo, hi),
+                       "+FLAGS.SILENT" if on else "-FLAGS.SILENT", "(kwB)")
+        with LOCK:
+            S.counts["bulk"] += 1
+            if typ == "OK":
+                for x in msgs:
+                    S.flags[(x[3], "kwB")] = on
+
     def one_op(self, m, msg):
         """A random STORE, EXPUNGE or COPY on one message."""
         uid, flags, _size, mid = msg
         r = self.rnd.random()
         if r < 0.05:
             self.append(m)
+        elif r < 0.45 and self.n == 1:
+            self.bulk(m)
         elif r < 0.55:
             flag = "\\Flagged" if self.n == 0 and r < 0.2 else self.kw
             on = flag not in flags
@@ -294,7 +317,11 @@ class SuicideWorker(threading.Thread):
             uid, _f, _s, mid = random.choice(msgs)
             r = random.random()
             with LOCK:
-                if r < 0.4:
+                if r < 0.1:
+                    for x in msgs:
+                        S.flags[(x[3], "kwK")] = None
+                    cmd = "STORE 1:* %sFLAGS (kwK)" % random.choice("+-")
+                elif r < 0.4:
                     S.flags[(mid, "kwK")] = None
                     cmd = "UID STORE %d +FLAGS (kwK)" % uid
                 elif r < 0.6:
@@ -663,6 +690,11 @@ def main():
         check_uids(view, uv, uidnext)
         check_flags(view)
         check_maildir(inst, view, keep)
+        snap = os.path.join(os.path.dirname(inst.maildir(USER, "new")),
+                            "petrel-index")
+        R.check(os.path.exists(snap), "the index log was compacted into "
+                "a snapshot during the run", "no petrel-index; log %d bytes"
+                % os.path.getsize(snap + ".log"))
         check_rebuild(inst, view, uv)
         left = S.orphans_left
         R.check(S.orphans and left == [], "the killed spawner's sessions "
