@@ -6,11 +6,11 @@ IMAP_THREADS (3) imaplib sessions FETCH, set and clear flags (each thread
 its own keyword, thread 0 also \\Flagged, thread 1 also keyword kwB on
 every message at once, so that the index log is compacted), expunge
 single messages (UID STORE \\Deleted + UID EXPUNGE) and UID COPY to the
-folder Keep; meanwhile a
-killer SIGKILLs session processes and login processes that hold clients
-at random moments, and the spawner once (its sessions must end with it; no
-"workers die fast" throttle may follow: those login processes served
-clients).  Clients reconnect after any error.
+folder Keep; meanwhile a killer SIGKILLs session processes and login
+processes that hold clients at random moments, and the spawner once (its
+sessions must end with it; no "workers die fast" throttle may follow:
+those login processes served clients).  Clients reconnect after any
+error.
 Afterwards a fresh session must see:
   - every message that got a 250 exactly once, unless a client that got
     OK (UID EXPUNGE, or POP3 QUIT after DELE) deleted it; a message is
@@ -25,8 +25,8 @@ Afterwards a fresh session must see:
   - in Keep at least one copy per COPY that got OK, no more than were
     tried;
   - with its index files removed, the same view rebuilt from the maildir.
-A fourth client sends one STORE, UID EXPUNGE, COPY, MOVE or APPEND (its
-literal whole or cut short) and SIGKILLs its own session 0-10 ms later
+A fourth client sends one STORE (of one message or 1:*), UID EXPUNGE,
+COPY, MOVE or APPEND (its literal whole or cut short) and SIGKILLs its own session 0-10 ms later
 (mid-command), over and over; the IMAP clients also APPEND now and then
 (an APPEND that got OK must be there; one without an answer may be there,
 whole, at most once).
