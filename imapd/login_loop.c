@@ -194,6 +194,7 @@ loop_accept(struct login_ev *ev)
 			break;
 		}
 		loop_accepted++;
+		server_worker_served();
 		server_peer_of(fd, &peer);
 		peer.listener = ev->role;
 		c = loop_client_new(fd, fd, &peer);
