@@ -252,7 +252,8 @@ mstore_subscriptions(const char *root, char ***names_r, size_t *count_r,
 	return 0;
 }
 
-/* Rewrite the subscriptions with name added or removed (locked). */
+/* Rewrite the subscriptions with name added or removed (locked); a
+ * no-op (every login subscribes the default folders) writes nothing. */
 static int
 mstore_subs_write(const char *root, const char *name, int on)
 {
@@ -278,6 +279,10 @@ mstore_subs_write(const char *root, const char *name, int on)
 	if (on && !seen && buf_printf(b, "%s\n", name) < 0)
 		errno = ENOMEM;
 	mstore_names_free(&subs, n);
+	if (seen == on) {	/* nothing changes: no rewrite, no fsync */
+		buf_free(&b);
+		return 0;
+	}
 	rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = rfd < 0 ? -1 : mstore_write_atomic(rfd, MSTORE_SUBS, b->data,
 	    b->len, 1);

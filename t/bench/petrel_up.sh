@@ -2,7 +2,8 @@
 # petrel_up.sh - start a private Petrel for ../shared/bench's "custom" profile.
 # Mirrors postfix_up.sh: SMTP on 127.0.0.1:$PERF_SMTP_PORT, virtual maildirs in
 # $PERF_VMAIL/perf.test/<localpart>/ owned by $PERF_MAIL_USER, POP3 on
-# $PERF_POP3_PORT with users perfuN / $PERF_PASSWORD, $PERF_SINK_DOMAIN relayed
+# $PERF_POP3_PORT and IMAP on $PERF_IMAP_PORT (petrel-imapd, which asks
+# petrel-auth) with users perfuN / $PERF_PASSWORD, $PERF_SINK_DOMAIN relayed
 # to the sink on [127.0.0.1]:$PERF_SINK_PORT (transport_maps).  The whole system runs
 # under `etc/petrel run` whose pid goes to $PERF_BASE/petrel/master.pid, so
 # the benchmark's process-tree accounting sees every Petrel process.
@@ -40,6 +41,8 @@ vmail_user = $PERF_MAIL_USER
 smtpd_listen = 127.0.0.1:$PERF_SMTP_PORT
 pop3d_listen = 127.0.0.1:$PERF_POP3_PORT
 pop3d_plaintext_auth_networks = 127.0.0.0/8
+imapd_listen = 127.0.0.1:$PERF_IMAP_PORT
+imapd_plaintext_auth_networks = 127.0.0.0/8
 transport_maps = texthash:\$config_directory/transport
 ${PETREL_EXTRA_CONF:-}
 CONF

@@ -37,16 +37,7 @@ pop3_workloads() {
 		--label "$1" --out "$OUT/results.jsonl" >/dev/null
 }
 
-# Petrel's users map with {PLAIN} passwords, as Dovecot's passwd-file has.
-petrel_plain_passwords() {
-	local conf="$PERF_BASE/petrel/conf"
-	for i in $(seq 1 "$PERF_NUSERS"); do
-		echo "perfu$i@$PERF_DOMAIN {PLAIN}$PERF_PASSWORD"
-	done > "$conf/passwd"
-	"$TOP/$B/bin/petrel-map" -f "$conf/petrel.conf" "hash:$conf/passwd"
-	chgrp "$PERF_MAIL_USER" "$conf/passwd" "$conf/passwd.db"
-	chmod 640 "$conf/passwd" "$conf/passwd.db"
-}
+source "$TOP/t/bench/petrel_plain.sh"
 
 for r in $(seq 1 "$REPEAT"); do
 	if [ "${BENCH_DOVECOT:-1}" = 1 ] && command -v dovecot >/dev/null; then

@@ -9,7 +9,9 @@
 # Environment: BENCH_REPEAT (default 1), BENCH_CASES (smtp_bench cases
 # N:SIZE:CONC:RCPTS), BENCH_RELAY_CASES (the same for relay; "" skips it),
 # BENCH_POSTFIX=0 to skip the Postfix side (and Dovecot's), BENCH_POP3=0 to
-# skip the POP3 part (t/bench/pop3.sh: fetch, logins/s, memory vs Dovecot).
+# skip the POP3 part (t/bench/pop3.sh: fetch, logins/s, memory vs Dovecot),
+# BENCH_IMAP=0 the IMAP part (t/bench/imap.sh: fetch, logins/s, memory, a
+# 100,000-message folder vs Dovecot).
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 export PETREL_TOP="$TOP" B="${B:-build}"
 SHARED=${SHARED_BENCH:-$TOP/../shared/bench}
@@ -51,5 +53,10 @@ echo "bench: results in $OUT"
 if [ "${BENCH_POP3:-1}" = 1 ]; then
 	BENCH_OUT="$OUT/pop3" BENCH_DOVECOT="${BENCH_POSTFIX:-1}" \
 		bash "$TOP/t/bench/pop3.sh"
+fi
+# IMAP side by side with Dovecot (t/bench/imap.sh); BENCH_IMAP=0 skips it.
+if [ "${BENCH_IMAP:-1}" = 1 ]; then
+	BENCH_OUT="$OUT/imap" BENCH_DOVECOT="${BENCH_POSTFIX:-1}" \
+		bash "$TOP/t/bench/imap.sh"
 fi
 exit 0
