@@ -267,6 +267,8 @@ session_read(struct imapd_session *s)
 			return 0;
 		session_waiting = imap_asm_data(s->asm, &len) != NULL &&
 		    len == 0 && conn_input_pending(s->conn) == 0;
+		if (session_waiting && session_term)
+			return 0;	/* the signal came just before */
 		st = conn_read_line(s->conn, &line, &len, &end);
 		session_waiting = 0;
 		switch (st) {
