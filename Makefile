@@ -122,9 +122,10 @@ $(foreach t,test_imap_parse test_imap_seqset test_imap_date test_imap_mutf7 \
 	test_imap_fetch_args test_imap_search_args test_imap_msg_args \
 	fuzz_imap_parse fuzz_imap_seqset,$(eval LINK_$(t) := $(IMAP_PARSE_SRC)))
 # The IMAP mail store (imapd/mstore*.c) for its tests and tools.
-MSTORE_SRC := $(wildcard imapd/mstore*.c)
+MSTORE_SRC := $(wildcard imapd/mstore*.c) imapd/imap_mutf7.c imapd/imap_num.c
 LINK_test_mstore := $(MSTORE_SRC)
 LINK_test_mstore_conc := $(MSTORE_SRC)
+LINK_fuzz_mstore_index := $(MSTORE_SRC)
 LINK_test_mstore_subs := $(MSTORE_SRC)
 $(B)/t/mstore_tool: $(B)/t/lib/mstore_tool.o $(MSTORE_SRC:%.c=$(B)/%.o) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS)
@@ -147,7 +148,7 @@ deps:
 	@sh t/deps.sh
 
 test: deps all
-	@B=$(B) sh t/run.sh
+	@B=$(B) bash t/run.sh
 
 asan:
 	$(MAKE) B=build-asan SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" CFLAGS="-O1 -g"

@@ -14,8 +14,8 @@
 #include "base64.h"
 
 /* The 6-bit value of a base64 letter, or -1. */
-static int
-b64_value(unsigned char c)
+int
+base64_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -44,7 +44,7 @@ base64_decode(const char *p, size_t len, char *out, size_t outsize)
 		if (p[i] == '=' && i + 2 >= len && len - i <= 2) {
 			pad++;
 			v = 0;
-		} else if (pad > 0 || (v = b64_value((unsigned char)p[i])) < 0) {
+		} else if (pad > 0 || (v = base64_value((unsigned char)p[i])) < 0) {
 			return -1;
 		}
 		acc = (acc << 6) | (unsigned long)v;

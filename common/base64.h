@@ -7,5 +7,6 @@
 #include <stddef.h>
 
 long base64_decode(const char *p, size_t len, char *out, size_t outsize);
+int base64_value(unsigned char c);	/* a letter's 6 bits, or -1 */
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "mime_decode.h"
 #include "strutil.h"
 
@@ -43,19 +44,6 @@ decode_qp(const char *p, size_t len, struct buf *out)
 	return buf_append(out, p + start, len - start);
 }
 
-/* The value of a base64 letter, or -1. */
-static int
-b64_letter(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /* Base64 body text, lenient about line breaks and junk. */
 static int
 decode_base64(const char *p, size_t len, struct buf *out)
@@ -64,7 +52,7 @@ decode_base64(const char *p, size_t len, struct buf *out)
 	int bits = 0, v;
 
 	for (size_t i = 0; i < len && p[i] != '='; i++) {
-		if ((v = b64_letter((unsigned char)p[i])) < 0)
+		if ((v = base64_value((unsigned char)p[i])) < 0)
 			continue;
 		acc = (acc << 6) | (unsigned long)v;
 		bits += 6;

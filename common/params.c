@@ -68,6 +68,8 @@ long var_imapd_idle_keepalive;
 long var_imapd_line_length_limit;
 long var_imapd_append_limit;
 char *var_imapd_auth_default_domain;
+char *var_imapd_capability_maps;
+int var_imapd_literal_minus;
 char *var_qmgr_fifo;
 char *var_qmgr_user;
 long var_queue_run_delay;
@@ -171,9 +173,11 @@ const struct param params_table[] = {
 	{ "imapd_auth_default_domain", PARAM_STR, "", 0, 0, &var_imapd_auth_default_domain },
 	{ "imapd_auth_failure_delay", PARAM_TIME, "2s", 0, 60, &var_imapd_auth_failure_delay },
 	{ "imapd_auth_failure_limit", PARAM_INT, "3", 1, 100, &var_imapd_auth_failure_limit },
+	{ "imapd_capability_maps", PARAM_STR, "", 0, 0, &var_imapd_capability_maps },
 	{ "imapd_idle_keepalive", PARAM_TIME, "2m", 1, DAY, &var_imapd_idle_keepalive },
 	{ "imapd_imaps_listen", PARAM_STR, "", 0, 0, &var_imapd_imaps_listen },
 	{ "imapd_line_length_limit", PARAM_INT, "65536", 1024, 16777216, &var_imapd_line_length_limit },
+	{ "imapd_literal_minus", PARAM_BOOL, "no", 0, 0, &var_imapd_literal_minus },
 	{ "imapd_listen", PARAM_STR, "0.0.0.0:143", 0, 0, &var_imapd_listen },
 	{ "imapd_login_client_limit", PARAM_INT, "1000", 1, 100000, &var_imapd_login_client_limit },
 	{ "imapd_login_process_limit", PARAM_INT, "10", 1, 1000, &var_imapd_login_process_limit },

@@ -156,5 +156,7 @@ extern long var_imapd_idle_keepalive;
 extern long var_imapd_line_length_limit;
 extern long var_imapd_append_limit;
 extern char *var_imapd_auth_default_domain;
+extern char *var_imapd_capability_maps;
+extern int var_imapd_literal_minus;
 
 #endif

@@ -47,7 +47,9 @@
  * every worker shares them, as the accept loop does).  It calls
  * server_worker_full(1) when it takes no more clients (the parent then
  * counts it busy and forks another while within the process limit) and
- * server_worker_full(0) when it has room again; it returns when
+ * server_worker_full(0) when it has room again, and server_worker_served()
+ * after each accept (so that its death is not taken for a broken
+ * environment and does not throttle the pool); it returns when
  * server_stopping() is true or life_fd reads EOF (the parent is gone),
  * after closing or finishing its clients as it sees fit.
  *
@@ -112,6 +114,7 @@ int server_single_session(void);	/* 1 with -S */
 const char *server_config_path(void);	/* the file in use (reloads) */
 void server_helper_fd(int fd);	/* the helper's end, kept by the parent */
 void server_worker_full(int full);	/* event workers: no room / room */
+void server_worker_served(void);	/* event workers: took a client */
 void server_peer_of(int fd, struct server_peer *peer_r); /* accepted fd */
 
 #endif

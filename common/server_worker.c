@@ -3,8 +3,9 @@
  * accept clients and hand each to spec->session(), or run spec->loop() for
  * a single-process daemon.
  *
- * Public: server_worker_full(full) and server_peer_of(fd, &peer) (server.h,
- * for event workers: see spec->event_worker).
+ * Public: server_worker_full(full), server_worker_served() and
+ * server_peer_of(fd, &peer) (server.h, for event workers: see
+ * spec->event_worker).
  * Skeleton only: server_worker_main(spec, ls, board, slot,
  * status_fd, life_fd)
  * never returns; the worker exits 0 after var_server_max_use sessions, when
@@ -107,6 +108,15 @@ server_worker_full(int full)
 		return;
 	worker_full_state = full;
 	worker_report(full);
+}
+
+/* An event worker took a client: its death is no longer a "fast death"
+ * that throttles the pool (server_pool.c). */
+void
+server_worker_served(void)
+{
+	if (worker_slot != NULL)
+		worker_slot->served = 1;
 }
 
 /* Run an event worker over copies of the listening sockets. */

@@ -276,6 +276,11 @@ cmd_fetch(struct imapd_session *s, const struct imap_cmd *cmd)
 		imapd_bad(s, err != NULL ? err : "Invalid FETCH arguments.");
 		return;
 	}
+	for (size_t k = 0; k < fa.section_count; k++)
+		if (fa.sections[k].kind != IMAP_SECTION_BODY) {
+			imapd_bad(s, "BINARY is not supported (not advertised).");
+			return;
+		}
 	memset(&fc, 0, sizeof(fc));
 	fc.s = s;
 	fc.fa = &fa;

@@ -26,7 +26,7 @@ cmd_capability(struct imapd_session *s, const struct imap_cmd *cmd)
 		imapd_bad(s, "CAPABILITY takes no arguments.");
 		return;
 	}
-	imapd_reply(s, "* CAPABILITY %s", imapd_capability(0, 0, 1));
+	imapd_reply(s, "* CAPABILITY %s", imapd_capability_hiding(s->hidden_caps));
 	imapd_tagged(s, "OK Capability completed.");
 }
 
@@ -89,6 +89,8 @@ cmd_enable(struct imapd_session *s, const struct imap_cmd *cmd)
 		    sizeof(enable_names[0]); j++) {
 			if (!imap_arg_atom_is(&cmd->args[i],
 			    enable_names[j].name) ||
+			    (s->hidden_caps != NULL && imapd_capability_listed(
+			    s->hidden_caps, cmd->args[i].str, cmd->args[i].len)) ||
 			    (s->enabled & enable_names[j].bit) ==
 			    enable_names[j].bit)
 				continue;

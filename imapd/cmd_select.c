@@ -26,14 +26,31 @@
 
 /* "\Answered ... kw" for FLAGS and PERMANENTFLAGS. */
 static void
-select_flag_names(const struct imapd_session *s, struct buf *b)
+select_flag_names(struct imapd_session *s, struct buf *b)
 {
 	size_t nkw = mstore_keyword_count(s->box);
 
 	buf_put_str(b, "\\Answered \\Flagged \\Deleted \\Seen "
 	    "\\Draft");
 	for (size_t i = 0; i < nkw; i++)
-		buf_putf(b, " %s", mstore_keyword_name(s->box, i));
+		if (mstore_keyword_name(s->box, i) != NULL)
+			buf_putf(b, " %s", mstore_keyword_name(s->box, i));
+	s->keywords_shown = nkw;
+}
+
+/* FLAGS and PERMANENTFLAGS: at SELECT, and again when a keyword appears
+ * (RFC 9051 7.3.5: the client learns the new set). */
+void
+imapd_flags_report(struct imapd_session *s)
+{
+	struct buf *b = buf_new(256, 0);
+
+	select_flag_names(s, b);
+	imapd_reply(s, "* FLAGS (%s)", buf_cstr(b));
+	imapd_reply(s, "* OK [PERMANENTFLAGS (%s%s)] %s", s->readonly ? "" :
+	    buf_cstr(b), s->readonly ? "" : " \\*", s->readonly ?
+	    "Read-only mailbox." : "Flags permitted.");
+	buf_free(&b);
 }
 
 /* The sequence number of the first unseen message, 0 when none. */
@@ -57,11 +74,7 @@ select_report(struct imapd_session *s)
 	size_t unseen;
 
 	mstore_box_status(s->box, &st);
-	select_flag_names(s, b);
-	imapd_reply(s, "* FLAGS (%s)", buf_cstr(b));
-	imapd_reply(s, "* OK [PERMANENTFLAGS (%s%s)] %s", s->readonly ? "" :
-	    buf_cstr(b), s->readonly ? "" : " \\*", s->readonly ?
-	    "Read-only mailbox." : "Flags permitted.");
+	imapd_flags_report(s);
 	imapd_reply(s, "* %zu EXISTS", mstore_count(s->box));
 	if (!(s->enabled & EN_IMAP4REV2)) {
 		imapd_reply(s, "* %lu RECENT", (unsigned long)st.recent);

@@ -27,7 +27,9 @@
  *   imapd_handoff_fd           the login processes' end of the spawner's
  *                              socket (-1 in -S mode).
  *   imapd_capability(buf, prelogin, tls_ok, plaintext_ok)  the
- *                              CAPABILITY list (capability.c).
+ *                              CAPABILITY list (capability.c);
+ *   imapd_capability_hiding(hidden), imapd_capability_listed(list, w, n)
+ *                              the list without a user's hidden names.
  *   imapd_spawner_main(fd)     the spawner's life (spawn.c).
  *   imapd_session_main(fd_in, fd_out, h, user, maildir)  a session's life
  *                              after login (session.c); never returns.
@@ -50,6 +52,8 @@ struct tls_ctx *imapd_tls_ctx(void);
 struct tls_server *imapd_tls(void);
 const char *imapd_capability(int prelogin, int starttls_ok,
     int plaintext_ok);
+const char *imapd_capability_hiding(const char *hidden);
+int imapd_capability_listed(const char *list, const char *word, size_t n);
 __attribute__((noreturn))
 void imapd_spawner_main(int fd);
 __attribute__((noreturn))

@@ -7,14 +7,17 @@
  * answered), login_auth_tick (once a second: delayed replies and the
  * check's deadline), login_auth_report (at disconnect).
  * The login name is lower-cased, with imapd_auth_default_domain added to
- * a bare name.  A bad password is answered "NO [AUTHENTICATIONFAILED]"
- * after imapd_auth_failure_delay; after imapd_auth_failure_limit of them
- * the connection closes.  A check that cannot be made answers "NO
- * [UNAVAILABLE]" at once.  The disconnect of a client that failed and
- * never logged in is logged as
+ * a bare name; in the log it is sanitised and '<' '>' become '?' (so the
+ * user=<...> field always ends where fail2ban expects).  A bad password
+ * is answered "NO [AUTHENTICATIONFAILED]" after imapd_auth_failure_delay;
+ * after imapd_auth_failure_limit of them the connection closes.  A check
+ * that cannot be made answers "NO [UNAVAILABLE]" at once.  The disconnect
+ * of a client that failed and never logged in is logged as
  *   imap-login: Disconnected (auth failed, N attempts in S secs):
  *   user=<name>, method=PLAIN, rip=ADDR, lip=ADDR[, TLS]
- * which fail2ban's stock dovecot filter matches.
+ * which fail2ban's stock dovecot filter matches once the jail names our
+ * daemon tag: filter = dovecot[_daemon=petrel/imapd] (t/interop/
+ * imap_fail2ban.py).
  * A good login: the cookie, the tag and pipelined input go to the spawner
  * with the client's socket (plaintext), or with one end of a socketpair
  * that this process then relays to the TLS session (login_proxy.c); the
@@ -60,6 +63,11 @@ auth_set_user(struct login_client *c, const char *u, size_t len)
 	str_lower(c->user);
 	log_sanitize(c->last_user, sizeof(c->last_user), c->user,
 	    strlen(c->user));
+	/* "user=<...>" is what fail2ban's filter reads up to the first '>':
+	 * a '<' or '>' in a name would hide the failure from it. */
+	for (char *q = c->last_user; *q != '\0'; q++)
+		if (*q == '<' || *q == '>')
+			*q = '?';
 }
 
 /* Register the pending check's descriptor for what it waits on. */

@@ -54,6 +54,8 @@ login_greet(struct login_client *c)
 {
 	struct imap_asm_limits lim = { LOGIN_CMD_MAX, 4, 0 };
 
+	lim.literal_minus = var_imapd_literal_minus;
+
 	c->asm = imap_asm_new(&lim);
 	c->pool = imap_pool_new(64 * 1024);
 	c->state = LS_COMMAND;

@@ -210,6 +210,7 @@ loop_accept(struct login_ev *ev)
 			break;
 		}
 		loop_accepted++;
+		server_worker_served();
 		loop_nodelay(fd);
 		server_peer_of(fd, &peer);
 		peer.listener = ev->role;

@@ -11,6 +11,9 @@
  *   mstore_open(root, name, MSTORE_RDWR, &box)    SELECT (RDWR) / EXAMINE
  *     mstore_count, mstore_msg(box, i)      the view: records by sequence
  *     mstore_seq_of(box, uid), mstore_is_recent(box, uid)
+ *     mstore_sync_unless_expunged(box, &ch) the same after FETCH/STORE/SEARCH
+ *                                           by number: 1 (nothing taken) when
+ *                                           an expunge would have to be told
  *     mstore_sync(box, &changes)            NOOP/IDLE/after each command:
  *                                           new UIDs (EXISTS), expunged UIDs
  *                                           (EXPUNGE/VANISHED), changed flags
@@ -53,7 +56,8 @@
  * reported is never reused for a new file (a file that reappears gets a new
  * UID), so a UID never names two messages under one UIDVALIDITY.  A torn
  * last line is ignored.  Rewritten (tmp + fsync + rename) when mostly dead.
- * Lost map = new UIDVALIDITY, logged with log_warn.
+ * A lost map is written again from the index when that survived (same
+ * UIDVALIDITY); with both lost the UIDVALIDITY changes (log_warn).
  *
  * Index.  petrel-index is a header, fixed 48-byte records sorted by UID
  * (flags, keyword bitmap, MODSEQ, size with CRLF, INTERNALDATE, cache
@@ -71,18 +75,31 @@
  * (modseqs start from the creation time and grow by one per change).
  *
  * Sync.  mstore_sync reads the log tail, then stats new/ and cur/: only
- * when an mtime differs from the last DIRSYNC (or that one was taken less
- * than a second after the change, where a coarse mtime could hide a second
- * change) does it lock and scan new/ then cur/.  Known messages missing
- * from a scan are looked for in a second scan (readdir may miss a file
- * being renamed) before they count as expunged.  In RDWR mode new/ files
- * move to cur/.  \Recent: the first RDWR session to sync a UID claims
- * [first_recent, uidnext) under the lock (RECENT entry).
+ * when an mtime differs from the last DIRSYNC does it lock and scan new/
+ * then cur/.  A recorded mtime taken less than MSTORE_MTIME_SLACK (1 s)
+ * after a change could hide a second change in the same clock tick, so it
+ * is marked unsafe and, once that second has passed, one more scan
+ * confirms it (as Dovecot does after its own changes): a foreign change
+ * in the very tick of ours shows up within about a second, never later.
+ * Our own STORE/EXPUNGE/APPEND/COPY record the directories' new mtimes
+ * (when the state matched them before), so they cost no rescan.
+ * Known messages missing from a scan are looked for in a second scan
+ * (readdir may miss a file being renamed) before they count as expunged;
+ * a message opened by UID whose file moved is found by its base name.
+ * In RDWR mode new/ files move to cur/.  \Recent: the first RDWR session
+ * to sync a UID claims [first_recent, uidnext) under the lock (RECENT
+ * entry).  New files get UIDs in delivery-time order (from the name).
  *
  * Durability: STORE renames, EXPUNGE unlinks, APPEND/COPY links, then the
  * log and UID map are fdatasync'ed before return (on ext4/XFS that journal
- * commit also carries the renames, links and utimensat).  Delivery takes
- * no lock.
+ * commit also carries the renames, links and utimensat; directories are
+ * not fsynced).  Syncs per call: STORE/EXPUNGE one (the log), COPY two for
+ * the whole set (UID map, log), APPEND three (the message as local
+ * delivery does, the UID map, the log; the last two share a journal
+ * commit).  A log tail cut off after a crash moves HIGHESTMODSEQ past
+ * every value handed out.  A message file without ,W= is read once, when
+ * it gets its UID, to count its line ends; SELECT and FETCH FLAGS never
+ * open a message file.  Delivery takes no lock.
  * Security: runs as the mailbox owner; names, on-disk files and file names
  * are untrusted input (parsers are pure and fuzzed, t/fuzz/fuzz_mstore_index).
  */
@@ -192,6 +209,8 @@ int mstore_open(const char *root, const char *name, unsigned flags,
 void mstore_close(struct mstore_box **boxp);
 int mstore_sync(struct mstore_box *box, struct mstore_changes *ch_r,
     const char **errstr_r) WARN_UNUSED;
+int mstore_sync_unless_expunged(struct mstore_box *box,
+    struct mstore_changes *ch_r, const char **errstr_r) WARN_UNUSED;
 void mstore_changes_free(struct mstore_changes *ch);
 size_t mstore_count(const struct mstore_box *box);
 const struct mstore_msg *mstore_msg(const struct mstore_box *box, size_t i);

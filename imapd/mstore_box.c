@@ -50,6 +50,7 @@ mstore_close(struct mstore_box **boxp)
 	buf_free(&box->st.names);
 	buf_free(&box->view.names);
 	buf_free(&box->pending);
+	buf_free(&box->uidrecs);
 	mstore_kw_clear(&box->kw);
 	free(box->recent);
 	free(box->path);
@@ -66,24 +67,19 @@ mstore_changes_free(struct mstore_changes *ch)
 	memset(ch, 0, sizeof(*ch));
 }
 
-/* Modification time of a directory fd in ns, or -1. */
-static int64_t
-mstore_dir_mtime(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -1;
-	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-}
-
-/* 1 when new/ or cur/ may hold changes the state does not reflect. */
+/* 1 when new/ or cur/ may hold changes the state does not reflect: the
+ * mtime differs, or the recorded one was taken within MSTORE_MTIME_SLACK
+ * of a change (a coarse mtime could hide a second change in the same
+ * tick) and that time has now passed: one scan then confirms it. */
 static int
 mstore_need_scan(struct mstore_box *box)
 {
+	int64_t now = mstore_now_ns();
+
 	return mstore_dir_mtime(box->newfd) != box->st.new_mtime ||
 	    mstore_dir_mtime(box->curfd) != box->st.cur_mtime ||
-	    (box->st.safe & 3) != 3;
+	    (!(box->st.safe & 1) && now - box->st.new_mtime > MSTORE_MTIME_SLACK) ||
+	    (!(box->st.safe & 2) && now - box->st.cur_mtime > MSTORE_MTIME_SLACK);
 }
 
 /* 1 when this RDWR session should claim \Recent UIDs. */
@@ -196,6 +192,57 @@ mstore_sync(struct mstore_box *box, struct mstore_changes *ch_r,
 	return 0;
 }
 
+/* The UID map is gone but the index knows every UID: write it again from
+ * the index rather than change UIDVALIDITY (mstore_scan would otherwise
+ * find no uidlist to read). */
+static int
+mstore_uidlist_recover(struct mstore_box *box)
+{
+	int r;
+
+	if (faccessat(box->dirfd, MSTORE_UIDLIST, F_OK, 0) == 0 ||
+	    box->st.uidvalidity == 0 || mstore_begin(box) < 0)
+		return 0;
+	r = 0;
+	if (faccessat(box->dirfd, MSTORE_UIDLIST, F_OK, 0) < 0 &&
+	    errno == ENOENT) {
+		log_warn("mstore: %s: petrel-uidlist missing, written again from "
+		    "the index (UIDVALIDITY %u kept)", box->path,
+		    box->st.uidvalidity);
+		box->st.uidlist_size = 0;
+		r = mstore_uidlist_write(box, box->st.uidnext);
+	}
+	if (mstore_end(box, r == 0, 1) < 0)
+		r = -1;
+	return r;
+}
+
+/* Sync as mstore_sync does, unless something in the view was expunged:
+ * then nothing is taken into the view and 1 is returned (the session may
+ * not announce expunges now, and a view must not show new messages or
+ * flags without the expunges before them).  0 synced, -1 error. */
+int
+mstore_sync_unless_expunged(struct mstore_box *box, struct mstore_changes *ch_r,
+    const char **errstr_r)
+{
+	memset(ch_r, 0, sizeof(*ch_r));
+	if (mstore_refresh(box) < 0) {
+		*errstr_r = box->errbuf;
+		return -1;
+	}
+	if (box->view.log_seq == box->st.log_seq &&
+	    box->view.log_off == box->st.log_off)
+		return 0;
+	mstore_state_diff(&box->view, &box->st, ch_r);
+	if (ch_r->n_expunged > 0) {
+		mstore_changes_free(ch_r);
+		memset(ch_r, 0, sizeof(*ch_r));
+		return 1;
+	}
+	mstore_state_copy(&box->view, &box->st);
+	return 0;
+}
+
 /* Open the folder directory at path (see mstore_open). */
 int
 mstore_open_box(const char *path, unsigned flags, struct mstore_box **box_r,
@@ -215,13 +262,15 @@ mstore_open_box(const char *path, unsigned flags, struct mstore_box **box_r,
 	mstore_state_init(&box->st);
 	mstore_state_init(&box->view);
 	box->pending = buf_new(4096, 0);
+	box->uidrecs = buf_new(1024, 0);
 	if (box->curfd < 0 || box->newfd < 0) {
 		*errstr_r = errno == ENOENT ? "no such mailbox" :
 		    mstore_err(box, "open mailbox", errno);
 		mstore_close(&box);
 		return -1;
 	}
-	if (mstore_kw_load(box) < 0 || mstore_sync(box, &ch, errstr_r) < 0) {
+	if (mstore_kw_load(box) < 0 || mstore_log_catch_up(box) < 0 ||
+	    mstore_uidlist_recover(box) < 0 || mstore_sync(box, &ch, errstr_r) < 0) {
 		*errstr_r = box->errbuf[0] ? box->errbuf :
 		    mstore_err(box, "open mailbox", errno);
 		mstore_close(&box);
@@ -341,7 +390,18 @@ mstore_status(const char *root, const char *name, struct mstore_status *st_r,
 	return 0;
 }
 
-/* UIDs expunged after modseq (QRESYNC); 1 when history does not reach. */
+/* Order UIDs. */
+static int
+mstore_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* UIDs expunged after modseq (QRESYNC), ascending; 1 when the history
+ * does not reach back that far (the session then answers from the
+ * client's known UIDs, RFC 7162 3.2.5.2). */
 int
 mstore_vanished_since(const struct mstore_box *box, uint64_t modseq,
     uint32_t **uids_r, size_t *n_r)
@@ -357,6 +417,7 @@ mstore_vanished_since(const struct mstore_box *box, uint64_t modseq,
 	for (size_t i = 0; i < st->nvan; i++)
 		if (st->van[i].modseq > modseq)
 			(*uids_r)[n++] = st->van[i].uid;
+	qsort(*uids_r, n, sizeof(**uids_r), mstore_u32_cmp);
 	*n_r = n;
 	return 0;
 }

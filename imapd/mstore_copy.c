@@ -39,25 +39,20 @@ struct mstore_newmsg {
 	char name[MSTORE_FNAME_MAX + 1];	/* in cur/ */
 };
 
-/* Give a file now in cur/ a UID: uidlist record, then APPEND entry. */
+/* Give a file now in cur/ a UID: a uidlist record for the end of the
+ * transaction (synced before the log), and the APPEND entry. */
 static int
 mstore_add_uid(struct mstore_box *box, const struct mstore_newmsg *nm,
     uint32_t *uid_r)
 {
 	struct mstore_lent e;
-	struct buf *rec = buf_new(MSTORE_FNAME_MAX + 16, 0);
 	size_t nlen = strlen(nm->name);
-	uint32_t uid;
-	int r;
+	uint32_t uid = box->st.uidnext;
 
-	r = mstore_uidlist_next(box, &uid);
-	if (r == 0)
-		r = buf_printf(rec, "%u :%.*s\n", uid,
-		    (int)mstore_base_len(nm->name, nlen), nm->name);
-	if (r == 0)
-		r = mstore_uidlist_append(box, rec);
-	buf_free(&rec);
-	if (r < 0)
+	if (box->uidrecs->len == 0 && mstore_uidlist_next(box, &uid) < 0)
+		return -1;
+	if (buf_printf(box->uidrecs, "%u :%.*s\n", uid,
+	    (int)mstore_base_len(nm->name, nlen), nm->name) < 0)
 		return -1;
 	memset(&e, 0, sizeof(e));
 	e.type = MSTORE_L_APPEND;
@@ -216,10 +211,12 @@ mstore_copy_kw(struct mstore_box *src, const struct mstore_msg *m,
 	return mstore_kw_lookup(dst, names, n, kw_r);
 }
 
-/* COPY one UID into dst (locked); *uid_r = 0 when it was gone. */
+/* COPY one UID into dst (locked); *uid_r = 0 when it was gone.  The new
+ * file's name goes to made (NUL-separated) so that a failed COPY can take
+ * its files back. */
 static int
 mstore_copy_one(struct mstore_box *src, uint32_t uid,
-    struct mstore_box *dst, uint32_t *uid_r)
+    struct mstore_box *dst, uint32_t *uid_r, struct buf *made)
 {
 	long i = mstore_state_find(&src->st, uid);
 	struct mstore_msg m;
@@ -238,11 +235,18 @@ mstore_copy_one(struct mstore_box *src, uint32_t uid,
 		return -1;
 	if ((r = mstore_copy_file(src, &src->st.msgs[i], dst, &nm)) != 0)
 		return r > 0 ? 0 : -1;
-	if (mstore_add_uid(dst, &nm, uid_r) < 0) {
-		(void)unlinkat(dst->curfd, nm.name, 0);
+	if (buf_append(made, nm.name, strlen(nm.name) + 1) < 0 ||
+	    mstore_add_uid(dst, &nm, uid_r) < 0)
 		return -1;
-	}
 	return 0;
+}
+
+/* Remove the files a failed COPY made. */
+static void
+mstore_copy_undo(struct mstore_box *dst, const struct buf *made)
+{
+	for (size_t o = 0; o < made->len; o += strlen(made->data + o) + 1)
+		(void)unlinkat(dst->curfd, made->data + o, 0);
 }
 
 /* COPY uids from src to dst; *new_uids_r[k] is uids[k]'s copy or 0. */
@@ -251,26 +255,31 @@ mstore_copy(struct mstore_box *src, const uint32_t *uids, size_t n,
     struct mstore_box *dst, uint32_t **new_uids_r, const char **errstr_r)
 {
 	uint32_t *out = xcalloc(n + 1, sizeof(*out));
+	struct buf *made = buf_new(1024, 0);
 	int r = 0;
 
 	*new_uids_r = NULL;
 	if (mstore_log_catch_up(src) < 0 || mstore_begin(dst) < 0) {
 		*errstr_r = mstore_err(src, "copy", errno);
 		free(out);
+		buf_free(&made);
 		return -1;
 	}
 	for (size_t k = 0; k < n && r == 0; k++)
-		r = mstore_copy_one(src, uids[k], dst, &out[k]);
-	if (r < 0) {
+		r = mstore_copy_one(src, uids[k], dst, &out[k], made);
+	if (r < 0)
 		mstore_err(dst, "copy", errno);
-		for (size_t k = 0; k < n; k++)
-			out[k] = 0;	/* the transaction is dropped below */
-	}
+	if (r < 0)
+		mstore_copy_undo(dst, made);	/* before the lock goes */
 	if (mstore_end(dst, r == 0, 1) < 0 || r < 0) {
+		if (r == 0)
+			mstore_copy_undo(dst, made);
 		*errstr_r = dst->errbuf;
 		free(out);
+		buf_free(&made);
 		return -1;
 	}
+	buf_free(&made);
 	*new_uids_r = out;
 	return 0;
 }

@@ -5,7 +5,8 @@
  * kernel when a holder dies, so a SIGKILL never leaves a stale lock).
  *
  * Public (mstore_int.h): mstore_read_all, mstore_write_atomic,
- * mstore_write_full, mstore_lock, mstore_unlock, mstore_err, mstore_now_ns.
+ * mstore_write_full, mstore_lock, mstore_unlock, mstore_err, mstore_now_ns,
+ * mstore_dir_mtime.
  * Returns 0 / -1 with errno; mstore_read_all sets errno ENOENT for a
  * missing file and EFBIG past max.
  * Security: runs as the mailbox owner; files are opened relative to the
@@ -30,6 +31,17 @@ mstore_now_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Modification time of a directory fd in ns, or -1. */
+int64_t
+mstore_dir_mtime(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
 /* Format "what: strerror" into the box's error buffer. */

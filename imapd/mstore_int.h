@@ -8,6 +8,7 @@
  *         mstore_state.c the in-memory state: apply entries, diff, search
  *         mstore_file.c  file helpers: read whole, atomic write, lock
  *         mstore_scan.c  directory scan and UID assignment
+ *         mstore_uidlist.c  the UID map file
  *         mstore_sync.c  open, sync, compaction
  *         mstore_box.c   open, close, sync, the view's accessors, STATUS
  *         mstore_ops.c   store, expunge, open a message
@@ -33,6 +34,7 @@
 #define MSTORE_VANISHED_MAX 100000u	/* expunge history kept for QRESYNC */
 #define MSTORE_LOG_MIN_COMPACT (256 * 1024)
 #define MSTORE_FILE_MAX ((size_t)1 << 31)
+#define MSTORE_MTIME_SLACK 1000000000LL	/* ns: coarse mtime safety margin */
 
 #define MSTORE_UIDLIST "petrel-uidlist"
 #define MSTORE_DC_UIDLIST "dovecot-uidlist"
@@ -120,6 +122,8 @@ struct mstore_box {
 	size_t nrecent;
 	struct mstore_kwlist kw;
 	struct buf *pending;	/* log entries of the open transaction */
+	struct buf *uidrecs;	/* its uidlist records (APPEND/COPY) */
+	int64_t pre_new, pre_cur;	/* dir mtimes when it began */
 	int cachefd;
 	char errbuf[256];
 };
@@ -188,6 +192,7 @@ int mstore_lock(struct mstore_box *box) WARN_UNUSED;
 void mstore_unlock(struct mstore_box *box);
 const char *mstore_err(struct mstore_box *box, const char *what, int err);
 int64_t mstore_now_ns(void);
+int64_t mstore_dir_mtime(int fd);
 int mstore_write_full(int fd, const void *p, size_t n) WARN_UNUSED;
 
 /* mstore_sync.c */
@@ -202,12 +207,44 @@ int mstore_begin(struct mstore_box *box) WARN_UNUSED;
 int mstore_end(struct mstore_box *box, int ok, int sync) WARN_UNUSED;
 
 /* mstore_scan.c */
+struct mstore_sent {
+	char *name;
+	size_t len, base_len;
+	int innew, used;
+};
+
+struct mstore_scanset {
+	struct mstore_sent *e;
+	size_t n, cap;
+	size_t *hash;		/* index + 1, 0 = empty */
+	size_t hsize;
+};
+
+struct mstore_reuse {
+	struct mstore_scanset set;	/* base -> UID (the UID rides in .innew) */
+	uint32_t next;
+};
+
+void mstore_set_hash(struct mstore_scanset *s);
+struct mstore_sent *mstore_set_find(const struct mstore_scanset *s,
+    const char *base, size_t len);
+void mstore_set_free(struct mstore_scanset *s);
 int mstore_scan(struct mstore_box *box) WARN_UNUSED;
+int mstore_find_file(struct mstore_box *box, const struct mstore_msg *m,
+    char *name_r, int *innew_r) WARN_UNUSED;
+int mstore_refind(struct mstore_box *box, struct mstore_msg *m) WARN_UNUSED;
+
+/* mstore_uidlist.c */
 int mstore_uidlist_append(struct mstore_box *box, const struct buf *recs)
     WARN_UNUSED;
 int mstore_uidlist_init(struct mstore_box *box) WARN_UNUSED;
-int mstore_find_file(struct mstore_box *box, struct mstore_msg *m) WARN_UNUSED;
 int mstore_uidlist_next(struct mstore_box *box, uint32_t *next_r) WARN_UNUSED;
+int mstore_uidlist_rewrite(struct mstore_box *box) WARN_UNUSED;
+int mstore_uidlist_write(struct mstore_box *box, uint32_t next) WARN_UNUSED;
+int mstore_reuse_load(struct mstore_box *box, struct mstore_reuse *u)
+    WARN_UNUSED;
+uint32_t mstore_reuse_uid(const struct mstore_reuse *u,
+    const struct mstore_sent *f, uint32_t floor);
 
 /* mstore_ops.c */
 int mstore_expunge_uids(struct mstore_box *box, const uint32_t *uids,

@@ -41,31 +41,6 @@ mstore_name_copy(const struct mstore_box *box, const struct mstore_msg *m,
 	out[m->name_len] = '\0';
 }
 
-/* Rename m's file to carry flags/kw; 1 done, 0 gone, -1 error. */
-static int
-mstore_rename_msg(struct mstore_box *box, struct mstore_msg *m, uint8_t flags,
-    uint32_t kw, char *to, size_t size)
-{
-	char from[MSTORE_FNAME_MAX + 1];
-	int n;
-
-	for (int tries = 0; tries < 2; tries++) {
-		mstore_name_copy(box, m, from);
-		if ((n = mstore_flag_name(from, m->name_len, flags, kw, to,
-		    size)) < 0) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		if (renameat(mstore_msg_dir(box, m), from, box->curfd, to) == 0)
-			return 1;
-		if (errno != ENOENT)
-			return -1;
-		if (mstore_find_file(box, m) < 0)
-			return errno == ENOENT ? 0 : -1;
-	}
-	return 0;
-}
-
 /* New flags and keywords of one message for a STORE. */
 static void
 mstore_new_flags(const struct mstore_msg *m, enum mstore_store_mode mode,
@@ -86,7 +61,8 @@ mstore_new_flags(const struct mstore_msg *m, enum mstore_store_mode mode,
 	}
 }
 
-/* STORE one UID (lock held); 1 = failed UNCHANGEDSINCE. */
+/* STORE one UID (lock held); 1 = failed UNCHANGEDSINCE.  A file renamed
+ * by someone else is found again and its new flags are the base of ours. */
 static int
 mstore_store_one(struct mstore_box *box, uint32_t uid,
     enum mstore_store_mode mode, unsigned flags, uint32_t mask,
@@ -95,24 +71,36 @@ mstore_store_one(struct mstore_box *box, uint32_t uid,
 	long i = mstore_state_find(&box->st, uid);
 	struct mstore_msg *m;
 	struct mstore_lent e;
-	char to[MSTORE_FNAME_MAX + 40];
-	int r;
+	char from[MSTORE_FNAME_MAX + 1], to[MSTORE_FNAME_MAX + 40];
 
 	if (i < 0)
 		return 0;	/* expunged meanwhile */
 	m = &box->st.msgs[i];
-	if (unchangedsince != 0 && m->modseq > unchangedsince)
-		return 1;
-	memset(&e, 0, sizeof(e));
-	mstore_new_flags(m, mode, flags, mask, &e.flags, &e.kw);
-	if (e.flags == (m->flags & MSTORE_F_ALL) && e.kw == m->kw)
-		return 0;
-	if ((r = mstore_rename_msg(box, m, e.flags, e.kw, to, sizeof(to))) <= 0)
-		return r;
-	e.type = MSTORE_L_UPDATE;
-	e.uid = uid;
-	e.modseq = mstore_next_modseq(box);
-	return mstore_log_add(box, &e, to, strlen(to));
+	for (int tries = 0; tries < 2; tries++) {
+		if (unchangedsince != 0 && m->modseq > unchangedsince)
+			return 1;
+		memset(&e, 0, sizeof(e));
+		mstore_new_flags(m, mode, flags, mask, &e.flags, &e.kw);
+		if (e.flags == (m->flags & MSTORE_F_ALL) && e.kw == m->kw)
+			return 0;
+		mstore_name_copy(box, m, from);
+		if (mstore_flag_name(from, m->name_len, e.flags, e.kw, to,
+		    sizeof(to)) < 0) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (renameat(mstore_msg_dir(box, m), from, box->curfd, to) == 0) {
+			e.type = MSTORE_L_UPDATE;
+			e.uid = uid;
+			e.modseq = mstore_next_modseq(box);
+			return mstore_log_add(box, &e, to, strlen(to));
+		}
+		if (errno != ENOENT)
+			return -1;
+		if (mstore_refind(box, m) < 0)
+			return errno == ENOENT ? 0 : -1;
+	}
+	return 0;
 }
 
 /* STORE flags/keywords on a set of UIDs (see mstore.h). */
@@ -168,7 +156,7 @@ mstore_expunge_one(struct mstore_box *box, struct mstore_msg *m)
 		if (unlinkat(mstore_msg_dir(box, m), name, 0) == 0 ||
 		    errno != ENOENT)
 			break;
-		if (mstore_find_file(box, m) < 0) {
+		if (mstore_refind(box, m) < 0) {
 			if (errno != ENOENT)
 				return -1;
 			errno = 0;
@@ -225,31 +213,32 @@ mstore_expunge(struct mstore_box *box, const uint32_t *uids, size_t n,
 	return mstore_expunge_uids(box, uids, n, 0, errstr_r);
 }
 
-/* Open a message's file read-only by UID, following renames. */
+/* Open a message's file read-only by UID, following renames (the scan
+ * that the rename's mtime change triggers records it). */
 int
 mstore_open_msg(struct mstore_box *box, uint32_t uid, int *fd_r,
     const char **errstr_r)
 {
 	long i = mstore_state_find(&box->st, uid);
 	char name[MSTORE_FNAME_MAX + 1];
-	struct mstore_msg *m;
+	int dfd, innew;
 
 	*errstr_r = "message has been expunged";
 	if (i < 0)
 		return -1;
-	m = &box->st.msgs[i];
+	mstore_name_copy(box, &box->st.msgs[i], name);
+	dfd = mstore_msg_dir(box, &box->st.msgs[i]);
 	for (int tries = 0; tries < 2; tries++) {
-		mstore_name_copy(box, m, name);
-		*fd_r = openat(mstore_msg_dir(box, m), name, O_RDONLY |
-		    O_CLOEXEC | O_NOFOLLOW);
+		*fd_r = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (*fd_r >= 0)
 			return 0;
 		if (errno != ENOENT) {
 			*errstr_r = mstore_err(box, "open message", errno);
 			return -1;
 		}
-		if (mstore_find_file(box, m) < 0)
+		if (mstore_find_file(box, &box->st.msgs[i], name, &innew) < 0)
 			return -1;
+		dfd = innew ? box->newfd : box->curfd;
 	}
 	return -1;
 }

@@ -3,7 +3,9 @@
  * under the folder lock with the log caught up.
  *
  * Public (mstore_int.h): mstore_scan, mstore_uidlist_init,
- * mstore_uidlist_append, mstore_uidlist_next, mstore_find_file.
+ * mstore_uidlist_append, mstore_uidlist_next, mstore_uidlist_rewrite,
+ * mstore_uidlist_write,
+ * mstore_find_file.
  * mstore_scan reads new/ then cur/ (a file moving new/ -> cur/ meanwhile
  * is seen at least once), matches files to records by base name, logs
  * renames as UPDATE (new MODSEQ only when flags or keywords changed),
@@ -13,6 +15,7 @@
  * sync and the log write), else UIDNEXT.  In RDWR mode new/ files move to
  * cur/ first.  The uidlist is fdatasync'ed before the log entries that
  * show the UIDs are written.
+ * The uidlist itself is read and written by mstore_uidlist.c.
  * Returns 0 or -1 (errno; the box's error text set).
  * Security: file names are untrusted; names starting with '.', with '/' or
  * longer than 255 bytes are ignored.
@@ -30,20 +33,6 @@
 #include "alloc.h"
 #include "mstore_int.h"
 
-#define MSTORE_MTIME_SLACK 1000000000LL	/* ns: coarse mtime safety margin */
-
-struct mstore_sent {
-	char *name;
-	size_t len, base_len;
-	int innew, used;
-};
-
-struct mstore_scanset {
-	struct mstore_sent *e;
-	size_t n, cap;
-	size_t *hash;		/* index + 1, 0 = empty */
-	size_t hsize;
-};
 
 /* Hash of a base name. */
 static size_t
@@ -86,7 +75,7 @@ mstore_readdir(int dfd, int innew, struct mstore_scanset *s)
 }
 
 /* Build the base-name hash of the set (first entry of a base wins). */
-static void
+void
 mstore_set_hash(struct mstore_scanset *s)
 {
 	s->hsize = 64;
@@ -112,7 +101,7 @@ mstore_set_hash(struct mstore_scanset *s)
 }
 
 /* Entry with this base, or NULL. */
-static struct mstore_sent *
+struct mstore_sent *
 mstore_set_find(const struct mstore_scanset *s, const char *base, size_t len)
 {
 	size_t h;
@@ -129,7 +118,7 @@ mstore_set_find(const struct mstore_scanset *s, const char *base, size_t len)
 }
 
 /* Free a scan set. */
-static void
+void
 mstore_set_free(struct mstore_scanset *s)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -153,27 +142,35 @@ mstore_scan_dirs(struct mstore_box *box, struct mstore_scanset *s)
 	return 0;
 }
 
-/* Log an UPDATE when the file of m is now f (renamed or moved). */
+/* Log an UPDATE when the file of m is now name (renamed or moved). */
 static int
-mstore_scan_match(struct mstore_box *box, struct mstore_msg *m,
-    struct mstore_sent *f)
+mstore_note_file(struct mstore_box *box, struct mstore_msg *m,
+    const char *name, size_t len, int innew)
 {
 	struct mstore_lent e;
 	const char *old = mstore_state_name(&box->st, m);
 
-	f->used = 1;
-	if (f->len == m->name_len && memcmp(old, f->name, f->len) == 0 &&
-	    !f->innew == !(m->flags & MSTORE_F_NEWDIR))
+	if (len == m->name_len && memcmp(old, name, len) == 0 &&
+	    !innew == !(m->flags & MSTORE_F_NEWDIR))
 		return 0;
 	memset(&e, 0, sizeof(e));
 	e.type = MSTORE_L_UPDATE;
 	e.uid = m->uid;
-	mstore_name_flags(f->name, f->len, &e.flags, &e.kw);
-	if (f->innew)
+	mstore_name_flags(name, len, &e.flags, &e.kw);
+	if (innew)
 		e.flags |= MSTORE_F_NEWDIR;
 	e.modseq = (e.flags & MSTORE_F_ALL) != (m->flags & MSTORE_F_ALL) ||
 	    e.kw != m->kw ? mstore_next_modseq(box) : m->modseq;
-	return mstore_log_add(box, &e, f->name, f->len);
+	return mstore_log_add(box, &e, name, len);
+}
+
+/* Log an UPDATE when the file of m is now f. */
+static int
+mstore_scan_match(struct mstore_box *box, struct mstore_msg *m,
+    struct mstore_sent *f)
+{
+	f->used = 1;
+	return mstore_note_file(box, m, f->name, f->len, f->innew);
 }
 
 /* Match the state's records to the scan; missing ones get a 2nd look. */
@@ -291,84 +288,6 @@ mstore_sent_cmp(const void *a, const void *b)
 	if (tx != ty)
 		return tx < ty ? -1 : 1;
 	return strcmp(x->name, y->name);
-}
-
-struct mstore_reuse {
-	struct mstore_scanset set;	/* base -> uid (in used) */
-	uint32_t next;
-};
-
-/* Collect uidlist records not yet reflected in the state. */
-static int
-mstore_reuse_rec(void *ctx, const struct mstore_uidrec *r)
-{
-	struct mstore_reuse *u = ctx;
-	struct mstore_scanset *s = &u->set;
-
-	if (r->uid >= u->next)
-		u->next = r->uid + 1;
-	if (s->n == s->cap) {
-		s->cap = s->cap < 64 ? 64 : s->cap * 2;
-		s->e = xreallocarray(s->e, s->cap, sizeof(*s->e));
-	}
-	s->e[s->n].name = xstrndup(r->base, r->base_len);
-	s->e[s->n].len = s->e[s->n].base_len = r->base_len;
-	s->e[s->n].innew = (int)r->uid;	/* the UID rides in innew */
-	s->e[s->n++].used = 0;
-	return 0;
-}
-
-/* Read the uidlist from where the state reflects it. */
-static int
-mstore_reuse_load(struct mstore_box *box, struct mstore_reuse *u)
-{
-	struct buf *b;
-	size_t used, off = box->st.uidlist_size;
-	uint32_t uv, next;
-
-	memset(u, 0, sizeof(*u));
-	u->next = box->st.uidnext;
-	if (mstore_read_all(box->dirfd, MSTORE_UIDLIST, MSTORE_FILE_MAX, &b) < 0)
-		return -1;
-	if (off == 0 || off > b->len) {
-		if (mstore_uidlist_parse(b->data, b->len, &uv, &next,
-		    mstore_reuse_rec, u) < 0 || uv != box->st.uidvalidity) {
-			buf_free(&b);
-			errno = EINVAL;
-			return -1;
-		}
-		if (next > u->next)
-			u->next = next;
-	} else if (mstore_uidlist_records(b->data + off, b->len - off,
-	    mstore_reuse_rec, u, &used) < 0) {
-		/* rewritten meanwhile: read it whole */
-		buf_free(&b);
-		mstore_set_free(&u->set);
-		box->st.uidlist_size = 0;
-		return mstore_reuse_load(box, u);
-	}
-	box->st.uidlist_size = b->len;
-	buf_free(&b);
-	for (size_t i = 0; i < u->set.n / 2; i++) {	/* the last record wins */
-		struct mstore_sent t = u->set.e[i];
-		u->set.e[i] = u->set.e[u->set.n - 1 - i];
-		u->set.e[u->set.n - 1 - i] = t;
-	}
-	mstore_set_hash(&u->set);
-	return 0;
-}
-
-/* The uidlist UID recorded for f that may be reused, or 0. */
-static uint32_t
-mstore_reuse_uid(const struct mstore_reuse *u, const struct mstore_sent *f,
-    uint32_t floor)
-{
-	struct mstore_sent *r = mstore_set_find(&u->set, f->name, f->base_len);
-
-	if (r == NULL || (uint32_t)r->innew < floor ||
-	    (uint32_t)r->innew >= u->next)
-		return 0;
-	return (uint32_t)r->innew;
 }
 
 /* Give a UID to one new file (reused when uid != 0) and log its APPEND. */
@@ -492,60 +411,11 @@ mstore_scan(struct mstore_box *box)
 	return r;
 }
 
-/* Append UID records and make them durable before anyone sees them. */
+/* Find m's file by base name in cur/ and new/ (after ENOENT): its name
+ * (MSTORE_FNAME_MAX + 1 bytes) and directory; the state is not changed. */
 int
-mstore_uidlist_append(struct mstore_box *box, const struct buf *recs)
-{
-	int fd = openat(box->dirfd, MSTORE_UIDLIST, O_WRONLY | O_APPEND |
-	    O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-
-	if (fd < 0)
-		return -1;
-	if (mstore_write_full(fd, recs->data, recs->len) < 0 ||
-	    fdatasync(fd) < 0 || fstat(fd, &st) < 0) {
-		close(fd);
-		return -1;
-	}
-	box->st.uidlist_size = (uint64_t)st.st_size;
-	return close(fd);
-}
-
-/* Make the uidlist when there is none: Dovecot's if present, else new. */
-int
-mstore_uidlist_init(struct mstore_box *box)
-{
-	struct buf *b;
-	char hdr[64];
-	uint32_t uv = (uint32_t)time(NULL);
-	int r;
-
-	if (faccessat(box->dirfd, MSTORE_UIDLIST, F_OK, 0) == 0)
-		return 0;
-	if (mstore_read_all(box->dirfd, MSTORE_DC_UIDLIST, MSTORE_FILE_MAX,
-	    &b) == 0) {
-		r = mstore_write_atomic(box->dirfd, MSTORE_UIDLIST, b->data,
-		    b->len, 1);
-		buf_free(&b);
-		if (r == 0)
-			log_info("mstore: %s: took over dovecot-uidlist",
-			    box->path);
-		return r;
-	}
-	if (box->st.uidvalidity == uv)
-		uv++;
-	if (uv == 0)
-		uv = 1;
-	snprintf(hdr, sizeof(hdr), "3 V%u N1\n", uv);
-	r = mstore_write_atomic(box->dirfd, MSTORE_UIDLIST, hdr, strlen(hdr), 1);
-	if (r == 0 && fsync(box->dirfd) < 0)
-		r = -1;
-	return r;
-}
-
-/* Find m's file again by base name in cur/ and new/ (after ENOENT). */
-int
-mstore_find_file(struct mstore_box *box, struct mstore_msg *m)
+mstore_find_file(struct mstore_box *box, const struct mstore_msg *m,
+    char *name_r, int *innew_r)
 {
 	struct mstore_scanset s;
 	const char *nm = mstore_state_name(&box->st, m);
@@ -556,24 +426,25 @@ mstore_find_file(struct mstore_box *box, struct mstore_msg *m)
 		return -1;
 	f = mstore_set_find(&s, nm, mstore_base_len(nm, m->name_len));
 	if (f != NULL) {
-		m->flags = (uint8_t)((m->flags & ~MSTORE_F_NEWDIR) |
-		    (f->innew ? MSTORE_F_NEWDIR : 0));
-		r = mstore_state_setname(&box->st, m, f->name, f->len);
+		memcpy(name_r, f->name, f->len + 1);
+		*innew_r = f->innew;
+		r = 0;
 	} else
 		errno = ENOENT;
 	mstore_set_free(&s);
 	return r;
 }
 
-/* The next free UID per the uidlist and the state (lock held). */
+/* Find m's file again and log what changed about it (lock held): a
+ * rename by someone else is a flag change like any other. */
 int
-mstore_uidlist_next(struct mstore_box *box, uint32_t *next_r)
+mstore_refind(struct mstore_box *box, struct mstore_msg *m)
 {
-	struct mstore_reuse u;
+	char name[MSTORE_FNAME_MAX + 1];
+	int innew;
 
-	if (mstore_reuse_load(box, &u) < 0)
+	if (mstore_find_file(box, m, name, &innew) < 0)
 		return -1;
-	mstore_set_free(&u.set);
-	*next_r = u.next > box->st.uidnext ? u.next : box->st.uidnext;
-	return 0;
+	return mstore_note_file(box, m, name, strlen(name), innew);
 }
+

@@ -8,8 +8,9 @@
  * mstore_log_catch_up, mstore_log_add, mstore_commit, mstore_next_modseq,
  * mstore_begin, mstore_end.
  * Transactions: mstore_begin (lock, read the log tail), mstore_log_add
- * (encode an entry and apply it to the state at once), mstore_end (one
- * write of all entries, fdatasync when asked, compaction, unlock).  A
+ * (encode an entry and apply it to the state at once), mstore_end (the
+ * transaction's uidlist records appended and fdatasync'ed, then one write
+ * of all log entries, fdatasync when asked, compaction, unlock).  A
  * failed transaction reloads the state from disk.
  * Returns 0 or -1 with the reason in *errstr_r / the box's error text.
  * Security: runs as the mailbox owner; the index files are untrusted and
@@ -137,8 +138,13 @@ mstore_log_read(struct mstore_box *box)
 	used = r < 0 ? -1 : mstore_log_apply(box, p, (size_t)r);
 	free(p);
 	if (used < 0 && box->locked) {
+		uint64_t now = (uint64_t)mstore_now_ns() / 1000;
+
 		log_warn("mstore: %s: torn log tail at %llu cut off", box->path,
 		    (unsigned long long)box->st.log_off);
+		/* entries cut off may have shown MODSEQs: go past them all */
+		if (box->st.highestmodseq < now)
+			box->st.highestmodseq = now;
 		used = 0;
 		if (ftruncate(box->logfd, (off_t)box->st.log_off) < 0)
 			return -1;
@@ -181,6 +187,10 @@ mstore_rebuild(struct mstore_box *box, uint64_t seq, int existed)
 	uint32_t uv, next;
 	uint64_t hms = box->st.highestmodseq, now = (uint64_t)mstore_now_ns() / 1000;
 
+	if (existed && faccessat(box->dirfd, MSTORE_UIDLIST, F_OK, 0) < 0 &&
+	    faccessat(box->dirfd, MSTORE_DC_UIDLIST, F_OK, 0) < 0)
+		log_warn("mstore: %s: UID map and index lost: new UIDVALIDITY, "
+		    "clients will download the folder again", box->path);
 	if (mstore_uidlist_init(box) < 0 ||
 	    mstore_read_all(box->dirfd, MSTORE_UIDLIST, MSTORE_FILE_MAX, &b) < 0)
 		return -1;
@@ -208,36 +218,55 @@ mstore_rebuild(struct mstore_box *box, uint64_t seq, int existed)
 	return 0;
 }
 
-/* Load the snapshot (if usable) and the log; rebuild when they fail. */
+/* Load the snapshot and the log when they fit together; 1 when loaded,
+ * 0 when the caller must repair under the lock, -1 on error. */
+static int
+mstore_load_try(struct mstore_box *box, struct mstore_lhdr *h, int *snap_r,
+    int *log_r)
+{
+	struct buf *b = NULL;
+
+	*snap_r = 0;
+	if (mstore_read_all(box->dirfd, MSTORE_INDEX, MSTORE_FILE_MAX, &b) == 0) {
+		*snap_r = mstore_snapshot_parse(b->data, b->len, &box->st) == 0;
+		buf_free(&b);
+	}
+	if (!*snap_r)
+		mstore_state_clear(&box->st);
+	*log_r = mstore_log_open(box, h) == 0;
+	if (*log_r && *snap_r && h->seq == box->st.log_seq &&
+	    h->uidvalidity == box->st.uidvalidity)
+		return mstore_log_read(box) < 0 ? -1 : 1;
+	if (*log_r && !*snap_r && h->complete) {
+		box->st.uidvalidity = h->uidvalidity;
+		box->st.highestmodseq = h->base_modseq;
+		box->st.van_floor = h->base_modseq;
+		box->st.log_seq = h->seq;
+		box->st.log_off = sizeof(*h);
+		return mstore_log_read(box) < 0 ? -1 : 1;
+	}
+	return 0;
+}
+
+/* Load the snapshot (if usable) and the log; repair or rebuild under the
+ * lock when they fail (after looking again: another process may just have
+ * done it). */
 static int
 mstore_load(struct mstore_box *box)
 {
-	struct buf *b = NULL;
 	struct mstore_lhdr h;
-	int snap = 0, log, r, existed;
+	int snap, log, r, existed;
 
 	existed = faccessat(box->dirfd, MSTORE_INDEX, F_OK, 0) == 0 ||
 	    faccessat(box->dirfd, MSTORE_LOG, F_OK, 0) == 0;
-	if (mstore_read_all(box->dirfd, MSTORE_INDEX, MSTORE_FILE_MAX, &b) == 0) {
-		snap = mstore_snapshot_parse(b->data, b->len, &box->st) == 0;
-		buf_free(&b);
-	}
-	if (!snap)
-		mstore_state_clear(&box->st);
-	log = mstore_log_open(box, &h) == 0;
-	if (log && snap && h.seq == box->st.log_seq &&
-	    h.uidvalidity == box->st.uidvalidity)
-		return mstore_log_read(box);
-	if (log && !snap && h.complete) {
-		box->st.uidvalidity = h.uidvalidity;
-		box->st.highestmodseq = h.base_modseq;
-		box->st.van_floor = h.base_modseq;
-		box->st.log_seq = h.seq;
-		box->st.log_off = sizeof(h);
-		return mstore_log_read(box);
-	}
+	if ((r = mstore_load_try(box, &h, &snap, &log)) != 0)
+		return r < 0 ? -1 : 0;
 	if (mstore_lock(box) < 0)
 		return -1;
+	if ((r = mstore_load_try(box, &h, &snap, &log)) != 0) {
+		mstore_unlock(box);
+		return r < 0 ? -1 : 0;
+	}
 	if (snap && (!log || h.seq < box->st.log_seq)) {
 		uint64_t now = (uint64_t)mstore_now_ns() / 1000;
 		if (box->st.highestmodseq < now)
@@ -251,17 +280,23 @@ mstore_load(struct mstore_box *box)
 	return r;
 }
 
-/* Write a new snapshot and start the next log when the log is long. */
+/* Write a new snapshot and start the next log when the log is long; the
+ * uidlist is rewritten first when most of its records are dead. */
 static int
 mstore_compact(struct mstore_box *box)
 {
 	struct buf *b;
 	size_t min = box->st.count * sizeof(struct mstore_msg);
+	uint64_t seq = box->st.log_seq, off = box->st.log_off;
 	int r;
 
 	if (box->st.log_off < MSTORE_LOG_MIN_COMPACT || box->st.log_off < min)
 		return 0;
 	mstore_state_compact(&box->st);
+	if (box->st.uidlist_size > 65536 && box->st.uidlist_size / 2 >
+	    box->st.count * 80 && mstore_uidlist_rewrite(box) < 0)
+		log_warn("mstore: %s: uidlist rewrite failed: %s", box->path,
+		    strerror(errno));
 	box->st.log_seq++;
 	box->st.log_off = sizeof(struct mstore_lhdr);
 	b = buf_new(min + 4096, 0);
@@ -270,9 +305,17 @@ mstore_compact(struct mstore_box *box)
 		r = mstore_write_atomic(box->dirfd, MSTORE_INDEX, b->data, b->len,
 		    1);
 	buf_free(&b);
-	if (r == 0)
-		r = mstore_log_create(box, 0);
-	return r;
+	if (r < 0) {
+		box->st.log_seq = seq;	/* nothing changed on disk */
+		box->st.log_off = off;
+		return -1;
+	}
+	if (mstore_log_create(box, 0) < 0) {
+		close(box->logfd);	/* the next catch-up reloads */
+		box->logfd = -1;
+		return -1;
+	}
+	return 0;
 }
 
 /* Write the open transaction's entries to the log (lock held). */
@@ -308,19 +351,59 @@ mstore_begin(struct mstore_box *box)
 		return -1;
 	}
 	buf_reset(box->pending);
+	buf_reset(box->uidrecs);
 	if (mstore_log_catch_up(box) < 0) {
 		mstore_err(box, "read index log", errno);
 		mstore_unlock(box);
 		return -1;
 	}
+	box->pre_new = mstore_dir_mtime(box->newfd);
+	box->pre_cur = mstore_dir_mtime(box->curfd);
 	return 0;
+}
+
+/* After our own changes: where the state matched a directory before, it
+ * matches its new mtime too (recorded as not yet safe, so one scan checks
+ * it once the slack has passed); where it did not, a scan stays due. */
+static int
+mstore_own_dirsync(struct mstore_box *box)
+{
+	int64_t post_new = mstore_dir_mtime(box->newfd);
+	int64_t post_cur = mstore_dir_mtime(box->curfd);
+	struct mstore_lent e;
+
+	if (box->pending->len == 0 || (post_new == box->pre_new &&
+	    post_cur == box->pre_cur))
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.type = MSTORE_L_DIRSYNC;
+	e.uid = box->st.uidnext;
+	e.a = box->st.uidlist_size;
+	e.b = box->st.new_mtime;
+	e.c = box->st.cur_mtime;
+	e.flags = (uint8_t)box->st.safe;
+	if (box->pre_new == box->st.new_mtime && post_new != box->pre_new) {
+		e.b = post_new;
+		e.flags &= (uint8_t)~1u;
+	}
+	if (box->pre_cur == box->st.cur_mtime && post_cur != box->pre_cur) {
+		e.c = post_cur;
+		e.flags &= (uint8_t)~2u;
+	}
+	return mstore_log_add(box, &e, NULL, 0);
 }
 
 /* End a transaction: commit when ok, else forget and reload; unlock. */
 int
 mstore_end(struct mstore_box *box, int ok, int sync)
 {
-	int r = ok ? mstore_commit(box, sync) : -1;
+	int r = ok ? mstore_own_dirsync(box) : -1;
+
+	if (r == 0 && box->uidrecs->len > 0)	/* UIDs durable before shown */
+		r = mstore_uidlist_append(box, box->uidrecs);
+	buf_reset(box->uidrecs);
+	if (r == 0)
+		r = mstore_commit(box, sync);
 
 	if (r < 0) {
 		buf_reset(box->pending);

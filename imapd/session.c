@@ -34,6 +34,7 @@
 #include "imap_parse.h"
 #include "imapd.h"
 #include "log.h"
+#include "maps.h"
 #include "mstore.h"
 #include "params.h"
 #include "privs.h"
@@ -266,6 +267,8 @@ session_read(struct imapd_session *s)
 			return 0;
 		session_waiting = imap_asm_data(s->asm, &len) != NULL &&
 		    len == 0 && conn_input_pending(s->conn) == 0;
+		if (session_waiting && session_term)
+			return 0;	/* the signal came just before */
 		st = conn_read_line(s->conn, &line, &len, &end);
 		session_waiting = 0;
 		switch (st) {
@@ -377,6 +380,7 @@ session_new(int fd_in, int fd_out, const struct handoff *h,
 	struct imap_asm_limits lim = { 0, SESSION_LITERALS_MAX, 0 };
 
 	lim.max_bytes = (size_t)var_imapd_append_limit + SESSION_CMD_MAX;
+	lim.literal_minus = var_imapd_literal_minus;
 	s->conn = conn_new(fd_in, fd_out, (size_t)var_imapd_line_length_limit,
 	    (int)var_imapd_timeout);
 	s->user = xstrdup(user);
@@ -391,6 +395,31 @@ session_new(int fd_in, int fd_out, const struct handoff *h,
 	if (h->pipelined_len > 0)
 		(void)conn_preload(s->conn, h->pipelined, h->pipelined_len);
 	return s;
+}
+
+/* The user's hidden capabilities (imapd_capability_maps: the login name,
+ * else "@domain"). */
+static void
+session_hidden_caps(struct imapd_session *s)
+{
+	struct maplist *ml;
+	const char *err = NULL, *v = NULL, *at = strrchr(s->user, '@');
+	int rc;
+
+	if (*var_imapd_capability_maps == '\0')
+		return;
+	if ((ml = maplist_open(var_imapd_capability_maps, &err)) == NULL) {
+		log_warn("imapd_capability_maps: %s", err ? err : "error");
+		return;
+	}
+	rc = maplist_lookup(ml, s->user, &v, &err);
+	if (rc == 0 && at != NULL)
+		rc = maplist_lookup(ml, at, &v, &err);
+	if (rc > 0)
+		s->hidden_caps = xstrdup(v);
+	else if (rc < 0)
+		log_warn("imapd_capability_maps: %s", err ? err : "error");
+	maplist_close(&ml);
 }
 
 /* Leave without the libraries' exit handlers (OpenSSL's cleanup and the
@@ -435,6 +464,7 @@ session_end(struct imapd_session *s)
 	imap_pool_free(&s->pool);
 	free(s->searchres);
 	free(s->user);
+	free(s->hidden_caps);
 	free(s->root);
 	free(s);
 	session_exit();
@@ -461,6 +491,7 @@ imapd_session_main(int fd_in, int fd_out, const struct handoff *h,
 
 	session_out_fd = fd_out;
 	signal(SIGTERM, session_on_term);
+	signal(SIGINT, session_on_term);	/* Ctrl-C of "petrel run" */
 	if (root == NULL && session_local_setup(user, &root) != 0) {
 		dprintf(fd_out, "%s NO [UNAVAILABLE] No mailbox.\r\n", h->tag);
 		exit(0);
@@ -469,8 +500,9 @@ imapd_session_main(int fd_in, int fd_out, const struct handoff *h,
 	if (mstore_make_defaults(s->root, &err) != 0)
 		log_warn("imap(%s): default folders: %s", s->user,
 		    err != NULL ? err : "error");
+	session_hidden_caps(s);
 	conn_printf(s->conn, "%s OK [CAPABILITY %s] Logged in\r\n", h->tag,
-	    imapd_capability(0, 0, 1));
+	    imapd_capability_hiding(s->hidden_caps));
 	while (!s->logout && conn_flush(s->conn) == 0 && session_read(s)) {
 		session_dispatch(s);
 		imap_asm_reset(s->asm);

@@ -19,6 +19,7 @@
  *                              for what changed (RFC 9051 7.5, 5.5).
  *   imapd_unselect(s)          close the selected mailbox.
  *   imapd_terminating()        1 after SIGTERM (finish, then BYE).
+ *   imapd_flags_report(s)      FLAGS + PERMANENTFLAGS (cmd_select.c).
  *   imapd_vanished_earlier, imapd_qresync_select  QRESYNC (qresync.c).
  *   imapd_flags_text(s, m, buf)  "(\Seen $Junk)" of a message.
  *   imapd_utf8(s)              1 when mailbox names travel in UTF-8
@@ -82,6 +83,8 @@ struct imapd_session {
 	int logout;
 	time_t started;
 	unsigned long fetched, stored, expunged, appended;
+	char *hidden_caps;		/* imapd_capability_maps entry, or NULL */
+	size_t keywords_shown;		/* keywords in the last FLAGS sent */
 };
 
 void imapd_reply(struct imapd_session *s, const char *fmt, ...)
@@ -93,6 +96,7 @@ void imapd_bad(struct imapd_session *s, const char *text);
 int imapd_announce(struct imapd_session *s, int expunge_ok);
 void imapd_unselect(struct imapd_session *s);
 int imapd_terminating(void);
+void imapd_flags_report(struct imapd_session *s);
 void imapd_vanished_earlier(struct imapd_session *s, uint64_t modseq,
     const struct imap_seqset *limit);
 struct imap_select_args;

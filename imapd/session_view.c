@@ -5,10 +5,12 @@
  * (RFC 9051 5.2, 7.5), and the text of a message's flags.
  *
  * Public: imapd_announce, imapd_unselect, imapd_flags_text (session.h).
- * imapd_announce syncs the mailbox (mstore_sync) only when expunges may
- * be announced; after a command by sequence number it sends nothing, so
- * the view and the numbers the client holds stay as they were until a
- * later command (NOOP, IDLE, a UID command...) may shift them.
+ * imapd_announce syncs the mailbox (mstore_sync); after a command by
+ * sequence number, where expunges may not be announced, it takes new mail
+ * and flag changes only when nothing was expunged meanwhile
+ * (mstore_sync_unless_expunged), else nothing, so the numbers the client
+ * holds stay valid until a later command (NOOP, IDLE, a UID command...)
+ * may shift them.
  * Expunged messages are announced in ascending UID order, each with its
  * sequence number in the view as already reduced by the EXPUNGEs before
  * it; then EXISTS (and RECENT before IMAP4rev2), then FETCH with the new
@@ -136,15 +138,22 @@ imapd_announce(struct imapd_session *s, int expunge_ok)
 	struct mstore_changes ch;
 	struct mstore_status st;
 	const char *err = NULL;
+	int rc;
 
-	if (s->box == NULL || !expunge_ok)
+	if (s->box == NULL)
 		return 0;
 	memset(&ch, 0, sizeof(ch));
-	if (mstore_sync(s->box, &ch, &err) != 0) {
+	rc = expunge_ok ? mstore_sync(s->box, &ch, &err) :
+	    mstore_sync_unless_expunged(s->box, &ch, &err);
+	if (rc > 0)
+		return 0;	/* expunges pending: all of it waits */
+	if (rc != 0) {
 		log_warn("imap(%s): sync of %s: %s", s->user, s->box_name,
 		    err != NULL ? err : "error");
 		return -1;
 	}
+	if (mstore_keyword_count(s->box) != s->keywords_shown)
+		imapd_flags_report(s);
 	view_expunges(s, &ch);
 	if (ch.n_new > 0) {
 		imapd_reply(s, "* %zu EXISTS", mstore_count(s->box));

@@ -11,8 +11,9 @@
  * sessions of one user from one address ("NO [LIMIT]") and past
  * imapd_session_limit sessions in all, then forks: the child gives up
  * root for the owner's uid and gid (no other groups) and runs
- * imapd_session_main; it dies with the spawner (PR_SET_PDEATHSIG).  The
- * login line is logged here, with the session's pid:
+ * imapd_session_main; it dies with the spawner (PR_SET_PDEATHSIG, set
+ * after the change of ids, which clears it).  The login line is logged
+ * here, with the session's pid:
  *   imap-login: Login: user=<u>, method=PLAIN, rip=.., lip=.., mpid=N[, TLS]
  * SIGHUP re-reads the configuration (the skeleton sends it on reload
  * instead of restarting us: every session is our child); SIGTERM ends
@@ -133,7 +134,8 @@ spawn_reap(void)
 				spawn_kids[i] = spawn_kids[--spawn_nkids];
 				break;
 			}
-		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM &&
+		    WTERMSIG(status) != SIGINT)
 			log_warn("session %ld killed by signal %d", (long)pid,
 			    WTERMSIG(status));
 	}
@@ -155,7 +157,7 @@ spawn_refuse(int fd, const struct handoff *h, const char *text)
 __attribute__((noreturn))
 static void
 spawn_child_main(int fd, const struct handoff *h, const char *user,
-    const char *maildir, uid_t uid, gid_t gid)
+    const char *maildir, uid_t uid, gid_t gid, pid_t spawner)
 {
 	const char *err = NULL;
 	struct sigaction sa;
@@ -168,10 +170,14 @@ spawn_child_main(int fd, const struct handoff *h, const char *user,
 	sigaction(SIGINT, &sa, NULL);
 	close(spawn_sig[0]);
 	close(spawn_sig[1]);
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
-		log_fatal("prctl: %m");
 	if (privs_is_root() && privs_drop_ids(uid, gid, &err) != 0)
 		log_fatal("session for %s: %s", user, err);
+	/* After the drop: a change of ids clears the parent-death signal.
+	 * A spawner gone before this point is seen by getppid(). */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+		log_fatal("prctl: %m");
+	if (getppid() != spawner)
+		exit(0);
 	imapd_session_main(fd, fd, h, user, maildir);
 }
 
@@ -181,6 +187,7 @@ spawn_one(int sock, int fd, const struct handoff *h)
 {
 	char user[256], *maildir = NULL;
 	const char *err = NULL;
+	pid_t spawner = getpid();
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
@@ -221,7 +228,7 @@ spawn_one(int sock, int fd, const struct handoff *h)
 	}
 	if ((pid = fork()) == 0) {
 		close(sock);
-		spawn_child_main(fd, h, user, maildir, uid, gid);
+		spawn_child_main(fd, h, user, maildir, uid, gid, spawner);
 	}
 	if (pid < 0) {
 		log_warn("fork: %m");

@@ -6,8 +6,8 @@
  * (post_drop: who may ask).
  * Requests (protocol in common/auth_client.h):
  *   VERIFY service user password client-address: password_lookup_verify
- *     against user_password_maps; OK with a fresh one-time cookie
- *     (auth_cookie.c), NO, or TEMP when the maps fail.
+ *     against user_password_maps; OK (for service "imap" with a fresh
+ *     one-time cookie, auth_cookie.c), NO, or TEMP when the maps fail.
  *   REDEEM cookie: root only (DENY otherwise); OK with the user, or NO.
  * Peers: SO_PEERCRED must name root, smtpd_user, vmail_user or
  * imapd_login_user; anyone else gets DENY and a warning in the log.
@@ -168,6 +168,13 @@ session_verify(const struct auth_req *r, char *value, size_t size)
 		    service, safe, addr);
 		snprintf(value, size, "authentication failed");
 		return AUTH_ST_NO;
+	}
+	/* Only a login that a root process turns into a session needs a
+	 * cookie (imapd's spawner); other services would only fill the
+	 * table and push live cookies out. */
+	if (strcmp(service, "imap") != 0) {
+		value[0] = '\0';
+		return AUTH_ST_OK;
 	}
 	if (auth_cookie_issue(user, auth_cookie_now(), value) != 0) {
 		snprintf(value, size, "cannot issue a cookie");

@@ -94,8 +94,6 @@ auth_maildir(struct pop3d_session *s, char **path_r, uid_t *uid_r,
     gid_t *gid_r)
 {
 	struct resolver *r;
-	struct resolve_mailbox mb;
-	enum resolve_class cls;
 	const char *err = NULL;
 	char safe[128];
 	int rc;
@@ -105,21 +103,11 @@ auth_maildir(struct pop3d_session *s, char **path_r, uid_t *uid_r,
 		log_warn("cannot open lookup maps: %s", err ? err : "error");
 		return -1;
 	}
-	cls = resolve_class(r, s->user);
-	if (cls != RESOLVE_VIRTUAL && cls != RESOLVE_LOCAL)
-		return 0;
-	memset(&mb, 0, sizeof(mb));
-	rc = resolve_mailbox(r, s->user, &mb, &err);
+	rc = resolve_login_maildir(r, s->user, path_r, uid_r, gid_r, &err);
 	if (rc < 0)
 		log_warn("mailbox lookup for %s: %s",
 		    auth_safe_user(s, safe, sizeof(safe)), err ? err : "error");
-	if (rc > 0 && !mb.is_alias && mb.maildir != NULL) {
-		*path_r = xstrdup(mb.maildir);
-		*uid_r = mb.uid;
-		*gid_r = mb.gid;
-	}
-	resolve_mailbox_clear(&mb);
-	return rc < 0 ? -1 : *path_r != NULL;
+	return rc;
 }
 
 /* Still root (only in -S mode): become the mailbox owner for good, so
@@ -127,12 +115,13 @@ auth_maildir(struct pop3d_session *s, char **path_r, uid_t *uid_r,
 static int
 auth_become_owner(uid_t uid, gid_t gid)
 {
+	const char *err = NULL;
+
 	if (!privs_is_root())
 		return 0;
-	if (uid == 0 || gid == 0 || setgroups(1, &gid) < 0 || setgid(gid) < 0 ||
-	    setuid(uid) < 0 || setuid(0) == 0) {
-		log_warn("cannot become the owner (uid %ld) of the mailbox",
-		    (long)uid);
+	if (privs_drop_ids(uid, gid, &err) != 0) {
+		log_warn("cannot become the owner (uid %ld) of the mailbox: %s",
+		    (long)uid, err);
 		return -1;
 	}
 	return 0;

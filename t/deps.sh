@@ -3,7 +3,8 @@
 # As root it runs apt-get; otherwise it names the missing packages and stops.
 PKGS="build-essential clang libclang-rt-14-dev libdb-dev libssl-dev libcrypt-dev
 expect tcl swaks msmtp fetchmail python3 valgrind strace faketime procps
-iproute2 openssl dnsmasq-base getmail6"
+iproute2 openssl dnsmasq-base getmail6 curl isync offlineimap3 imapfilter
+mutt neomutt dovecot-imapd fail2ban"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # t/run.sh - run every test suite and print "N passed, M failed" last.
 #
 # Suites: C unit tests ($B/t/test_*), Expect conformance scripts
@@ -7,48 +7,76 @@
 # exits non-zero without printing a FAIL line counts as one failure, and a
 # script that prints nothing counts as a failure too (a test that cannot fail
 # is a defect).  Each script runs under a time bound.
+# Scripts are independent (each makes its own instance on free loopback
+# ports), so T_JOBS of them run at once (default: CPUs + 1, since most of
+# their time is spent waiting on sockets and disks); each script's lines
+# are printed together, in the order above, once all have run.
 # Environment: B (build dir, default build), T_FILTER (substring of script
-# paths to run), T_TIMEOUT (seconds per script, default 300).
+# paths to run), T_TIMEOUT (seconds per script, default 300), T_JOBS.
 B=${B:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 export PETREL_TOP="$TOP" PETREL_BIN="$TOP/$B/bin" PETREL_TBIN="$TOP/$B/t"
 export PYTHONDONTWRITEBYTECODE=1
 T_TIMEOUT=${T_TIMEOUT:-300}
+T_JOBS=${T_JOBS:-$(($(nproc 2>/dev/null || echo 1) + 1))}
 LOG=$(mktemp -d /tmp/petrel-tlog.XXXXXX)
-pass=0; fail=0
+trap 'rm -rf "$LOG"' EXIT
+running=0
 
-run_one() {
-	name=$1; shift
+# Run one script in the background; its output and exit code go to $LOG.
+start_one() {
+	local name=$1 out
+	shift
 	case "$name" in *"${T_FILTER:-}"*) ;; *) return ;; esac
-	out="$LOG/$(echo "$name" | tr '/' '_').out"
-	timeout -k 10 "$T_TIMEOUT" "$@" >"$out" 2>&1
-	rc=$?
-	p=$(grep -c '^PASS: ' "$out"); f=$(grep -c '^FAIL: ' "$out")
-	grep -E '^(PASS|FAIL): ' "$out"
+	out="$LOG/$(echo "$name" | tr '/' '_')"
+	echo "$name" >"$out.name"
+	( timeout -k 10 "$T_TIMEOUT" "$@" >"$out.out" 2>&1; echo $? >"$out.rc" ) &
+	running=$((running + 1))
+	while [ "$running" -ge "$T_JOBS" ]; do
+		wait -n
+		running=$((running - 1))
+	done
+}
+
+# The result lines of one finished script; its counts appended to $LOG/counts.
+report_one() {
+	local base=$1 name rc p f
+	name=$(cat "$base.name")
+	rc=$(cat "$base.rc" 2>/dev/null || echo 1)
+	p=$(grep -c '^PASS: ' "$base.out"); f=$(grep -c '^FAIL: ' "$base.out")
+	grep -E '^(PASS|FAIL): ' "$base.out"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL: $name (exit $rc)"; f=1
-		tail -n 20 "$out" | sed 's/^/    | /'
+		tail -n 20 "$base.out" | sed 's/^/    | /'
 	elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL: $name (no result lines)"; f=1
 	elif [ "$f" -ne 0 ]; then
-		tail -n 30 "$out" | grep -v -E '^(PASS|FAIL): ' | sed 's/^/    | /'
+		tail -n 30 "$base.out" | grep -v -E '^(PASS|FAIL): ' | sed 's/^/    | /'
 	fi
-	pass=$((pass + p)); fail=$((fail + f))
+	echo "$p $f" >>"$LOG/counts"
 }
 
 for t in "$TOP/$B"/t/test_*; do
-	[ -x "$t" ] && run_one "unit/$(basename "$t")" "$t"
+	[ -x "$t" ] && start_one "unit/$(basename "$t")" "$t"
 done
 for t in "$TOP"/t/conf/*/*.exp; do
-	[ -f "$t" ] && run_one "conf/${t#$TOP/t/conf/}" expect -f "$t"
+	[ -f "$t" ] && start_one "conf/${t#$TOP/t/conf/}" expect -f "$t"
 done
 for t in "$TOP"/t/interop/*.sh "$TOP"/t/interop/*.py; do
 	[ -f "$t" ] || continue
 	case "$t" in
-	*.sh) run_one "interop/$(basename "$t")" sh "$t" ;;
-	*.py) run_one "interop/$(basename "$t")" python3 "$t" ;;
+	*.sh) start_one "interop/$(basename "$t")" sh "$t" ;;
+	*.py) start_one "interop/$(basename "$t")" python3 "$t" ;;
 	esac
 done
-rm -rf "$LOG"
+wait
+: >"$LOG/counts"
+for n in "$LOG"/*.name; do
+	[ -f "$n" ] && report_one "${n%.name}"
+done
+pass=0; fail=0
+while read -r p f; do
+	pass=$((pass + p)); fail=$((fail + f))
+done <"$LOG/counts"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -17,7 +17,7 @@ CC_FUZZ=${CC_FUZZ:-clang}
 FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 OUT=${FUZZ_OUT:-build-fuzz}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-CFLAGS_FUZZ="-std=c11 -D_GNU_SOURCE -Icommon -g -O1 -fno-omit-frame-pointer"
+CFLAGS_FUZZ="-std=c11 -D_GNU_SOURCE -Icommon -g -O1 -fno-omit-frame-pointer -Werror=implicit-function-declaration"
 LIBS="-ldb -lcrypt -lssl -lcrypto"
 pass=0
 fail=0

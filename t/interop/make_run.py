@@ -6,12 +6,15 @@ it over POP3; Ctrl-C (SIGINT to the process group) stops every process;
 a second run keeps the configuration, the password and the mail.
 
 The script runs from a scratch top directory (build/ and etc/ linked to the
-tree's) as a copy whose fixed ports (2525, 2587, 2465, 1110, 1995) are
+tree's) as a copy whose fixed ports (2525, 2587, 2465, 1110, 1995, 1143,
+1993) are
 replaced by free ones, so the test never collides with a real "make run".
 Prints PASS/FAIL lines (t/run.sh).  Runs as root.
 """
+import imaplib
 import os
 import poplib
+import ssl
 import re
 import shutil
 import signal
@@ -30,7 +33,7 @@ R = Reporter("make-run")
 TOP = os.environ.get("PETREL_TOP") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BUILD = os.environ.get("B", "build")
-FIXED = ["2525", "2587", "2465", "1110", "1995"]
+FIXED = ["2525", "2587", "2465", "1110", "1995", "1143", "1993"]
 
 
 def scratch_top():
@@ -137,6 +140,26 @@ def ctrl_c(p, d):
     return False
 
 
+def imap_count(port, pw, tls):
+    """Messages in INBOX over IMAP (STARTTLS or implicit TLS); -1 on error."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        if tls:
+            m = imaplib.IMAP4_SSL("127.0.0.1", port, ssl_context=ctx,
+                                  timeout=20)
+        else:
+            m = imaplib.IMAP4("127.0.0.1", port, timeout=20)
+            m.starttls(ssl_context=ctx)
+        m.login("demo@example.test", pw)
+        typ, dat = m.select("INBOX", readonly=True)
+        m.logout()
+        return int(dat[0]) if typ == "OK" else -1
+    except (OSError, imaplib.IMAP4.error, ValueError):
+        return -1
+
+
 def kill_all(p, d):
     """Last resort (a failed case): our own processes, by pid."""
     for pid in instance_pids(d) + ([p.pid] if p and p.poll() is None else []):
@@ -159,6 +182,12 @@ def main():
         n = pop3_count(ports["1110"], pw or "", 1)
         R.check(n >= 1, "POP3 login with the printed password sees it",
                 "stat %d" % n)
+        R.check(imap_count(ports["1143"], pw or "", False) == n,
+                "IMAP (STARTTLS) login with the printed password sees it",
+                "count differs from POP3's %d" % n)
+        R.check(imap_count(ports["1993"], pw or "", True) == n,
+                "IMAPS login with the printed password sees it",
+                "count differs from POP3's %d" % n)
         R.check(ctrl_c(p, d), "Ctrl-C stops every process",
                 "left: %r" % instance_pids(d))
         with open(log1, "rb") as f:

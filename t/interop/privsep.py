@@ -128,7 +128,7 @@ def check_auth_service(inst):
     """Peers, VERIFY, REDEEM (root only, once); returns (cookie, time) of a
     cookie left unredeemed for the expiry check, or (None, 0)."""
     check_workers(inst, "auth", "petrel-vmail")
-    verify = ("VERIFY", "smtp", "alice@example.test", "secret", "127.0.0.1")
+    verify = ("VERIFY", "imap", "alice@example.test", "secret", "127.0.0.1")
     ans = auth_ask(inst, "nobody", *verify)
     R.check(ans[:1] == ["DENY"], "petrel-auth refuses a peer with a "
             "disallowed uid (nobody)", "answer %r" % ans)

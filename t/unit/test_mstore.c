@@ -11,7 +11,8 @@
  * STORE with UNCHANGEDSINCE, EXPUNGE, APPEND, COPY, MOVE, STATUS, the
  * cache, QRESYNC history, changes made behind our back (POP3-style rename
  * and unlink), index loss and corruption (rebuilt, UIDs kept), UID map
- * loss (new UIDVALIDITY), Dovecot import, and a timed big-folder
+ * loss (new UIDVALIDITY), Dovecot import, catching up across log
+ * compactions, the uidlist rewrite, RENAME INBOX, and a timed big-folder
  * open (figures printed, never asserted).
  * Works under a fresh directory in /tmp, removed at the end.
  */
@@ -138,7 +139,7 @@ test_names(void)
 		CHECK(mstore_name_check(bad[i], &err) < 0);
 	CHECK(mstore_name_check("Sent/2024 Q1", &err) == 0);
 	static const char *baddir[] = { "..x", ".a..b", ".a.", ".&", ".&Jjo",
-	    ".&AGE-", ".&2D3-", ".a\x01", "x", NULL };
+	    ".&AGE-", ".&2D3-", ".a\x01", "x", ".&APw-&APw-", ".a/b", NULL };
 	for (int i = 0; baddir[i] != NULL; i++) {
 		buf_reset(b);
 		CHECK(mstore_dir_to_name(baddir[i], strlen(baddir[i]), b) < 0);
@@ -536,6 +537,11 @@ test_append_copy(void)
 	    memcmp(data, "(envelope)", 10) == 0);
 	free(data);
 	CHECK(mstore_cache_get(in, 1, 9, &data, &len) < 0);
+	mstore_close(&in);	/* the cache survives a reopen */
+	CHECK(open_box(root, "INBOX", MSTORE_RDWR, &in) == 0);
+	CHECK(mstore_cache_get(in, 1, 8, &data, &len) == 0 && len == 15 &&
+	    memcmp(data, "(bodystructure)", 15) == 0);
+	free(data);
 	CHECK(open_box(root, "Archive", MSTORE_RDWR, &arch) == 0);
 	uint32_t set[] = { 2, 1, 77 };
 	CHECK(mstore_copy(in, set, 3, arch, &nu, &err) == 0);
@@ -591,6 +597,21 @@ test_foreign_changes(void)
 	CHECK(mstore_open_msg(a, 1, &fd, &err) == 0);
 	close(fd);
 	mstore_close(&a);
+	/* STORE on a file renamed behind our back finds it by base name */
+	CHECK(open_box(root, "INBOX", MSTORE_RDWR, &a) == 0);
+	snprintf(to, sizeof(to), "%s/cur/%s:2,FRS", root, n1);
+	CHECK(rename(from, to) == 0);
+	uint32_t one = 1, *f;
+	size_t nf;
+	CHECK(mstore_store(a, &one, 1, MSTORE_ADD, MSTORE_F_DRAFT, NULL, 0, 0,
+	    &f, &nf, &err) == 0);
+	snprintf(to, sizeof(to), "%s/cur/%s:2,DFRS", root, n1);
+	CHECK(access(to, F_OK) == 0);
+	CHECK(mstore_sync(a, &ch, &err) == 0);
+	mstore_changes_free(&ch);
+	CHECK(mstore_msg(a, 0)->flags == (MSTORE_F_DRAFT | MSTORE_F_FLAGGED |
+	    MSTORE_F_ANSWERED | MSTORE_F_SEEN));
+	mstore_close(&a);
 	free(n1);
 	free(n2);
 }
@@ -622,6 +643,7 @@ test_rebuild(void)
 	CHECK(open_box(root, "INBOX", 0, &a) == 0);
 	CHECK(strcmp(uids_of(a), "1,3,4,5,6") == 0 && mstore_uidvalidity(a) == uv);
 	CHECK(mstore_highestmodseq(a) > hms);
+	hms = mstore_highestmodseq(a);
 	mstore_close(&a);
 	snprintf(p, sizeof(p), "%s/petrel-index.log", root);
 	CHECK((fd = open(p, O_WRONLY)) >= 0);
@@ -629,12 +651,22 @@ test_rebuild(void)
 	close(fd);
 	CHECK(open_box(root, "INBOX", 0, &a) == 0);
 	CHECK(strcmp(uids_of(a), "1,3,4,5,6") == 0 && mstore_uidvalidity(a) == uv);
+	CHECK(mstore_highestmodseq(a) > hms);	/* no MODSEQ handed out twice */
+	mstore_close(&a);
+	CHECK(rm_in(root, "petrel-uidlist") == 0);	/* the index survives */
+	CHECK(open_box(root, "INBOX", 0, &a) == 0);
+	CHECK(strcmp(uids_of(a), "1,3,4,5,6") == 0 && mstore_uidvalidity(a) == uv);
+	mstore_close(&a);
+	CHECK(deliver_ok(root, "later\n"));
+	CHECK(rm_in(root, "petrel-index*") == 0);	/* from the new uidlist */
+	CHECK(open_box(root, "INBOX", 0, &a) == 0);
+	CHECK(strcmp(uids_of(a), "1,3,4,5,6,7") == 0 && mstore_uidvalidity(a) == uv);
 	mstore_close(&a);
 	CHECK(rm_in(root, "petrel-uidlist") == 0 &&
 	    rm_in(root, "petrel-index*") == 0);
 	sleep(1);
 	CHECK(open_box(root, "INBOX", 0, &a) == 0);
-	CHECK(strcmp(uids_of(a), "1,2,3,4,5") == 0 && mstore_uidvalidity(a) != uv);
+	CHECK(strcmp(uids_of(a), "1,2,3,4,5,6") == 0 && mstore_uidvalidity(a) != uv);
 	mstore_close(&a);
 }
 
@@ -669,6 +701,110 @@ test_dovecot_import(void)
 	mstore_close(&a);
 }
 
+/* Make n message files in root/cur named like deliveries. */
+static void
+fill(const char *root, unsigned n)
+{
+	char p[512];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/cur/%u.M%uP1.host,S=100,W=102:2,%s",
+		    root, 1600000000 + i, i, i % 3 ? "S" : "");
+		int fd = open(p, O_CREAT | O_WRONLY, 0600);
+		CHECK(fd >= 0);
+		close(fd);
+	}
+}
+
+/* Toggle \Seen on every message k times. */
+static void
+toggle_seen(struct mstore_box *a, int k)
+{
+	uint32_t *uids = calloc(mstore_count(a) + 1, sizeof(*uids)), *f;
+	size_t n = mstore_count(a), nf;
+	const char *err;
+
+	for (size_t i = 0; i < n; i++)
+		uids[i] = mstore_msg(a, i)->uid;
+	for (int r = 0; r < k; r++)
+		CHECK(mstore_store(a, uids, n, r % 2 ? MSTORE_ADD : MSTORE_REMOVE,
+		    MSTORE_F_SEEN, NULL, 0, 0, &f, &nf, &err) == 0);
+	free(uids);
+}
+
+/* Sessions catch up across log compactions (one and several rotations);
+ * a mostly dead uidlist is rewritten and still gives the same UIDs. */
+static void
+test_rotation(void)
+{
+	const char *root = new_root(), *err;
+	struct mstore_box *a, *b, *c;
+	struct mstore_changes ch;
+	struct stat st1, st2;
+	char p[512];
+
+	fill(root, 2000);
+	CHECK(open_box(root, "INBOX", MSTORE_RDWR, &a) == 0);
+	CHECK(open_box(root, "INBOX", 0, &b) == 0);
+	snprintf(p, sizeof(p), "%s/petrel-uidlist", root);
+	CHECK(stat(p, &st1) == 0);
+	uint32_t *del = calloc(1900, sizeof(*del)), *f;
+	size_t nf;
+	for (uint32_t i = 0; i < 1900; i++)
+		del[i] = i + 1;
+	CHECK(mstore_store(a, del, 1900, MSTORE_ADD, MSTORE_F_DELETED, NULL, 0,
+	    0, &f, &nf, &err) == 0);
+	CHECK(mstore_expunge(a, NULL, 0, &err) == 0);
+	free(del);
+	CHECK(mstore_sync(a, &ch, &err) == 0 && ch.n_expunged == 1900);
+	mstore_changes_free(&ch);
+	toggle_seen(a, 25);	/* 2,500 entries: one compaction */
+	CHECK(mstore_sync(b, &ch, &err) == 0);
+	CHECK(ch.n_expunged == 1900 && mstore_count(b) == 100);
+	mstore_changes_free(&ch);
+	toggle_seen(a, 60);	/* several more */
+	CHECK(mstore_sync(a, &ch, &err) == 0);
+	mstore_changes_free(&ch);
+	CHECK(mstore_sync(b, &ch, &err) == 0);
+	CHECK(ch.n_changed == 100 && ch.n_expunged == 0);
+	mstore_changes_free(&ch);
+	CHECK(mstore_highestmodseq(a) == mstore_highestmodseq(b));
+	for (size_t i = 0; i < 100; i++)
+		CHECK(mstore_msg(a, i)->flags == mstore_msg(b, i)->flags &&
+		    mstore_msg(b, i)->uid == 1901 + i);
+	CHECK(stat(p, &st2) == 0 && st2.st_size * 4 < st1.st_size);
+	mstore_close(&a);
+	mstore_close(&b);
+	CHECK(rm_in(root, "petrel-index*") == 0);
+	CHECK(open_box(root, "INBOX", 0, &c) == 0);
+	CHECK(mstore_count(c) == 100 && mstore_msg(c, 0)->uid == 1901 &&
+	    mstore_uidnext(c) == 2001);
+	mstore_close(&c);
+}
+
+/* RENAME INBOX: messages move (flags kept), INBOX stays, empty. */
+static void
+test_rename_inbox(void)
+{
+	const char *root = new_root(), *err;
+	struct mstore_box *a;
+	uint32_t one = 1, *f;
+	size_t nf;
+
+	CHECK(deliver_ok(root, "a\n") && deliver_ok(root, "b\n"));
+	CHECK(open_box(root, "INBOX", MSTORE_RDWR, &a) == 0);
+	CHECK(mstore_store(a, &one, 1, MSTORE_ADD, MSTORE_F_FLAGGED, NULL, 0, 0,
+	    &f, &nf, &err) == 0);
+	mstore_close(&a);
+	CHECK(mstore_rename(root, "INBOX", "Old", &err) == 0);
+	CHECK(mstore_rename(root, "INBOX", "Old", &err) < 0);
+	CHECK(open_box(root, "INBOX", 0, &a) == 0 && mstore_count(a) == 0);
+	mstore_close(&a);
+	CHECK(open_box(root, "Old", 0, &a) == 0 && mstore_count(a) == 2);
+	CHECK(mstore_msg(a, 0)->flags == MSTORE_F_FLAGGED);
+	mstore_close(&a);
+}
+
 /* Milliseconds since t0. */
 static double
 ms_since(const struct timeval *t0)
@@ -683,7 +819,7 @@ ms_since(const struct timeval *t0)
 /* A big folder (10,000 messages, MSTORE_BENCH_N to change; t/bench/mstore.sh
  * runs 100,000): first open (scan), warm open, sync; figures only. */
 static void
-test_bench_100k(void)
+test_bench_big(void)
 {
 	const char *root = new_root(), *err;
 	struct mstore_box *a;
@@ -741,7 +877,9 @@ main(void)
 	TEST_RUN(test_foreign_changes);
 	TEST_RUN(test_rebuild);
 	TEST_RUN(test_dovecot_import);
-	TEST_RUN(test_bench_100k);
+	TEST_RUN(test_rotation);
+	TEST_RUN(test_rename_inbox);
+	TEST_RUN(test_bench_big);
 	if (getenv("MSTORE_KEEP") == NULL)
 		(void)rm_in(top, "");
 	TEST_EXIT();
