@@ -45,6 +45,8 @@
 #include "resolve.h"
 #include "server.h"
 
+#define SPAWN_LIMIT_WAIT_MS 1000
+
 struct spawn_child {
 	pid_t pid;
 	char user[256];
@@ -141,6 +143,29 @@ spawn_reap(void)
 	}
 }
 
+/* Whether user+rip has its maximum of sessions.  A client that has just
+ * closed some may reconnect before those sessions have exited: at the
+ * limit, wait for ending sessions a little (SPAWN_LIMIT_WAIT_MS at most,
+ * only on this path) before saying no. */
+static int
+spawn_over_limit(const char *user, const char *rip)
+{
+	struct pollfd pfd;
+	char junk[64];
+
+	for (int waited = 0; waited < SPAWN_LIMIT_WAIT_MS; waited += 50) {
+		spawn_reap();
+		if (spawn_count(user, rip) < var_imapd_max_userip_connections)
+			return 0;
+		pfd.fd = spawn_sig[0];
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 50) > 0)
+			while (read(spawn_sig[0], junk, sizeof(junk)) > 0)
+				continue;
+	}
+	return 1;
+}
+
 /* Tell a client that its login cannot be served; then close it. */
 static void
 spawn_refuse(int fd, const struct handoff *h, const char *text)
@@ -208,7 +233,7 @@ spawn_one(int sock, int fd, const struct handoff *h)
 		spawn_refuse(fd, h, "[UNAVAILABLE] No mailbox for this user.");
 		return;
 	}
-	if (spawn_count(user, h->rip) >= var_imapd_max_userip_connections) {
+	if (spawn_over_limit(user, h->rip)) {
 		log_info("imap-login: Maximum number of connections from "
 		    "user+IP exceeded (imapd_max_userip_connections=%ld): "
 		    "user=<%s>, rip=%s", var_imapd_max_userip_connections,
@@ -264,6 +289,8 @@ spawn_wait(int sock)
 	char junk[64];
 	int fd, rc;
 
+	if (spawn_hup)
+		spawn_reload();		/* its byte may have been read already */
 	pfd[0].fd = sock;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = spawn_sig[0];
