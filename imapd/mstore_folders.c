@@ -317,7 +317,10 @@ mstore_subscribe(const char *root, const char *name, int on,
 	return r;
 }
 
-/* Make INBOX's maildir and the default folders, subscribed. */
+/* Make INBOX's maildir and the default folders, subscribed - once, for a
+ * new user: a maildir that has a subscriptions file (ours, or Dovecot's
+ * from before a move) is left as its user arranged it, so a folder the
+ * user deleted or unsubscribed stays so. */
 int
 mstore_make_defaults(const char *root, const char **errstr_r)
 {
@@ -326,7 +329,11 @@ mstore_make_defaults(const char *root, const char **errstr_r)
 		{ "Trash", MSTORE_SU_TRASH }, { "Junk", MSTORE_SU_JUNK },
 		{ "Archive", MSTORE_SU_ARCHIVE },
 	};
+	char path[4096];
 
+	if (snprintf(path, sizeof(path), "%s/subscriptions", root) <
+	    (int)sizeof(path) && access(path, F_OK) == 0)
+		return 0;
 	if (maildir_create(root, errstr_r) < 0 ||
 	    mstore_subscribe(root, "INBOX", 1, errstr_r) < 0)
 		return -1;

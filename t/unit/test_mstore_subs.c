@@ -1,9 +1,10 @@
 /*
  * test_mstore_subs.c - unit tests for the subscriptions file of the IMAP
  * mail store (imapd/mstore_folders.c) as the login path uses it: every
- * login calls mstore_make_defaults, which subscribes INBOX and the default
- * folders; when nothing changes the file must not be rewritten (no
- * rename, no fsync per login), and a real change still is.  "Rewritten"
+ * login calls mstore_make_defaults, which makes and subscribes INBOX and
+ * the default folders for a new user only; when nothing changes the file
+ * must not be rewritten (no rename, no fsync per login), a real change
+ * still is, and what the user deleted or unsubscribed stays so.  "Rewritten"
  * is seen as a new inode (the file is replaced by rename).
  * Works under a fresh directory in /tmp, removed at the end.
  */
@@ -64,6 +65,23 @@ test_defaults_twice(void)
 	CHECK(subs_ino(root) == ino);
 }
 
+/* The defaults are made once: what the user deletes or unsubscribes
+ * afterwards stays so at later logins. */
+static void
+test_defaults_once(void)
+{
+	const char *err = NULL;
+	char root[300];
+
+	snprintf(root, sizeof(root), "%s/once", top);
+	CHECK(mstore_make_defaults(root, &err) == 0);
+	CHECK(mstore_delete(root, "Junk", &err) == 0);
+	CHECK(mstore_subscribe(root, "Trash", 0, &err) == 0);
+	CHECK(mstore_make_defaults(root, &err) == 0);
+	CHECK(subscribed(root, "Trash") == 0);
+	CHECK(mstore_create(root, "Junk", 0, &err) == 0);	/* it was gone */
+}
+
 /* Real changes are still written; repeating one is not. */
 static void
 test_changes_written(void)
@@ -99,6 +117,7 @@ main(void)
 	log_set_file("/dev/null");
 	TEST_RUN(test_defaults_twice);
 	TEST_RUN(test_changes_written);
+	TEST_RUN(test_defaults_once);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	if (system(cmd) != 0)
 		return 1;
