@@ -101,6 +101,8 @@ struct login_client {
 	char fail_text[128];		/* the reply when LS_DELAY ends */
 	int closing_after_delay;
 	int session_local;		/* -S: run the session in-process */
+	int closed;			/* freed after the event batch */
+	struct login_client *dead_next;
 	int client_eof;			/* LS_PROXY: each side's end */
 	int session_eof;
 };

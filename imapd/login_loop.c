@@ -48,6 +48,7 @@
 
 static int loop_ep = -1;
 static struct login_client *loop_clients;
+static struct login_client *loop_dead;	/* closed, freed after the batch */
 static size_t loop_nclients;
 static long loop_accepted;
 static int loop_accepting = 1;
@@ -179,9 +180,24 @@ login_close(struct login_client *c)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->down);
-	explicit_bzero(c, sizeof(*c));
-	free(c);
+	/* Other events of this epoll batch may still point at c. */
+	c->closed = 1;
+	c->dead_next = loop_dead;
+	loop_dead = c;
 	loop_update_room();
+}
+
+/* Free the clients closed during the last batch of events. */
+static void
+loop_reap_dead(void)
+{
+	struct login_client *c;
+
+	while ((c = loop_dead) != NULL) {
+		loop_dead = c->dead_next;
+		explicit_bzero(c, sizeof(*c));
+		free(c);
+	}
 }
 
 /* Send each write at once (see the header); a UNIX socket just says no. */
@@ -324,9 +340,10 @@ loop_once(void)
 			return 0;
 		if (ev->kind == LEV_LISTENER)
 			loop_accept(ev);
-		else
+		else if (!ev->c->closed)
 			loop_client_event(ev, evs[i].events);
 	}
+	loop_reap_dead();
 	return 1;
 }
 
@@ -357,6 +374,7 @@ login_event_worker(const struct server_listen_fd *fds, size_t n,
 	}
 	while (loop_clients != NULL)
 		login_close(loop_clients);
+	loop_reap_dead();
 }
 
 /* -S: the pre-login stage for one client on stdin/stdout; a successful
