@@ -45,10 +45,9 @@ mstore_close(struct mstore_box **boxp)
 		close(box->logfd);
 	if (box->cachefd >= 0)
 		close(box->cachefd);
-	mstore_state_clear(&box->st);
-	mstore_state_clear(&box->view);
-	buf_free(&box->st.names);
-	buf_free(&box->view.names);
+	mstore_state_free(&box->view);
+	box->st.lent = 0;	/* the view that borrowed is gone */
+	mstore_state_free(&box->st);
 	buf_free(&box->pending);
 	buf_free(&box->uidrecs);
 	mstore_kw_clear(&box->kw);
@@ -188,7 +187,7 @@ mstore_sync(struct mstore_box *box, struct mstore_changes *ch_r,
 	    box->view.log_off == box->st.log_off)
 		return 0;
 	mstore_state_diff(&box->view, &box->st, ch_r);
-	mstore_state_copy(&box->view, &box->st);
+	mstore_state_lend(&box->view, &box->st);
 	return 0;
 }
 
@@ -239,7 +238,7 @@ mstore_sync_unless_expunged(struct mstore_box *box, struct mstore_changes *ch_r,
 		memset(ch_r, 0, sizeof(*ch_r));
 		return 1;
 	}
-	mstore_state_copy(&box->view, &box->st);
+	mstore_state_lend(&box->view, &box->st);
 	return 0;
 }
 

@@ -1,26 +1,32 @@
 /*
  * mstore_file.c - file helpers of the mail store: read a control file in
- * one go, replace one atomically (tmp, optional fsync, rename), and the
+ * one go, map the index snapshot copy-on-write, replace a file atomically (tmp, optional fsync, rename), and the
  * folder's exclusive lock (flock on petrel-index.lock: released by the
  * kernel when a holder dies, so a SIGKILL never leaves a stale lock).
  *
- * Public (mstore_int.h): mstore_read_all, mstore_write_atomic,
+ * Public (mstore_int.h): mstore_map_file, mstore_map_ref, mstore_map_unref,
+ * mstore_read_all, mstore_write_atomic,
  * mstore_write_full, mstore_lock, mstore_unlock, mstore_err, mstore_now_ns,
  * mstore_dir_mtime.
  * Returns 0 / -1 with errno; mstore_read_all sets errno ENOENT for a
  * missing file and EFBIG past max.
  * Security: runs as the mailbox owner; files are opened relative to the
- * folder's directory fd with O_NOFOLLOW.
+ * folder's directory fd with O_NOFOLLOW.  A mapped file is never changed
+ * in place (every writer replaces it by rename), so the mapping stays
+ * whole for as long as it is held.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "mstore_int.h"
 
 /* Current time in nanoseconds. */
@@ -73,6 +79,71 @@ mstore_write_full(int fd, const void *p, size_t n)
 		n -= (size_t)r;
 	}
 	return 0;
+}
+
+/* Map file name (relative to dirfd) privately: read in one pass
+ * (populated while read-only, so no page is copied), then writable, a
+ * page being copied only when written.  -1 with errno (EFBIG past max,
+ * EINVAL when empty). */
+int
+mstore_map_file(int dirfd, const char *name, size_t max,
+    struct mstore_map **map_r)
+{
+	struct stat st;
+	struct mstore_map *map;
+	void *p;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), e;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || (size_t)st.st_size > max) {
+		e = st.st_size <= 0 ? EINVAL : EFBIG;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+	    fd, 0);
+	e = errno;
+	close(fd);
+	if (p == MAP_FAILED) {
+		errno = e;
+		return -1;
+	}
+	if (mprotect(p, (size_t)st.st_size, PROT_READ | PROT_WRITE) < 0) {
+		e = errno;
+		(void)munmap(p, (size_t)st.st_size);
+		errno = e;
+		return -1;
+	}
+	map = xmalloc(sizeof(*map));
+	map->addr = p;
+	map->len = (size_t)st.st_size;
+	map->refs = 1;
+	*map_r = map;
+	return 0;
+}
+
+/* One more holder of map (NULL passes through). */
+struct mstore_map *
+mstore_map_ref(struct mstore_map *map)
+{
+	if (map != NULL)
+		map->refs++;
+	return map;
+}
+
+/* Drop a holder; the last one unmaps. */
+void
+mstore_map_unref(struct mstore_map **mapp)
+{
+	struct mstore_map *map = *mapp;
+
+	*mapp = NULL;
+	if (map == NULL || --map->refs > 0)
+		return;
+	(void)munmap(map->addr, map->len);
+	free(map);
 }
 
 /* Read file name (relative to dirfd) into a new buffer, up to the size

@@ -14,6 +14,7 @@
  * Security: all input is untrusted (files any process of the owner may
  * have written, or a torn write); t/fuzz/fuzz_mstore_index.c feeds it.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,13 +278,19 @@ mstore_snapshot_check(const struct mstore_ihdr *h, const struct mstore_msg *m,
 	return 0;
 }
 
-/* Load a snapshot image into st (replacing its content); 0 or -1. */
+/* Load a snapshot image into st (replacing its content); 0 or -1.
+ * st's records, expunge history and names then point into p (when it is
+ * aligned for them; else the records are copied): p must stay valid and
+ * writable as long as st uses it (the index file's private mapping). */
 int
-mstore_snapshot_parse(const char *p, size_t len, struct mstore_state *st)
+mstore_snapshot_parse(char *p, size_t len, struct mstore_state *st)
 {
 	struct mstore_ihdr h;
 	size_t rec, van, need;
 	uint32_t check;
+	struct mstore_msg *m;
+	struct mstore_van *v;
+	int own;
 
 	if (len < sizeof(h))
 		return -1;
@@ -303,21 +310,26 @@ mstore_snapshot_parse(const char *p, size_t len, struct mstore_state *st)
 	if (mstore_fnv(p + sizeof(h), len - sizeof(h),
 	    mstore_fnv(&h, sizeof(h), 0)) != check)
 		return -1;
-	struct mstore_msg *m = mstore_dup(p + sizeof(h), rec);
-	struct mstore_van *v = mstore_dup(p + sizeof(h) + rec, van);
+	own = ((uintptr_t)(p + sizeof(h)) % _Alignof(struct mstore_msg)) != 0;
+	m = own ? mstore_dup(p + sizeof(h), rec) : (void *)(p + sizeof(h));
+	v = own ? mstore_dup(p + sizeof(h) + rec, van) :
+	    (void *)(p + sizeof(h) + rec);
 	if (mstore_snapshot_check(&h, m, v, p + sizeof(h) + rec + van) < 0) {
-		free(m);
-		free(v);
+		if (own) {
+			free(m);
+			free(v);
+		}
 		return -1;
 	}
 	mstore_state_clear(st);
 	st->msgs = m;
-	st->count = st->cap = h.count;
+	st->count = h.count;
+	st->cap = own ? (h.count > 0 ? h.count : 1) : 0;
 	st->van = v;
-	st->nvan = st->vcap = h.nvan;
-	buf_reset(st->names);
-	if (buf_append(st->names, p + sizeof(h) + rec + van, h.names_len) < 0)
-		return -1;
+	st->nvan = h.nvan;
+	st->vcap = own ? (h.nvan > 0 ? h.nvan : 1) : 0;
+	st->names_base = p + sizeof(h) + rec + van;
+	st->names_base_len = h.names_len;
 	st->van_floor = h.van_floor;
 	st->highestmodseq = h.highestmodseq;
 	st->uidvalidity = h.uidvalidity;
@@ -359,7 +371,7 @@ mstore_snapshot_encode(const struct mstore_state *st, struct buf *out)
 		return -1;
 	for (size_t i = 0; i < st->count; i++)
 		if (!(st->msgs[i].flags & MSTORE_F_GONE) &&
-		    buf_append(out, st->names->data + st->msgs[i].name_off,
+		    buf_append(out, mstore_state_name(st, &st->msgs[i]),
 		    st->msgs[i].name_len + 1u) < 0)
 			return -1;
 	h.magic = MSTORE_IDX_MAGIC;

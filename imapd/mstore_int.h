@@ -86,13 +86,32 @@ struct mstore_lent {
 	int64_t b, c;		/* APPEND idate; DIRSYNC new/ and cur/ mtimes */
 };
 
-/* The in-memory state of a folder. */
+/* A read-only file mapped copy-on-write (the index snapshot), shared by
+ * the states whose records or names point into it. */
+struct mstore_map {
+	char *addr;
+	size_t len;
+	unsigned refs;
+};
+
+/* The in-memory state of a folder.  Records and the expunge history are
+ * owned when cap / vcap > 0; otherwise they point into the snapshot
+ * mapping (changed in place: its pages are private) or, for the view, into
+ * the current state that lent them (mstore_state_lend).  File names live
+ * in names_base (the snapshot's, never changed) below names_base_len, and
+ * in the names arena above it. */
 struct mstore_state {
 	struct mstore_msg *msgs;
 	size_t count, cap;
+	struct mstore_msg *spare;	/* own records kept while borrowing */
+	size_t spare_cap;
 	struct buf *names;
+	const char *names_base;
+	uint32_t names_base_len;
+	struct mstore_map *map;
 	struct mstore_van *van;
 	size_t nvan, vcap;
+	int lent;		/* records lent to the view: copy before change */
 	uint64_t van_floor, highestmodseq;
 	uint32_t uidvalidity, uidnext, first_recent;
 	int64_t new_mtime, cur_mtime;
@@ -157,7 +176,7 @@ int mstore_lent_parse(const char *p, size_t len, struct mstore_lent *e_r,
     const char **name_r) WARN_UNUSED;
 int mstore_lent_encode(struct buf *out, const struct mstore_lent *e,
     const char *name, size_t name_len) WARN_UNUSED;
-int mstore_snapshot_parse(const char *p, size_t len, struct mstore_state *st)
+int mstore_snapshot_parse(char *p, size_t len, struct mstore_state *st)
     WARN_UNUSED;
 int mstore_snapshot_encode(const struct mstore_state *st, struct buf *out)
     WARN_UNUSED;
@@ -171,7 +190,9 @@ int mstore_flag_name(const char *old, size_t oldlen, uint8_t flags,
 void *mstore_dup(const void *p, size_t n);
 void mstore_state_init(struct mstore_state *st);
 void mstore_state_clear(struct mstore_state *st);
-void mstore_state_copy(struct mstore_state *dst, const struct mstore_state *src);
+void mstore_state_free(struct mstore_state *st);
+void mstore_state_lend(struct mstore_state *view, struct mstore_state *src);
+void mstore_state_unlend(struct mstore_state *src, struct mstore_state *view);
 long mstore_state_find(const struct mstore_state *st, uint32_t uid);
 int mstore_state_apply(struct mstore_state *st, const struct mstore_lent *e,
     const char *name) WARN_UNUSED;
@@ -184,6 +205,10 @@ void mstore_state_diff(const struct mstore_state *old,
     const struct mstore_state *cur, struct mstore_changes *ch);
 
 /* mstore_file.c */
+int mstore_map_file(int dirfd, const char *name, size_t max,
+    struct mstore_map **map_r) WARN_UNUSED;
+struct mstore_map *mstore_map_ref(struct mstore_map *map);
+void mstore_map_unref(struct mstore_map **mapp);
 int mstore_read_all(int dirfd, const char *name, size_t max, struct buf **b_r)
     WARN_UNUSED;
 int mstore_write_atomic(int dirfd, const char *name, const void *p, size_t n,

@@ -1,12 +1,17 @@
 /*
  * mstore_state.c - the in-memory state of one folder: records sorted by
- * UID, their file names in one arena, the expunge history, and the header
- * values (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, first recent UID, the
- * new/ cur/ mtimes the state reflects).  Log entries are applied here, and
- * two states are compared to tell the session what changed.
+ * UID, their file names, the expunge history, and the header values
+ * (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, first recent UID, the new/ cur/
+ * mtimes the state reflects).  Log entries are applied here, and two
+ * states are compared to tell the session what changed.
+ * Nothing big is copied on the way to a SELECT: the records and names of
+ * the snapshot stay in its copy-on-write mapping, and the session's view
+ * borrows the current state's records until that state next changes
+ * (lend / unlend), so a warm SELECT of a big folder touches no new memory.
  *
  * Public (mstore_int.h): mstore_state_init, mstore_state_clear,
- * mstore_state_copy, mstore_state_find, mstore_state_apply,
+ * mstore_state_free, mstore_state_lend, mstore_state_unlend,
+ * mstore_state_find, mstore_state_apply,
  * mstore_state_compact, mstore_state_name, mstore_state_setname,
  * mstore_state_diff.
  * Returns 0 / -1 (a bound passed); find returns an index or -1.
@@ -28,19 +33,39 @@ mstore_state_init(struct mstore_state *st)
 	st->uidnext = 1;
 }
 
+/* Drop what st owns and its hold on the snapshot mapping. */
+static void
+mstore_state_release(struct mstore_state *st)
+{
+	ASSERT(!st->lent);
+	if (st->cap > 0)
+		free(st->msgs);
+	if (st->vcap > 0)
+		free(st->van);
+	free(st->spare);
+	mstore_map_unref(&st->map);
+}
+
 /* Free the arrays and reset to an empty state (names buffer kept). */
 void
 mstore_state_clear(struct mstore_state *st)
 {
 	struct buf *names = st->names;
 
-	free(st->msgs);
-	free(st->van);
+	mstore_state_release(st);
 	memset(st, 0, sizeof(*st));
 	st->names = names;
 	if (names != NULL)
 		buf_reset(names);
 	st->uidnext = 1;
+}
+
+/* Clear st and free its names buffer too. */
+void
+mstore_state_free(struct mstore_state *st)
+{
+	mstore_state_clear(st);
+	buf_free(&st->names);
 }
 
 /* Copy n bytes into new memory (n may be 0, p then may be NULL). */
@@ -54,23 +79,64 @@ mstore_dup(const void *p, size_t n)
 	return d;
 }
 
-/* Deep copy src into dst (dst initialised). */
+/* Make view equal src without copying records: view points at src's
+ * records and expunge history (its own records are kept as spare) and
+ * shares the snapshot mapping; src is marked lent, and must be unlent
+ * (mstore_state_unlend) before anything in it changes. */
 void
-mstore_state_copy(struct mstore_state *dst, const struct mstore_state *src)
+mstore_state_lend(struct mstore_state *view, struct mstore_state *src)
 {
-	struct buf *names = dst->names;
+	struct buf *names = view->names;
+	struct mstore_msg *spare = view->spare;
+	size_t spare_cap = view->spare_cap;
 
-	free(dst->msgs);
-	free(dst->van);
-	*dst = *src;
-	dst->names = names;
-	dst->msgs = mstore_dup(src->msgs, src->count * sizeof(*src->msgs));
-	dst->cap = src->count;
-	dst->van = mstore_dup(src->van, src->nvan * sizeof(*src->van));
-	dst->vcap = src->nvan;
+	ASSERT(!view->lent);
+	if (view->cap > spare_cap) {
+		free(spare);
+		spare = view->msgs;
+		spare_cap = view->cap;
+	} else if (view->cap > 0)
+		free(view->msgs);
+	if (view->vcap > 0)
+		free(view->van);
+	mstore_map_unref(&view->map);
+	*view = *src;
+	view->names = names;
+	view->cap = view->vcap = 0;
+	view->spare = spare;
+	view->spare_cap = spare_cap;
+	view->lent = 0;
+	view->map = mstore_map_ref(src->map);
 	buf_reset(names);
 	if (buf_append(names, src->names->data, src->names->len) < 0)
 		log_panic("mstore: names arena copy failed");
+	src->lent = 1;
+}
+
+/* src is about to change: give the view that borrowed from it a copy of
+ * its records and expunge history (as they are now, which is what the
+ * view was told). */
+void
+mstore_state_unlend(struct mstore_state *src, struct mstore_state *view)
+{
+	size_t n = view->count > 0 ? view->count : 1;
+
+	if (!src->lent)
+		return;
+	src->lent = 0;
+	if (view->spare_cap < n) {
+		free(view->spare);
+		view->spare = xreallocarray(NULL, n, sizeof(*view->spare));
+		view->spare_cap = n;
+	}
+	if (view->count > 0)
+		memcpy(view->spare, view->msgs, view->count * sizeof(*view->msgs));
+	view->msgs = view->spare;
+	view->cap = view->spare_cap;
+	view->spare = NULL;
+	view->spare_cap = 0;
+	view->van = mstore_dup(view->van, view->nvan * sizeof(*view->van));
+	view->vcap = view->nvan > 0 ? view->nvan : 1;
 }
 
 /* Binary search for uid; index or -1. */
@@ -92,11 +158,13 @@ mstore_state_find(const struct mstore_state *st, uint32_t uid)
 	return -1;
 }
 
-/* The file name of m (not NUL-terminated in the arena: copy by length). */
+/* The file name of m (copy by length; NUL-terminated in both arenas). */
 const char *
 mstore_state_name(const struct mstore_state *st, const struct mstore_msg *m)
 {
-	return st->names->data + m->name_off;
+	if (m->name_off < st->names_base_len)
+		return st->names_base + m->name_off;
+	return st->names->data + (m->name_off - st->names_base_len);
 }
 
 /* Give m a new file name. */
@@ -104,10 +172,12 @@ int
 mstore_state_setname(struct mstore_state *st, struct mstore_msg *m,
     const char *name, size_t len)
 {
-	if (len == 0 || len > MSTORE_FNAME_MAX || st->names->len > UINT32_MAX -
-	    len - 1)
+	size_t off = st->names_base_len + st->names->len;
+
+	ASSERT(!st->lent);
+	if (len == 0 || len > MSTORE_FNAME_MAX || off > UINT32_MAX - len - 1)
 		return -1;
-	m->name_off = (uint32_t)st->names->len;
+	m->name_off = (uint32_t)off;
 	m->name_len = (uint16_t)len;
 	if (buf_append(st->names, name, len) < 0 ||
 	    buf_append_char(st->names, '\0') < 0)
@@ -134,9 +204,15 @@ mstore_state_insert(struct mstore_state *st, const struct mstore_lent *e,
 	m.idate = e->b;
 	if (mstore_state_setname(st, &m, name, e->name_len) < 0)
 		return -1;
-	if (st->count == st->cap) {
-		st->cap = st->cap < 64 ? 64 : st->cap * 2;
-		st->msgs = xreallocarray(st->msgs, st->cap, sizeof(m));
+	if (st->count >= st->cap) {
+		size_t cap = st->count < 32 ? 64 : st->count * 2;
+		struct mstore_msg *a = xreallocarray(st->cap > 0 ? st->msgs :
+		    NULL, cap, sizeof(m));
+
+		if (st->cap == 0 && st->count > 0)	/* mapped: copy out */
+			memcpy(a, st->msgs, st->count * sizeof(m));
+		st->msgs = a;
+		st->cap = cap;
 	}
 	while (pos > 0 && st->msgs[pos - 1].uid > m.uid)
 		pos--;
@@ -161,9 +237,15 @@ mstore_state_vanish(struct mstore_state *st, uint32_t uid, uint64_t modseq)
 		    (st->nvan - drop) * sizeof(*st->van));
 		st->nvan -= drop;
 	}
-	if (st->nvan == st->vcap) {
-		st->vcap = st->vcap < 64 ? 64 : st->vcap * 2;
-		st->van = xreallocarray(st->van, st->vcap, sizeof(*st->van));
+	if (st->nvan >= st->vcap) {
+		size_t cap = st->nvan < 32 ? 64 : st->nvan * 2;
+		struct mstore_van *a = xreallocarray(st->vcap > 0 ? st->van :
+		    NULL, cap, sizeof(*a));
+
+		if (st->vcap == 0 && st->nvan > 0)	/* mapped: copy out */
+			memcpy(a, st->van, st->nvan * sizeof(*a));
+		st->van = a;
+		st->vcap = cap;
 	}
 	st->van[st->nvan].uid = uid;
 	st->van[st->nvan].pad = 0;
@@ -193,6 +275,7 @@ mstore_state_apply(struct mstore_state *st, const struct mstore_lent *e,
 	long i = e->uid != 0 ? mstore_state_find(st, e->uid) : -1;
 	struct mstore_msg *m = i >= 0 ? &st->msgs[i] : NULL;
 
+	ASSERT(!st->lent);
 	if (e->modseq > st->highestmodseq)
 		st->highestmodseq = e->modseq;
 	switch (e->type) {
@@ -242,6 +325,7 @@ mstore_state_compact(struct mstore_state *st)
 
 	if (!st->gone)
 		return;
+	ASSERT(!st->lent);
 	for (size_t i = 0; i < st->count; i++)
 		if (!(st->msgs[i].flags & MSTORE_F_GONE))
 			st->msgs[o++] = st->msgs[i];

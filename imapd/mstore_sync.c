@@ -133,6 +133,7 @@ mstore_log_read(struct mstore_box *box)
 		return -1;
 	}
 	len = (size_t)((uint64_t)st.st_size - box->st.log_off);
+	mstore_state_unlend(&box->st, &box->view);
 	p = xmalloc(len);
 	r = pread(box->logfd, p, len, (off_t)box->st.log_off);
 	used = r < 0 ? -1 : mstore_log_apply(box, p, (size_t)r);
@@ -164,16 +165,20 @@ mstore_log_catch_up(struct mstore_box *box)
 	struct mstore_lhdr h;
 	uint64_t seq = box->st.log_seq;
 
-	if (box->logfd < 0)
+	if (box->logfd < 0) {
+		mstore_state_unlend(&box->st, &box->view);
 		return mstore_load(box);
+	}
 	if (mstore_log_read(box) < 0)
 		return -1;
 	if (fstatat(box->dirfd, MSTORE_LOG, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    st.st_ino == box->log_ino && st.st_dev == box->log_dev)
 		return 0;
 	if (mstore_log_open(box, &h) < 0 || h.seq != seq + 1 ||
-	    h.uidvalidity != box->st.uidvalidity)
+	    h.uidvalidity != box->st.uidvalidity) {
+		mstore_state_unlend(&box->st, &box->view);
 		return mstore_load(box);
+	}
 	box->st.log_seq = h.seq;
 	box->st.log_off = sizeof(h);
 	return mstore_log_read(box);
@@ -224,12 +229,15 @@ static int
 mstore_load_try(struct mstore_box *box, struct mstore_lhdr *h, int *snap_r,
     int *log_r)
 {
-	struct buf *b = NULL;
+	struct mstore_map *map = NULL;
 
 	*snap_r = 0;
-	if (mstore_read_all(box->dirfd, MSTORE_INDEX, MSTORE_FILE_MAX, &b) == 0) {
-		*snap_r = mstore_snapshot_parse(b->data, b->len, &box->st) == 0;
-		buf_free(&b);
+	if (mstore_map_file(box->dirfd, MSTORE_INDEX, MSTORE_FILE_MAX, &map) == 0) {
+		*snap_r = mstore_snapshot_parse(map->addr, map->len, &box->st) == 0;
+		if (*snap_r)
+			box->st.map = map;	/* st now points into it */
+		else
+			mstore_map_unref(&map);
 	}
 	if (!*snap_r)
 		mstore_state_clear(&box->st);
@@ -352,6 +360,7 @@ mstore_begin(struct mstore_box *box)
 	}
 	buf_reset(box->pending);
 	buf_reset(box->uidrecs);
+	mstore_state_unlend(&box->st, &box->view);	/* the state may change */
 	if (mstore_log_catch_up(box) < 0) {
 		mstore_err(box, "read index log", errno);
 		mstore_unlock(box);

@@ -32,9 +32,11 @@ fuzz_snapshot(const char *p, size_t n)
 	struct mstore_state st, st2;
 	struct buf *b;
 
+	char *copy = mstore_dup(p, n);	/* the parsed state points into it */
+
 	mstore_state_init(&st);
 	mstore_state_init(&st2);
-	if (mstore_snapshot_parse(p, n, &st) == 0) {
+	if (mstore_snapshot_parse(copy, n, &st) == 0) {
 		b = buf_new(n + 64, 0);
 		if (mstore_snapshot_encode(&st, b) < 0 ||
 		    mstore_snapshot_parse(b->data, b->len, &st2) < 0 ||
@@ -42,10 +44,9 @@ fuzz_snapshot(const char *p, size_t n)
 			abort();
 		buf_free(&b);
 	}
-	mstore_state_clear(&st);
-	mstore_state_clear(&st2);
-	buf_free(&st.names);
-	buf_free(&st2.names);
+	mstore_state_free(&st);
+	mstore_state_free(&st2);
+	free(copy);
 }
 
 /* Log stream: apply every good entry, then round-trip the state. */
@@ -80,11 +81,9 @@ fuzz_log(const char *p, size_t n)
 	if (mstore_snapshot_parse(b->data, b->len, &st2) < 0 ||
 	    st2.count != st.count)
 		abort();
+	mstore_state_free(&st2);
 	buf_free(&b);
-	mstore_state_clear(&st);
-	mstore_state_clear(&st2);
-	buf_free(&st.names);
-	buf_free(&st2.names);
+	mstore_state_free(&st);
 }
 
 /* Count uidlist records. */

@@ -17,11 +17,8 @@ failure.
 """
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
@@ -85,33 +82,15 @@ def idle_case(inst, tmp, out, sent):
     rc = rcfile(tmp, out, inst.imap_port, "idle", "starttls",
                 "keep idle")
     env = dict(os.environ, HOME=tmp, FETCHMAILHOME=tmp)
-    log = open(os.path.join(tmp, "idle.log"), "wb")
-    p = subprocess.Popen(["fetchmail", "-f", rc, "-v", "-N", "-d", "300"],
-                         stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        time.sleep(3)  # connected and in IDLE
-        new = msg(50, b"sent during IDLE\n")
-        inst.submit("s@example.org", [USER], new,
-                    mail_options=["BODY=8BITMIME"])
-        deadline = time.time() + 20
-        while time.time() < deadline and "50.fm@interop.test" not in \
-                received(out):
-            time.sleep(0.3)
-        got = received(out)
-        with open(os.path.join(tmp, "idle.log"), "rb") as f:
-            trace = f.read().decode("utf-8", "replace")
-        R.check(got.get("50.fm@interop.test") == new and "IDLE" in trace,
-                "fetchmail --idle (STARTTLS) delivers mail sent during "
-                "IDLE, byte-identical", trace.strip()[-300:])
-        sent.append(new)
-    finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        log.close()
+    new = msg(50, b"sent during IDLE\n")
+    got, trace = ii.idle_client(
+        inst, ["fetchmail", "-f", rc, "-v", "-N", "-d", "300"],
+        os.path.join(tmp, "idle.log"), r"IMAP< \+ idling", USER, new,
+        lambda: received(out), "50.fm@interop.test", env=env)
+    R.check(got == new and "IDLE" in trace,
+            "fetchmail --idle (STARTTLS) delivers mail sent during "
+            "IDLE, byte-identical", trace.strip()[-300:])
+    sent.append(new)
 
 
 def main():

@@ -21,10 +21,8 @@ import os
 import pwd
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
@@ -69,7 +67,7 @@ verbose = 2
     return path
 
 
-def got(dest):
+def got_mail(dest):
     """{message-id: CRLF bytes} of the local maildir."""
     out = {}
     for sub in ("new", "cur"):
@@ -94,33 +92,16 @@ def getmail(gdir, extra=()):
 
 def idle_case(inst, gdir, dest, sent):
     """getmail --idle picks up mail sent while it waits."""
-    log = open(os.path.join(gdir, "idle.log"), "wb")
-    p = subprocess.Popen(["/usr/bin/getmail", "--getmaildir", gdir,
-                          "--rcfile", "getmailrc", "--idle=INBOX"],
-                         stdout=log, stderr=subprocess.STDOUT)
-    try:
-        time.sleep(3)
-        new = msg(50, b"sent during IDLE\n")
-        inst.submit("s@example.org", [USER], new,
-                    mail_options=["BODY=8BITMIME"])
-        deadline = time.time() + 20
-        while time.time() < deadline and "50.gm@interop.test" not in \
-                got(dest):
-            time.sleep(0.3)
-        with open(os.path.join(gdir, "idle.log"), "rb") as f:
-            trace = f.read().decode("utf-8", "replace")
-        R.check(got(dest).get("50.gm@interop.test") == new,
-                "getmail --idle retrieves mail sent during IDLE, "
-                "byte-identical", trace.strip()[-300:])
-        sent.append(new)
-    finally:
-        p.send_signal(signal.SIGINT)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        log.close()
+    new = msg(50, b"sent during IDLE\n")
+    got, trace = ii.idle_client(
+        inst, ["/usr/bin/getmail", "--getmaildir", gdir, "--rcfile",
+               "getmailrc", "--idle=INBOX", "--trace"],
+        os.path.join(gdir, "idle.log"), r"Entering IDLE mode", USER, new,
+        lambda: got_mail(dest), "50.gm@interop.test", stop=signal.SIGINT)
+    R.check(got == new and "Entering IDLE mode" in trace,
+            "getmail --idle retrieves mail sent during IDLE, byte-identical",
+            trace.strip()[-300:])
+    sent.append(new)
 
 
 def inbox_count(inst):
@@ -153,25 +134,26 @@ def main():
         rcfile(inst, tmp, dest, delete=False)
         rc, out = getmail(tmp)
         want = {ii.MSGID_RE.search(m).group(1).decode(): m for m in sent}
-        R.check(rc == 0 and got(dest) == want and inbox_count(inst) == 5,
+        R.check(rc == 0 and got_mail(dest) == want and inbox_count(inst) == 5,
                 "first run: every message byte-identical, kept on server",
-                "exit %d, %d got: %s" % (rc, len(got(dest)),
+                "exit %d, %d got: %s" % (rc, len(got_mail(dest)),
                                          out.strip()[-300:]))
         rc, out = getmail(tmp)
-        R.check(rc == 0 and got(dest) == want,
+        R.check(rc == 0 and got_mail(dest) == want,
                 "second run retrieves nothing (no duplicates)",
-                "exit %d, %d: %s" % (rc, len(got(dest)), out.strip()[-200:]))
+                "exit %d, %d: %s" % (rc, len(got_mail(dest)),
+                                     out.strip()[-200:]))
         idle_case(inst, tmp, dest, sent)
         last = msg(60)
         inst.submit("s@example.org", [USER], last)
         inst.wait_messages(USER, 7, timeout=30)
         rcfile(inst, tmp, dest, delete=True)
         rc, out = getmail(tmp)
-        R.check(rc == 0 and inbox_count(inst) == 0 and len(got(dest)) == 7
-                and got(dest).get("60.gm@interop.test") == last,
+        R.check(rc == 0 and inbox_count(inst) == 0 and len(got_mail(dest)) == 7
+                and got_mail(dest).get("60.gm@interop.test") == last,
                 "delete = true: the new message retrieved, all removed on "
                 "the server, no duplicates locally", "exit %d %d local: %s"
-                % (rc, len(got(dest)), out.strip()[-200:]))
+                % (rc, len(got_mail(dest)), out.strip()[-200:]))
     finally:
         inst.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)

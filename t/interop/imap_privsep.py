@@ -42,27 +42,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from petrel_inst import BIN, Instance, Reporter, _status  # noqa: E402
 from imap_raw import Raw, tagged_ok, tcp_holders  # noqa: E402
+from auth_probe import auth_ask  # noqa: E402
 
 R = Reporter("imap_privsep")
 SYS = ["petrelimap1", "petrelimap2"]
 ALICE, BOB, PW = "alice@example.test", "bob@example.test", "secret"
-
-# One raw petrel-auth request (hex argv[2]) on socket argv[1]; prints the
-# answer.  Run as various users.
-AUTH_ASK = r"""
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(20)
-s.connect(sys.argv[1])
-s.sendall(bytes.fromhex(sys.argv[2]))
-out = b""
-while True:
-    b = s.recv(4096)
-    if not b:
-        break
-    out += b
-sys.stdout.write(out.decode("latin-1"))
-"""
 
 
 def ids(pid):
@@ -388,33 +372,6 @@ def check_names(inst):
         os.path.join(top, "example.test")))
     R.check(tree_after == tree_before, "nothing was created beside the "
             "users' maildirs", "%r -> %r" % (tree_before, tree_after))
-
-
-def netstrings(*fields):
-    """auth_proto.h framing."""
-    out = b""
-    for f in fields:
-        f = f.encode() if isinstance(f, str) else f
-        out += b"%d:%s," % (len(f), f)
-    return out
-
-
-def auth_ask(inst, user, *fields):
-    """One petrel-auth request as user (None: root); answer fields."""
-    sock = os.path.join(inst.spool, "private", "auth")
-    argv = ["/usr/bin/python3", "-c", AUTH_ASK, sock, netstrings(*fields).hex()]
-    if user:
-        argv = ["runuser", "-u", user, "--"] + argv
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=30)
-    out, res = p.stdout.decode("latin-1"), []
-    while out:
-        n, _, rest = out.partition(":")
-        if not n.isdigit():
-            break
-        res.append(rest[:int(n)])
-        out = rest[int(n) + 1:]
-    return res
 
 
 def check_auth(inst):

@@ -22,26 +22,10 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from petrel_inst import Instance, Reporter, proc_uid  # noqa: E402
+from auth_probe import auth_ask  # noqa: E402
 
 R = Reporter("privsep")
 COOKIE_TTL = 60
-
-# Ask petrel-auth one raw request (hex, argv[2]) on the socket argv[1];
-# prints the raw answer (run as various users).
-AUTH_ASK = r"""
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(20)
-s.connect(sys.argv[1])
-s.sendall(bytes.fromhex(sys.argv[2]))
-out = b""
-while True:
-    b = s.recv(4096)
-    if not b:
-        break
-    out += b
-sys.stdout.write(out.decode("latin-1"))
-"""
 
 
 def uid_of(user):
@@ -94,34 +78,6 @@ def as_user(user, argv):
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=20)
     return p.returncode
-
-
-def netstrings(*fields):
-    """The auth_proto.h framing of fields (str or bytes)."""
-    out = b""
-    for f in fields:
-        f = f.encode() if isinstance(f, str) else f
-        out += b"%d:%s," % (len(f), f)
-    return out
-
-
-def auth_ask(inst, user, *fields):
-    """One request to petrel-auth as user (None: root); the answer fields
-    as a list of str, or [] when there is none."""
-    sock = os.path.join(inst.spool, "private", "auth")
-    argv = ["/usr/bin/python3", "-c", AUTH_ASK, sock, netstrings(*fields).hex()]
-    if user:
-        argv = ["runuser", "-u", user, "--"] + argv
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=30)
-    out, fields_out = p.stdout.decode("latin-1"), []
-    while out:
-        n, _, rest = out.partition(":")
-        if not n.isdigit():
-            break
-        fields_out.append(rest[:int(n)])
-        out = rest[int(n) + 1:]
-    return fields_out
 
 
 def check_auth_service(inst):

@@ -22,6 +22,15 @@ Public (module):
                             (MESSAGE-ID)]); also counts duplicates under
                             key "dups".
   run(cmd, timeout, env=None, stdin=None)  (rc, output text), never raises.
+  idle_client(inst, argv, log_path, ready_re, addr, msg, received,
+              msgid, stop=signal.SIGTERM, env=None)
+                            start a client that waits in IDLE (output to
+                            log_path), wait until its log matches ready_re
+                            (it is idling), send msg by SMTP to addr, wait
+                            until received() (a {message-id: bytes} dict)
+                            holds msgid; stop the client; (bytes received
+                            or None, the log's text).  Bounded: 30 s to
+                            idle, 20 s for the message, 10 s to stop.
   maildir_ids(path)         {message-id: flags string} of a client-side
                             maildir (new/ and cur/).
   local_view(root, name=None)  {folder: {message-id: frozenset(flags)}}
@@ -44,6 +53,7 @@ import os
 import socket
 import pwd
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -254,6 +264,41 @@ def run(cmd, timeout=60, env=None, stdin=None, cwd=None):
     except (OSError, subprocess.TimeoutExpired) as e:
         return 127, "%s: %s" % (cmd[0], e)
     return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def _text(path):
+    """The text of a client's log file."""
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def idle_client(inst, argv, log_path, ready_re, addr, msg, received, msgid,
+                stop=signal.SIGTERM, env=None):
+    """Mail sent while a client idles reaches it (see the module doc)."""
+    log = open(log_path, "wb")
+    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+    got = None
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline and p.poll() is None and \
+                not re.search(ready_re, _text(log_path)):
+            time.sleep(0.1)
+        inst.submit("s@example.org", [addr], msg,
+                    mail_options=["BODY=8BITMIME"])
+        deadline = time.time() + 20
+        while time.time() < deadline and got is None:
+            got = received().get(msgid)
+            if got is None:
+                time.sleep(0.2)
+    finally:
+        p.send_signal(stop)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        log.close()
+    return got, _text(log_path)
 
 
 class Resp:

@@ -323,11 +323,80 @@ test_snapshot(void)
 	}
 	CHECK(bad == 0);
 	CHECK(mstore_snapshot_parse(b->data, b->len - 1, &st2) < 0);
-	mstore_state_clear(&st);
-	mstore_state_clear(&st2);
-	buf_free(&st.names);
-	buf_free(&st2.names);
+	/* the parsed state points into b: new records and names go beside it */
+	CHECK(st2.cap == 0 && st2.names_base == b->data + b->len -
+	    st2.names_base_len);
+	e.type = MSTORE_L_APPEND;
+	e.uid = 12;
+	e.modseq = 7;
+	e.name_len = 9;
+	CHECK(mstore_state_apply(&st2, &e, "12.M1.h:2") == 0);
+	e.type = MSTORE_L_UPDATE;
+	e.uid = 2;
+	e.flags = MSTORE_F_FLAGGED;
+	e.modseq = 8;
+	e.name_len = 11;
+	CHECK(mstore_state_apply(&st2, &e, "1.M1.h:2,FS") == 0);
+	CHECK(st2.count == 5 && st2.cap >= 5 && st2.msgs[4].uid == 12);
+	CHECK(strcmp(mstore_state_name(&st2, &st2.msgs[0]), "1.M1.h:2,FS") == 0);
+	CHECK(strcmp(mstore_state_name(&st2, &st2.msgs[1]), "3.M1.h:2,S") == 0);
+	CHECK(strcmp(mstore_state_name(&st2, &st2.msgs[4]), "12.M1.h:2") == 0);
+	mstore_state_free(&st);
+	mstore_state_free(&st2);
 	buf_free(&b);
+}
+
+/* Lend and unlend: the view shares the state's records until the state
+ * changes, and then keeps what it was told. */
+static void
+test_lend(void)
+{
+	struct mstore_state st, view;
+	struct mstore_lent e;
+	struct mstore_changes ch;
+	char name[32];
+
+	mstore_state_init(&st);
+	mstore_state_init(&view);
+	st.uidvalidity = 5;
+	memset(&e, 0, sizeof(e));
+	for (uint32_t u = 1; u <= 3; u++) {
+		e.type = MSTORE_L_APPEND;
+		e.uid = u;
+		e.modseq = u;
+		snprintf(name, sizeof(name), "%u.M1.h:2,", u);
+		e.name_len = (uint16_t)strlen(name);
+		CHECK(mstore_state_apply(&st, &e, name) == 0);
+	}
+	mstore_state_lend(&view, &st);
+	CHECK(st.lent && view.msgs == st.msgs && view.count == 3 &&
+	    view.cap == 0);
+	CHECK(strcmp(mstore_state_name(&view, &view.msgs[2]), "3.M1.h:2,") == 0);
+	mstore_state_unlend(&st, &view);
+	CHECK(!st.lent && view.msgs != st.msgs && view.cap >= 3);
+	e.type = MSTORE_L_UPDATE;
+	e.uid = 2;
+	e.flags = MSTORE_F_SEEN;
+	e.modseq = 4;
+	e.name_len = 10;
+	CHECK(mstore_state_apply(&st, &e, "2.M1.h:2,S") == 0);
+	e.type = MSTORE_L_EXPUNGE;
+	e.uid = 1;
+	e.modseq = 5;
+	CHECK(mstore_state_apply(&st, &e, NULL) == 0);
+	mstore_state_compact(&st);
+	CHECK(view.count == 3 && view.msgs[1].flags == 0 &&
+	    strcmp(mstore_state_name(&view, &view.msgs[1]), "2.M1.h:2,") == 0);
+	mstore_state_diff(&view, &st, &ch);
+	CHECK(ch.n_expunged == 1 && ch.expunged[0] == 1 && ch.n_changed == 1 &&
+	    ch.changed[0].uid == 2 && ch.n_new == 0);
+	mstore_changes_free(&ch);
+	mstore_state_lend(&view, &st);	/* the view's own records kept spare */
+	CHECK(view.spare != NULL && view.msgs == st.msgs && view.count == 2);
+	mstore_state_unlend(&st, &view);
+	CHECK(view.msgs != st.msgs && view.msgs[0].flags == MSTORE_F_SEEN);
+	mstore_state_free(&view);
+	mstore_state_free(&st);
 }
 
 /* Find a folder in a LIST result; its attributes or ~0u. */
@@ -871,6 +940,7 @@ main(void)
 	TEST_RUN(test_keywords_flags);
 	TEST_RUN(test_log_entries);
 	TEST_RUN(test_snapshot);
+	TEST_RUN(test_lend);
 	TEST_RUN(test_folders);
 	TEST_RUN(test_box_basic);
 	TEST_RUN(test_append_copy);
