@@ -186,7 +186,8 @@ mstore_sync(struct mstore_box *box, struct mstore_changes *ch_r,
 	if (box->view.log_seq == box->st.log_seq &&
 	    box->view.log_off == box->st.log_off)
 		return 0;
-	mstore_state_diff(&box->view, &box->st, ch_r);
+	if (box->view.uidvalidity != 0)	/* else the first sync, at open */
+		mstore_state_diff(&box->view, &box->st, ch_r);
 	mstore_state_lend(&box->view, &box->st);
 	return 0;
 }

@@ -4,7 +4,7 @@
  * keyword list (dovecot-keywords), log entries, the index snapshot, and
  * maildir flag letters.  No I/O; everything is bounded by (p, len).
  *
- * Public (mstore_int.h): mstore_fnv, mstore_uidlist_parse,
+ * Public (mstore_int.h): mstore_fnv, mstore_fnv_wide, mstore_uidlist_parse,
  * mstore_uidlist_records, mstore_kw_parse, mstore_kw_clear,
  * mstore_lent_parse, mstore_lent_encode, mstore_snapshot_parse,
  * mstore_snapshot_encode, mstore_name_flags, mstore_base_len,
@@ -37,6 +37,26 @@ mstore_fnv(const void *p, size_t n, uint32_t h)
 	for (; n > 0; s++, n--)
 		x = (x ^ *s) * 0x100000001b3ULL;
 	return (uint32_t)(x ^ (x >> 32));
+}
+
+/* The same kind of checksum over four interleaved 8-byte lanes, for big
+ * inputs (the index snapshot): the lanes' multiply chains run side by
+ * side, about four times as fast as mstore_fnv. */
+uint32_t
+mstore_fnv_wide(const void *p, size_t n, uint32_t h)
+{
+	const unsigned char *s = p;
+	uint64_t x[4], w;
+
+	for (int l = 0; l < 4; l++)
+		x[l] = 0xcbf29ce484222325ULL ^ h ^ (uint64_t)l;
+	for (; n >= 32; s += 32, n -= 32)
+		for (int l = 0; l < 4; l++) {
+			memcpy(&w, s + 8 * l, 8);
+			x[l] = (x[l] ^ w) * 0x100000001b3ULL;
+			x[l] ^= x[l] >> 29;
+		}
+	return mstore_fnv(s, n, mstore_fnv(x, sizeof(x), h));
 }
 
 /* Parse a decimal uint32 token; 0 or -1. */
@@ -307,7 +327,7 @@ mstore_snapshot_parse(char *p, size_t len, struct mstore_state *st)
 		return -1;
 	check = h.check;
 	h.check = 0;
-	if (mstore_fnv(p + sizeof(h), len - sizeof(h),
+	if (mstore_fnv_wide(p + sizeof(h), len - sizeof(h),
 	    mstore_fnv(&h, sizeof(h), 0)) != check)
 		return -1;
 	own = ((uintptr_t)(p + sizeof(h)) % _Alignof(struct mstore_msg)) != 0;
@@ -391,7 +411,7 @@ mstore_snapshot_encode(const struct mstore_state *st, struct buf *out)
 	h.uidlist_size = st->uidlist_size;
 	h.safe = st->safe;
 	h.cache_id = st->cache_id;
-	h.check = mstore_fnv(out->data + hpos + sizeof(h),
+	h.check = mstore_fnv_wide(out->data + hpos + sizeof(h),
 	    out->len - hpos - sizeof(h), mstore_fnv(&h, sizeof(h), 0));
 	memcpy(out->data + hpos, &h, sizeof(h));
 	return 0;

@@ -27,7 +27,7 @@
 #include "buf.h"
 #include "mstore.h"
 
-#define MSTORE_IDX_MAGIC 0x31585049u	/* "IPX1" */
+#define MSTORE_IDX_MAGIC 0x32585049u	/* "IPX2" */
 #define MSTORE_LOG_MAGIC 0x31474c50u	/* "PLG1" */
 #define MSTORE_FNAME_MAX 255
 #define MSTORE_MSGS_MAX 10000000u	/* messages per folder, a sanity bound */
@@ -165,6 +165,7 @@ int mstore_is_inbox(const char *name);
 
 /* mstore_fmt.c (pure) */
 uint32_t mstore_fnv(const void *p, size_t n, uint32_t h);
+uint32_t mstore_fnv_wide(const void *p, size_t n, uint32_t h);
 int mstore_uidlist_parse(const char *p, size_t len, uint32_t *uidvalidity_r,
     uint32_t *uidnext_r, mstore_uidrec_fn *fn, void *ctx) WARN_UNUSED;
 int mstore_uidlist_records(const char *p, size_t len, mstore_uidrec_fn *fn,
