@@ -1,7 +1,8 @@
 /*
  * conn.c - one client connection: buffered, bounded, timed line I/O.
  *
- * Public: conn_new, conn_free, conn_close, conn_read_line,
+ * Public: conn_new, conn_free, conn_close, conn_close_linger,
+ * conn_set_stress, conn_read_line,
  * conn_input_pending, conn_read_raw, conn_write, conn_puts, conn_printf,
  * conn_flush, conn_set_deadline, conn_discard_input, conn_starttls_client,
  * conn_starttls_server, conn_is_tls, conn_tls_info.
@@ -43,6 +44,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "conn.h"
+#include "linger.h"
 #include "tls.h"
 
 #define CONN_OUT_FLUSH	(16 * 1024)
@@ -105,6 +107,20 @@ conn_close(struct conn *c)
 	c->fd_in = c->fd_out = -1;
 }
 
+/* Close as conn_close does, but a socket through linger_close (linger.h):
+ * our last reply reaches a client whose input we did not read. */
+void
+conn_close_linger(struct conn *c, int max_ms)
+{
+	tls_session_free(&c->tls, c->fd_in >= 0 && !c->broken);
+	c->tls_up = 0;
+	if (c->fd_out >= 0 && c->fd_out != c->fd_in)
+		close(c->fd_out);
+	if (c->fd_in >= 0)
+		linger_close(c->fd_in, max_ms);
+	c->fd_in = c->fd_out = -1;
+}
+
 /* Milliseconds on the monotonic clock. */
 static long long
 conn_now_ms(void)
@@ -115,23 +131,48 @@ conn_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static const int *conn_stress_flag;	/* see conn_set_stress */
+static int conn_stress_timeout = 10;
+
+/* Shorter waits while *flag says the pool is overloaded (conn.h). */
+void
+conn_set_stress(const int *flag, int timeout_sec)
+{
+	conn_stress_flag = flag;
+	conn_stress_timeout = timeout_sec > 0 ? timeout_sec : 10;
+}
+
+/* When a wait that began at start must end (monotonic ms). */
+static long long
+conn_wait_end(const struct conn *c, long long start)
+{
+	long long end = start + (long long)c->timeout * 1000, s;
+
+	if (conn_stress_flag != NULL &&
+	    __atomic_load_n(conn_stress_flag, __ATOMIC_RELAXED)) {
+		s = (c->record_ms != 0 ? c->record_ms : start) +
+		    (long long)conn_stress_timeout * 1000;
+		if (s < end)
+			end = s;
+	}
+	if (c->deadline != 0) {
+		s = conn_now_ms() + (long long)(c->deadline - time(NULL)) * 1000;
+		if (s < end)
+			end = s;
+	}
+	return end;
+}
+
 /* Wait for fd to become ready: 1 ready, 0 timeout/deadline, -1 error. */
 static int
 conn_wait(struct conn *c, int fd, short events)
 {
-	long long end = conn_now_ms() + (long long)c->timeout * 1000, left;
+	long long start = conn_now_ms(), left;
 	struct pollfd pfd;
 	int rc;
 
-	if (c->deadline != 0) {
-		long long dl = (long long)(c->deadline - time(NULL)) * 1000;
-		if (dl <= 0)
-			return 0;
-		if (conn_now_ms() + dl < end)
-			end = conn_now_ms() + dl;
-	}
 	for (;;) {
-		left = end - conn_now_ms();
+		left = conn_wait_end(c, start) - conn_now_ms();
 		if (left <= 0)
 			return 0;
 		pfd.fd = fd;
@@ -381,6 +422,7 @@ enum conn_status
 conn_read_line(struct conn *c, const char **line_r, size_t *len_r,
     enum line_ending *ending_r)
 {
+	c->record_ms = 0;
 	for (;;) {
 		size_t room;
 		char *space;
@@ -388,8 +430,10 @@ conn_read_line(struct conn *c, const char **line_r, size_t *len_r,
 
 		switch (linereader_get(c->in, line_r, len_r, ending_r)) {
 		case LINE_OK:
+			c->record_ms = 0;
 			return CONN_LINE;
 		case LINE_TOO_LONG:
+			c->record_ms = 0;
 			return CONN_TOO_LONG;
 		case LINE_NEED_MORE:
 			break;
@@ -397,9 +441,13 @@ conn_read_line(struct conn *c, const char **line_r, size_t *len_r,
 		space = linereader_space(c->in, &room);
 		if (room == 0)
 			return CONN_EOF;	/* cannot happen: maxline < size */
+		if (c->record_ms == 0)
+			c->record_ms = conn_now_ms();
 		r = conn_read_once(c, space, room);
-		if (r <= 0)
+		if (r <= 0) {
+			c->record_ms = 0;
 			return CONN_EOF;
+		}
 		linereader_commit(c->in, (size_t)r);
 	}
 }

@@ -5,6 +5,8 @@
  * Public:
  *   conn_new(fd_in, fd_out, maxline, timeout_sec)  fd_in may equal fd_out.
  *   conn_free(&c)                    closes nothing unless conn_close() is called.
+ *   conn_close_linger(c, max_ms)     close; a socket through linger_close
+ *                                    (linger.h), so the last reply arrives.
  *   conn_read_line(c, &line, &len, &ending_r)
  *        CONN_LINE     a line (terminator stripped; see linereader.h)
  *        CONN_TOO_LONG the line passed maxline; the remainder up to LF is skipped
@@ -22,6 +24,16 @@
  *                                    with CRLF; returns the text without CRLF.
  *   conn_flush(c)                    0 or -1 on write error/timeout.
  *   conn_set_deadline(c, unix_time)  whole-session bound.
+ *   conn_set_stress(flag, timeout_sec)  for the whole process: while *flag
+ *                                    is non-zero (the pool is overloaded,
+ *                                    see server.h) every wait is bounded
+ *                                    by timeout_sec too, counted from the
+ *                                    start of the line being read (a
+ *                                    client sending a byte at a time gets
+ *                                    no more), as Postfix's stress-
+ *                                    dependent smtpd_timeout does.  A
+ *                                    wait interrupted by a signal looks
+ *                                    at the flag again.
  *   conn_discard_input(c)            drop everything buffered (before TLS).
  *   conn_starttls_client(c, ctx, name, verify, &errstr)  client handshake:
  *        flushes pending output, DISCARDS buffered input (a server's bytes
@@ -75,11 +87,14 @@ struct conn {
 	struct buf *out;
 	struct tls_session *tls;	/* NULL while plaintext */
 	int tls_up;		/* handshake completed */
+	long long record_ms;	/* when the line being read began, or 0 */
 };
 
 struct conn *conn_new(int fd_in, int fd_out, size_t maxline, int timeout_sec);
 void conn_free(struct conn **cp);
 void conn_close(struct conn *c);
+void conn_close_linger(struct conn *c, int max_ms);
+void conn_set_stress(const int *flag, int timeout_sec);
 enum conn_status conn_read_line(struct conn *c, const char **line_r,
     size_t *len_r, enum line_ending *ending_r);
 size_t conn_input_pending(const struct conn *c);

@@ -80,6 +80,7 @@ char *var_relay_domains;
 char *var_remote_user;
 long var_server_max_use;
 long var_server_min_idle;
+long var_stress_timeout;
 char *var_smtpd_banner;
 long var_smtpd_hard_error_limit;
 long var_smtpd_line_length_limit;
@@ -168,7 +169,7 @@ const struct param params_table[] = {
 	{ "disable_mime_output_conversion", PARAM_BOOL, "no", 0, 0, &var_disable_mime_output_conversion },
 	{ "disable_vrfy_command", PARAM_BOOL, "no", 0, 0, &var_disable_vrfy_command },
 	{ "home_mailbox", PARAM_STR, "Maildir/", 0, 0, &var_home_mailbox },
-	{ "initial_destination_concurrency", PARAM_INT, "5", 1, 1000, &var_initial_destination_concurrency },
+	{ "hopcount_limit", PARAM_INT, "100", 1, 100000, &var_hopcount_limit },
 	{ "imapd_append_limit", PARAM_INT, "$message_size_limit", 1024, LONG_MAX / 4, &var_imapd_append_limit },
 	{ "imapd_auth_default_domain", PARAM_STR, "", 0, 0, &var_imapd_auth_default_domain },
 	{ "imapd_auth_failure_delay", PARAM_TIME, "2s", 0, 60, &var_imapd_auth_failure_delay },
@@ -177,8 +178,8 @@ const struct param params_table[] = {
 	{ "imapd_idle_keepalive", PARAM_TIME, "2m", 1, DAY, &var_imapd_idle_keepalive },
 	{ "imapd_imaps_listen", PARAM_STR, "", 0, 0, &var_imapd_imaps_listen },
 	{ "imapd_line_length_limit", PARAM_INT, "65536", 1024, 16777216, &var_imapd_line_length_limit },
-	{ "imapd_literal_minus", PARAM_BOOL, "no", 0, 0, &var_imapd_literal_minus },
 	{ "imapd_listen", PARAM_STR, "0.0.0.0:143", 0, 0, &var_imapd_listen },
+	{ "imapd_literal_minus", PARAM_BOOL, "no", 0, 0, &var_imapd_literal_minus },
 	{ "imapd_login_client_limit", PARAM_INT, "1000", 1, 100000, &var_imapd_login_client_limit },
 	{ "imapd_login_process_limit", PARAM_INT, "10", 1, 1000, &var_imapd_login_process_limit },
 	{ "imapd_login_timeout", PARAM_TIME, "180s", 1, DAY, &var_imapd_login_timeout },
@@ -190,6 +191,7 @@ const struct param params_table[] = {
 	{ "imapd_timeout", PARAM_TIME, "30m", 60, DAY, &var_imapd_timeout },
 	{ "imapd_tls_cert_file", PARAM_STR, "", 0, 0, &var_imapd_tls_cert_file },
 	{ "imapd_tls_key_file", PARAM_STR, "", 0, 0, &var_imapd_tls_key_file },
+	{ "initial_destination_concurrency", PARAM_INT, "5", 1, 1000, &var_initial_destination_concurrency },
 	{ "inject_listen", PARAM_STR, "unix:$queue_directory/private/inject", 0, 0, &var_inject_listen },
 	{ "inject_process_limit", PARAM_INT, "150", 1, 10000, &var_inject_process_limit },
 	{ "inject_timeout", PARAM_TIME, "300s", 1, DAY, &var_inject_timeout },
@@ -201,7 +203,6 @@ const struct param params_table[] = {
 	{ "maillog_file", PARAM_STR, "", 0, 0, &var_maillog_file },
 	{ "maximal_backoff_time", PARAM_TIME, "4000s", 1, 100 * DAY, &var_maximal_backoff_time },
 	{ "maximal_queue_lifetime", PARAM_TIME, "5d", 0, 100 * DAY, &var_maximal_queue_lifetime },
-	{ "hopcount_limit", PARAM_INT, "100", 1, 100000, &var_hopcount_limit },
 	{ "message_size_limit", PARAM_INT, "10240000", 1024, LONG_MAX / 4, &var_message_size_limit },
 	{ "minimal_backoff_time", PARAM_TIME, "300s", 1, 100 * DAY, &var_minimal_backoff_time },
 	{ "mydestination", PARAM_STR, "$myhostname, localhost.$mydomain, localhost", 0, 0, &var_mydestination },
@@ -261,9 +262,9 @@ const struct param params_table[] = {
 	{ "smtpd_expn_enable", PARAM_BOOL, "no", 0, 0, &var_smtpd_expn_enable },
 	{ "smtpd_hard_error_limit", PARAM_INT, "20", 1, 1000, &var_smtpd_hard_error_limit },
 	{ "smtpd_help_enable", PARAM_BOOL, "yes", 0, 0, &var_smtpd_help_enable },
-	{ "smtpd_peername_lookup", PARAM_BOOL, "yes", 0, 0, &var_smtpd_peername_lookup },
 	{ "smtpd_line_length_limit", PARAM_INT, "2048", 512, 65536, &var_smtpd_line_length_limit },
 	{ "smtpd_listen", PARAM_STR, "0.0.0.0:25", 0, 0, &var_smtpd_listen },
+	{ "smtpd_peername_lookup", PARAM_BOOL, "yes", 0, 0, &var_smtpd_peername_lookup },
 	{ "smtpd_process_limit", PARAM_INT, "100", 1, 10000, &var_smtpd_process_limit },
 	{ "smtpd_recipient_limit", PARAM_INT, "1000", 1, 100000, &var_smtpd_recipient_limit },
 	{ "smtpd_sasl_auth_enable_smtp", PARAM_BOOL, "no", 0, 0, &var_smtpd_sasl_auth_enable_smtp },
@@ -280,6 +281,7 @@ const struct param params_table[] = {
 	{ "smtpd_user", PARAM_STR, "petrel-smtpd", 0, 0, &var_smtpd_user },
 	{ "spool_group", PARAM_STR, "petrel-spool", 0, 0, &var_spool_group },
 	{ "stale_temp_file_time", PARAM_TIME, "3600s", 1, 100 * DAY, &var_stale_temp_file_time },
+	{ "stress_timeout", PARAM_TIME, "10s", 1, DAY, &var_stress_timeout },
 	{ "sync_directories", PARAM_BOOL, "no", 0, 0, &var_sync_directories },
 	{ "transport_maps", PARAM_STR, "", 0, 0, &var_transport_maps },
 	{ "user_password_maps", PARAM_STR, "hash:$config_directory/passwd", 0, 0, &var_user_password_maps },

@@ -47,6 +47,7 @@ extern long var_auth_timeout;
 extern char *var_imapd_login_user;
 /* server skeleton */
 extern long var_server_min_idle;
+extern long var_stress_timeout;
 extern long var_server_max_use;
 /* smtpd */
 extern char *var_smtpd_listen;

@@ -53,6 +53,17 @@
  * server_stopping() is true or life_fd reads EOF (the parent is gone),
  * after closing or finishing its clients as it sees fit.
  *
+ * Stress: when every worker is busy and the pool is at its process limit,
+ * the parent raises a flag on the shared board (server_under_stress()),
+ * tells the busy workers (SIGUSR2, which only interrupts a wait), and
+ * until a worker is free again: connections (conn.h) wait at most
+ * stress_timeout for a whole line, so idle and byte-at-a-time clients
+ * release their workers quickly, and the parent accepts new clients
+ * itself, sends them spec->busy_reply ("421 4.3.2 ... try again later")
+ * and closes, so that nobody hangs unanswered in the listen queue.  One
+ * warning is logged when stress begins and one when it ends, with the
+ * number of clients turned away.
+ *
  * When the process does not run as root, privilege changes are skipped with
  * one warning (development use).
  */
@@ -100,6 +111,14 @@ struct server_spec {
 	const char *helper_name;	/* for the log; NULL: "helper" */
 	const char *helper_count_param;	/* how many; NULL: one */
 	int helper_reloads_itself;	/* reload: SIGHUP it, do not restart */
+	/* Overload: the line (CRLF included) the parent sends to a client
+	 * it turns away while every worker is busy at the process limit
+	 * (see "Stress" above), on the listeners whose role bit is set in
+	 * busy_roles (others, e.g. implicit TLS ones, are closed without a
+	 * word); NULL: no stress handling, clients wait in the listen
+	 * queue. */
+	const char *(*busy_reply)(void);
+	unsigned busy_roles;
 	/* An event-driven worker's life (see above); NULL: session(). */
 	void (*event_worker)(const struct server_listen_fd *fds, size_t count,
 	    int life_fd);
@@ -116,5 +135,6 @@ void server_helper_fd(int fd);	/* the helper's end, kept by the parent */
 void server_worker_full(int full);	/* event workers: no room / room */
 void server_worker_served(void);	/* event workers: took a client */
 void server_peer_of(int fd, struct server_peer *peer_r); /* accepted fd */
+int server_under_stress(void);	/* workers: the pool is overloaded */
 
 #endif

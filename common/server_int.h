@@ -73,6 +73,7 @@ struct server_slot {
 struct server_board {
 	int idle;		/* workers not in a session */
 	int min_idle;		/* below this, wake the parent */
+	int stress;		/* every worker busy at the process limit */
 	struct server_slot slots[SERVER_SLOTS_MAX];
 };
 

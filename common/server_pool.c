@@ -7,13 +7,16 @@
  * status after a stop, with the pid file removed.
  * Workers keep their busy/idle state on a shared board (server_int.h) and
  * wake the parent through the status pipe only when idle workers run
- * short.  A "life pipe" whose
+ * short.  When every worker is busy at the process limit the pool is
+ * under stress (server.h): the board says so, and the parent turns new
+ * clients away with spec->busy_reply until a worker is free.  A "life pipe" whose
  * write end only the parent holds tells workers when the parent is gone.
  * Signals reach the loop through a self-pipe.  A single-process daemon
  * (spec->loop) is a pool of exactly one worker that runs loop(); it is
  * never started twice at once, not even during a reload.
- * Security: the parent stays root and never reads network input; the
- * only data it reads are wake-up bytes and the workers' board slots.
+ * Security: the parent stays root and never reads network input (a client
+ * it turns away gets one fixed line written, never read); the only data
+ * it reads are wake-up bytes and the workers' board slots.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,6 +54,8 @@ static int pool_life[2] = { -1, -1 };
 static volatile sig_atomic_t pool_got_hup;
 static int pool_failures;
 static time_t pool_throttle_until;
+static int pool_stressed;		/* see "Stress" in server.h */
+static unsigned long pool_turned_away;
 
 /* Signal handler of the parent: note it and wake the loop. */
 static void
@@ -304,22 +310,98 @@ pool_reload(const struct server_spec *spec)
 	pool_throttle_until = 0;
 }
 
-/* Wait for signals and status records for at most timeout_ms. */
-static void
-pool_wait(int timeout_ms)
+/* Is every worker of a session pool busy at the process limit? */
+static int
+pool_overloaded(const struct server_spec *spec)
 {
-	struct pollfd pfd[2];
+	long limit;
+
+	if (spec->busy_reply == NULL || spec->loop != NULL || server_stop_flag)
+		return 0;
+	limit = server_param_long(spec->process_limit_param, 100);
+	return (long)pool_count(0) >= limit && pool_count(1) == 0 &&
+	    __atomic_load_n(&pool_board->idle, __ATOMIC_ACQUIRE) <= 0;
+}
+
+/* Enter or leave stress: the board's flag, the workers told (a signal
+ * that only interrupts their waits), one log line each way. */
+static void
+pool_stress_update(const struct server_spec *spec)
+{
+	int now = pool_overloaded(spec);
+
+	if (now == pool_stressed)
+		return;
+	pool_stressed = now;
+	__atomic_store_n(&pool_board->stress, now, __ATOMIC_RELEASE);
+	if (!now) {
+		log_info("overload over: %lu clients turned away meanwhile",
+		    pool_turned_away);
+		pool_turned_away = 0;
+		return;
+	}
+	log_warn("all %zu processes busy (%s): client timeouts cut to %ld s, "
+	    "new clients turned away until one is free", pool_n,
+	    spec->process_limit_param, var_stress_timeout);
+	for (size_t i = 0; i < pool_n; i++)
+		(void)kill(pool_w[i].pid, SIGUSR2);
+}
+
+/* Stress: answer the clients waiting on listener i with the busy reply
+ * (or nothing, on listeners outside busy_roles) and close, while no
+ * worker is free to take them. */
+static void
+pool_turn_away(const struct server_spec *spec, struct server_listeners *ls,
+    size_t i)
+{
+	const char *reply = spec->busy_reply();
+	int role = ls->roles[i];
+
+	for (int n = 0; n < 64; n++) {
+		int fd;
+
+		if (__atomic_load_n(&pool_board->idle, __ATOMIC_ACQUIRE) > 0)
+			return;		/* a worker takes the rest */
+		fd = accept4(ls->fds[i], NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (role >= 0 && role < 32 && (spec->busy_roles &
+		    (1u << role)) != 0)
+			(void)send(fd, reply, strlen(reply), MSG_DONTWAIT |
+			    MSG_NOSIGNAL);
+		close(fd);
+		pool_turned_away++;
+	}
+}
+
+/* Wait for signals and status records for at most timeout_ms; under
+ * stress, for new clients on the listeners too. */
+static void
+pool_wait(const struct server_spec *spec, struct server_listeners *ls,
+    int timeout_ms)
+{
+	struct pollfd pfd[2 + SERVER_LISTEN_MAX];
+	size_t n = 2;
 	char junk[64];
 
 	pfd[0].fd = pool_sig[0];
 	pfd[0].events = POLLIN;
 	pfd[1].fd = pool_status[0];
 	pfd[1].events = POLLIN;
-	if (poll(pfd, 2, timeout_ms) < 0 && errno != EINTR)
+	for (size_t i = 0; pool_stressed && ls != NULL && i < ls->count; i++) {
+		pfd[n].fd = ls->fds[i];
+		pfd[n].events = POLLIN;
+		pfd[n++].revents = 0;
+	}
+	if (poll(pfd, n, timeout_ms) < 0 && errno != EINTR)
 		log_fatal("poll: %m");
 	while (read(pool_sig[0], junk, sizeof(junk)) > 0)
 		continue;
 	pool_read_status();
+	for (size_t i = 2; i < n; i++)
+		if (pfd[i].revents & POLLIN)
+			pool_turn_away(spec, ls, i - 2);
 }
 
 /* Stop: TERM the workers, wait a while, KILL the rest. */
@@ -336,7 +418,7 @@ pool_shutdown(const struct server_spec *spec, struct server_listeners *ls)
 	server_helper_stop(0);
 	for (pool_reap(spec); (pool_n > 0 || server_helper_alive()) &&
 	    server_now() < deadline; pool_reap(spec))
-		pool_wait(200);
+		pool_wait(spec, NULL, 200);
 	for (size_t i = 0; i < pool_n; i++) {
 		log_warn("worker %ld did not stop; killing it",
 		    (long)pool_w[i].pid);
@@ -373,10 +455,13 @@ server_pool_run(const struct server_spec *spec, struct server_listeners *ls)
 		pool_reap(spec);
 		server_helper_start(spec);
 		pool_fill(spec, ls);
-		pool_wait(pool_throttle_until > server_now() ||
+		pool_stress_update(spec);
+		pool_wait(spec, ls, pool_stressed ? 200 :
+		    pool_throttle_until > server_now() ||
 		    server_helper_pending(spec) ? 1000 : 5000);
 	}
 	log_info("stopping");
+	__atomic_store_n(&pool_board->stress, 0, __ATOMIC_RELEASE);
 	pool_shutdown(spec, ls);
 	server_pidfile_remove();
 	log_info("stopped");

@@ -13,6 +13,9 @@
  * through log_fatal when it cannot drop privileges.
  * Stopping: SIGTERM/SIGINT make an idle worker exit at once; a worker in a
  * session finishes that session (or its client goes away) and then exits.
+ * Ending: after the session the connection is closed with linger_close
+ * (linger.h), so that a client's unread pipelined input does not turn the
+ * server's last reply into a reset.
  * Accepting: each worker waits in its own epoll set with EPOLLEXCLUSIVE, so
  * a new connection wakes one idle worker rather than all of them.
  * Security: the privilege drop (privs_drop: initgroups, setgid, setuid,
@@ -33,6 +36,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conn.h"
+#include "linger.h"
 #include "log.h"
 #include "params.h"
 #include "privs.h"
@@ -55,6 +60,14 @@ worker_on_term(int sig)
 	server_stop_flag = 1;
 }
 
+/* SIGUSR2: the pool came under stress; the interrupted wait (conn.h)
+ * looks at the board again. */
+static void
+worker_on_stress(int sig)
+{
+	(void)sig;
+}
+
 /* The worker's signal dispositions (the parent's handlers do not apply). */
 static void
 worker_signals(void)
@@ -72,8 +85,18 @@ worker_signals(void)
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = worker_on_stress;	/* only interrupts a poll */
+	sigaction(SIGUSR2, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Is the pool overloaded (server.h "Stress")? */
+int
+server_under_stress(void)
+{
+	return worker_board != NULL &&
+	    __atomic_load_n(&worker_board->stress, __ATOMIC_ACQUIRE) != 0;
 }
 
 /* Mark ourselves busy or idle on the board; wake the parent only when
@@ -213,7 +236,7 @@ worker_serve(const struct server_spec *spec, int lfd, int role)
 	server_peer_of(fd, &peer);
 	peer.listener = role;
 	spec->session(fd, fd, &peer);
-	close(fd);
+	linger_close(fd, LINGER_DEFAULT_MS);	/* the last reply arrives */
 	worker_busy = 0;
 	worker_report(0);
 	return 1;
@@ -281,6 +304,7 @@ server_worker_main(const struct server_spec *spec,
 
 	worker_board = board;
 	worker_slot = slot;
+	conn_set_stress(&board->stress, (int)var_stress_timeout);
 	worker_status_fd = status_fd;
 	/* A single-process daemon keeps the pid file's lock alive while it
 	 * lives, so that no second instance can start beside it even if its

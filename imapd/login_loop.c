@@ -8,8 +8,10 @@
  * login_now (see login.h).
  * Limits: imapd_login_client_limit clients per process (then the process
  * reports itself full and stops accepting until one leaves), at most
- * server_max_use accepted in its life (then it stops accepting and exits
- * once its last client is gone, so the pool starts a fresh one).  Every
+ * server_max_use times that many accepted in its life (then it stops
+ * accepting and exits once its last client is gone, so the pool starts a
+ * fresh one; a process holds clients by the thousand, and the TLS ones
+ * until they log out, so its life is counted in process-fulls).  Every
  * client has a deadline: imapd_login_timeout without a complete command,
  * imapd_starttls_timeout for a handshake; the relay of a logged-in TLS
  * client is bounded by the session's own timeouts instead.
@@ -103,11 +105,18 @@ loop_set_accepting(int on)
 		login_watch(&loop_listen[i], on ? EPOLLIN | EPOLLEXCLUSIVE : 0);
 }
 
+/* Clients this process accepts in its life (see the file comment). */
+static long
+loop_max_use(void)
+{
+	return var_server_max_use * var_imapd_login_client_limit;
+}
+
 /* Whether this process may take another client. */
 static int
 loop_room(void)
 {
-	return !server_stopping() && loop_accepted < var_server_max_use &&
+	return !server_stopping() && loop_accepted < loop_max_use() &&
 	    (long)loop_nclients < var_imapd_login_client_limit;
 }
 
@@ -369,7 +378,7 @@ login_event_worker(const struct server_listen_fd *fds, size_t n,
 			loop_tick(loop_clock);
 		}
 		if (loop_nclients == 0 && (stopping ||
-		    loop_accepted >= var_server_max_use))
+		    loop_accepted >= loop_max_use()))
 			break;
 	}
 	while (loop_clients != NULL)

@@ -94,6 +94,14 @@ static const char *const imapd_more_listen[] = {
 	NULL
 };
 
+/* The parent's answer to a client it turns away while every login
+ * process is full at imapd_login_process_limit (server.h "Stress"). */
+static const char *
+imapd_busy_reply(void)
+{
+	return "* BYE [UNAVAILABLE] Server busy, try again later\r\n";
+}
+
 static const struct server_spec imapd_spec = {
 	.name = "imapd",
 	.listen_param = "imapd_listen",
@@ -108,6 +116,8 @@ static const struct server_spec imapd_spec = {
 	.helper = imapd_spawner_main,
 	.helper_name = "spawner",
 	.helper_reloads_itself = 1,
+	.busy_reply = imapd_busy_reply,
+	.busy_roles = 1u << 0,		/* not imaps (TLS) */
 };
 
 /* Hand over to the server skeleton; never returns. */

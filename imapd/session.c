@@ -33,6 +33,7 @@
 #include "imap_frame.h"
 #include "imap_parse.h"
 #include "imapd.h"
+#include "linger.h"
 #include "log.h"
 #include "maps.h"
 #include "mstore.h"
@@ -458,7 +459,7 @@ session_end(struct imapd_session *s)
 	    "Disconnected", s->fetched, s->stored, s->expunged, s->appended,
 	    s->rip);
 	imapd_unselect(s);
-	conn_close(s->conn);
+	conn_close_linger(s->conn, LINGER_DEFAULT_MS);
 	conn_free(&s->conn);
 	imap_asm_free(&s->asm);
 	imap_pool_free(&s->pool);

@@ -19,6 +19,14 @@ static const char *const pop3d_more_listen[] = {
 	NULL
 };
 
+/* The parent's answer to a client it turns away while every worker is
+ * busy (server.h "Stress"; RFC 3206's SYS/TEMP). */
+static const char *
+pop3d_busy_reply(void)
+{
+	return "-ERR [SYS/TEMP] Server busy, try again later\r\n";
+}
+
 static const struct server_spec pop3d_spec = {
 	.name = "pop3d",
 	.listen_param = "pop3d_listen",
@@ -32,6 +40,8 @@ static const struct server_spec pop3d_spec = {
 	.session = pop3d_session_run,
 	.loop = NULL,
 	.extra_listen_params = pop3d_more_listen,
+	.busy_reply = pop3d_busy_reply,
+	.busy_roles = 1u << 0,		/* not pop3s (TLS) */
 };
 
 /* Hand over to the server skeleton; never returns. */

@@ -6,13 +6,19 @@
  * cmd.c, data.c and received.c.
  * Listeners: smtpd_listen (smtp, 25), smtpd_submission_listen (587) and
  * smtpd_smtps_listen (465, implicit TLS) in one pool; each session learns
- * which one accepted it.
+ * which one accepted it.  While every worker is busy at
+ * smtpd_process_limit, new clients get "421 4.3.2 ... Service busy" from
+ * the pool's parent at once (server.h "Stress"; not on smtps, which is
+ * closed).
  * Security: started as root, which loads the TLS key (pre_drop, making a
  * self-signed pair at first start); workers run as smtpd_user, open the lookup
  * maps after the drop (post_drop) and never write into the spool: mail
  * goes through the injection service.  AUTH passwords go to petrel-auth
  * (common/auth_client.h): workers cannot read password hashes.
  */
+#include <stdio.h>
+
+#include "params.h"
 #include "server.h"
 #include "smtpd.h"
 
@@ -31,6 +37,18 @@ smtpd_pre_drop(void)
 {
 	smtpd_tls_init();
 	smtpd_climit_init();
+}
+
+/* The parent's answer to a client it turns away while every worker is
+ * busy (server.h "Stress"); the sender retries later. */
+static const char *
+smtpd_busy_reply(void)
+{
+	static char line[300];
+
+	snprintf(line, sizeof(line), "421 4.3.2 %s Service busy, try again "
+	    "later\r\n", var_myhostname);
+	return line;
 }
 
 /* Hand over to the server skeleton; never returns. */
@@ -55,6 +73,8 @@ main(int argc, char **argv)
 		.session = smtpd_session,
 		.loop = NULL,
 		.extra_listen_params = more_listen,
+		.busy_reply = smtpd_busy_reply,
+		.busy_roles = 1u << 0 | 1u << 1,	/* not smtps (TLS) */
 	};
 
 	server_main(argc, argv, &spec);
