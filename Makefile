@@ -40,7 +40,7 @@ ifeq ($(SANITIZE),)
 ALL_CFLAGS += $(HARDEN)
 endif
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(SANITIZE) $(LDFLAGS)
-LDLIBS = -ldb -lcrypt -lssl -lcrypto -lresolv
+LDLIBS = -ldb -lcrypt -lssl -lcrypto -lresolv -lseccomp
 
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)

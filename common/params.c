@@ -81,6 +81,7 @@ char *var_remote_user;
 long var_server_max_use;
 long var_server_min_idle;
 long var_stress_timeout;
+int var_seccomp;
 char *var_smtpd_banner;
 long var_smtpd_hard_error_limit;
 long var_smtpd_line_length_limit;
@@ -230,6 +231,7 @@ const struct param params_table[] = {
 	{ "relay_domains", PARAM_STR, "", 0, 0, &var_relay_domains },
 	{ "relayhost", PARAM_STR, "", 0, 0, &var_relayhost },
 	{ "remote_user", PARAM_STR, "petrel-remote", 0, 0, &var_remote_user },
+	{ "seccomp", PARAM_BOOL, "yes", 0, 0, &var_seccomp },
 	{ "server_max_use", PARAM_INT, "100", 1, 1000000, &var_server_max_use },
 	{ "server_min_idle", PARAM_INT, "2", 0, 1000, &var_server_min_idle },
 	{ "smtp_connect_timeout", PARAM_TIME, "30s", 1, DAY, &var_smtp_connect_timeout },

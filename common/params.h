@@ -48,6 +48,7 @@ extern char *var_imapd_login_user;
 /* server skeleton */
 extern long var_server_min_idle;
 extern long var_stress_timeout;
+extern int var_seccomp;
 extern long var_server_max_use;
 /* smtpd */
 extern char *var_smtpd_listen;

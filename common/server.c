@@ -33,6 +33,7 @@
 #include "config.h"
 #include "log.h"
 #include "params.h"
+#include "sandbox.h"
 #include "server_int.h"
 #include "spool.h"
 #include "strutil.h"
@@ -318,6 +319,9 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 		exit(0);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* No process of a daemon gains privileges through execve. */
+	if (sandbox_no_new_privs() < 0)
+		log_fatal("prctl(PR_SET_NO_NEW_PRIVS): %m");
 	if (o.one_session)
 		server_one_session(spec);
 	server_prepare_spool();

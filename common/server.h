@@ -119,6 +119,10 @@ struct server_spec {
 	 * queue. */
 	const char *(*busy_reply)(void);
 	unsigned busy_roles;
+	/* The seccomp profile of a worker after its privilege drop
+	 * (sandbox.h: SANDBOX_NET, SANDBOX_MAIL); 0: none.  Every daemon
+	 * runs with PR_SET_NO_NEW_PRIVS regardless. */
+	int sandbox;
 	/* An event-driven worker's life (see above); NULL: session(). */
 	void (*event_worker)(const struct server_listen_fd *fds, size_t count,
 	    int life_fd);

@@ -209,7 +209,11 @@ pool_note_death(const struct server_spec *spec, const struct pool_worker *w,
 
 	if (w->retiring || server_stop_flag)
 		return;
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		log_warn("worker %ld killed by its seccomp filter: a system "
+		    "call outside its profile (sandbox.h; the kernel's audit "
+		    "log names it)", (long)w->pid);
+	else if (WIFSIGNALED(status))
 		log_warn("worker %ld killed by signal %d", (long)w->pid,
 		    WTERMSIG(status));
 	else if (bad)

@@ -19,8 +19,9 @@
  * Accepting: each worker waits in its own epoll set with EPOLLEXCLUSIVE, so
  * a new connection wakes one idle worker rather than all of them.
  * Security: the privilege drop (privs_drop: initgroups, setgid, setuid,
- * then proof that root cannot be regained) happens before any client is
- * accepted; spec->user_param NULL keeps root (local delivery only).
+ * then proof that root cannot be regained) and then spec->sandbox's
+ * seccomp filter (sandbox.h) come before any client is accepted;
+ * spec->user_param NULL keeps root (local delivery only).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -41,6 +42,7 @@
 #include "log.h"
 #include "params.h"
 #include "privs.h"
+#include "sandbox.h"
 #include "server_int.h"
 #include "strutil.h"
 
@@ -301,6 +303,7 @@ server_worker_main(const struct server_spec *spec,
 {
 	int pid_fd = server_pidfile_fd();
 	pid_t parent = getppid();
+	const char *err = NULL;
 
 	worker_board = board;
 	worker_slot = slot;
@@ -320,6 +323,8 @@ server_worker_main(const struct server_spec *spec,
 	 * no life pipe to watch). */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		exit(0);
+	if (sandbox_enter((enum sandbox_profile)spec->sandbox, &err) < 0)
+		log_fatal("%s", err);
 	if (spec->loop != NULL) {
 		spec->loop();
 		exit(0);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "login.h"
 #include "params.h"
+#include "sandbox.h"
 #include "server.h"
 #include "tls.h"
 #include "tls_server.h"
@@ -104,6 +105,7 @@ imapd_busy_reply(void)
 
 static const struct server_spec imapd_spec = {
 	.name = "imapd",
+	.sandbox = SANDBOX_NET,		/* the login stage; sessions: spawn.c */
 	.listen_param = "imapd_listen",
 	.user_param = "imapd_login_user",
 	.process_limit_param = "imapd_login_process_limit",

@@ -10,8 +10,9 @@
  * owner (resolve_login_maildir), refuses past imapd_max_userip_connections
  * sessions of one user from one address ("NO [LIMIT]") and past
  * imapd_session_limit sessions in all, then forks: the child gives up
- * root for the owner's uid and gid (no other groups) and runs
- * imapd_session_main; it dies with the spawner (PR_SET_PDEATHSIG, set
+ * root for the owner's uid and gid (no other groups), enters the
+ * SANDBOX_MAIL seccomp profile (sandbox.h) and runs imapd_session_main;
+ * it dies with the spawner (PR_SET_PDEATHSIG, set
  * after the change of ids, which clears it).  The login line is logged
  * here, with the session's pid:
  *   imap-login: Login: user=<u>, method=PLAIN, rip=.., lip=.., mpid=N[, TLS]
@@ -38,6 +39,7 @@
 #include "alloc.h"
 #include "auth_client.h"
 #include "config.h"
+#include "sandbox.h"
 #include "imapd.h"
 #include "log.h"
 #include "params.h"
@@ -203,6 +205,8 @@ spawn_child_main(int fd, const struct handoff *h, const char *user,
 		log_fatal("prctl: %m");
 	if (getppid() != spawner)
 		exit(0);
+	if (sandbox_enter(SANDBOX_MAIL, &err) < 0)
+		log_fatal("session for %s: %s", user, err);
 	imapd_session_main(fd, fd, h, user, maildir);
 }
 

@@ -12,6 +12,7 @@
  * untrusted; see session.c for the bounds.
  */
 #include "pop3d.h"
+#include "sandbox.h"
 #include "server.h"
 
 static const char *const pop3d_more_listen[] = {
@@ -29,6 +30,7 @@ pop3d_busy_reply(void)
 
 static const struct server_spec pop3d_spec = {
 	.name = "pop3d",
+	.sandbox = SANDBOX_MAIL,
 	.listen_param = "pop3d_listen",
 	.user_param = "vmail_user",
 	.process_limit_param = "pop3d_process_limit",

@@ -9,6 +9,7 @@
  */
 #include "log.h"
 #include "params.h"
+#include "sandbox.h"
 #include "server.h"
 #include "smtp.h"
 #include "tls.h"
@@ -30,6 +31,7 @@ smtp_post_drop(void)
 
 static const struct server_spec smtp_spec = {
 	.name = "smtp",
+	.sandbox = SANDBOX_NET,
 	.listen_param = "smtp_listen",
 	.user_param = "remote_user",
 	.process_limit_param = "smtp_process_limit",

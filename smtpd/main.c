@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "params.h"
+#include "sandbox.h"
 #include "server.h"
 #include "smtpd.h"
 
@@ -62,6 +63,7 @@ main(int argc, char **argv)
 	};
 	static const struct server_spec spec = {
 		.name = "smtpd",
+		.sandbox = SANDBOX_NET,
 		.listen_param = "smtpd_listen",
 		.user_param = "smtpd_user",
 		.process_limit_param = "smtpd_process_limit",

@@ -2,6 +2,7 @@
 # t/deps.sh - install the Debian packages Petrel needs to build, run and test.
 # As root it runs apt-get; otherwise it names the missing packages and stops.
 PKGS="build-essential clang libclang-rt-14-dev libdb-dev libssl-dev libcrypt-dev
+libseccomp-dev
 expect tcl swaks msmtp fetchmail python3 valgrind strace faketime procps
 iproute2 openssl dnsmasq-base getmail6 curl isync offlineimap3 imapfilter
 mutt neomutt dovecot-imapd fail2ban"
