@@ -111,13 +111,11 @@ master_signals(void)
 static void
 master_spawn(struct master_daemon *d, const char *conf)
 {
-	char argv0[MASTER_NAME_MAX + 8];
 	char *argv[6];
 	int i = 0;
 	pid_t pid;
 
-	snprintf(argv0, sizeof(argv0), "petrel-%s", d->name);
-	argv[i++] = argv0;
+	argv[i++] = d->path;	/* as a shell would: tools look for it */
 	if (conf != NULL) {
 		argv[i++] = (char *)"-f";
 		argv[i++] = (char *)conf;
