@@ -62,9 +62,10 @@ SRC_petrel-map    := $(wildcard local/map_tool*.c)
 SRC_petrel-user   := $(wildcard local/user_tool*.c)
 SRC_petrel-auth   := $(wildcard local/auth_*.c)
 SRC_petrel-imapd  := $(wildcard imapd/*.c)
+SRC_petrel-master := $(wildcard queue/master_*.c)
 PROGS := $(foreach p,petrel-auth petrel-smtpd petrel-pop3d petrel-inject petrel-qmgr petrel-smtp \
 	petrel-sendmail petrel-postdrop petrel-qtool \
-	petrel-config petrel-local petrel-map petrel-user petrel-imapd,$(if $(SRC_$(p)),$(p)))
+	petrel-config petrel-local petrel-map petrel-user petrel-imapd petrel-master,$(if $(SRC_$(p)),$(p)))
 BINS := $(PROGS:%=$(B)/bin/%)
 
 UNIT_SRC := $(wildcard t/unit/test_*.c)

@@ -10,6 +10,10 @@
  *   server_single_session()        1 with -S only.
  *   server_null_stdio()            stdin/out/err on /dev/null (daemonizing,
  *                                  and helper processes); 0 or -1.
+ *   server_load_config(path), server_pidfile_lock(name),
+ *   server_pidfile_write(), server_daemonize()  the steps of server_main
+ *                                  that petrel-master (queue/master_*.c)
+ *                                  takes too; fatal on failure.
  * Fatal (exit PETREL_EX_TEMPFAIL through log_fatal) on a bad command line,
  * a bad configuration, a held pid file ("already running, pid N"), or an
  * address that cannot be bound.
@@ -185,11 +189,11 @@ server_flags(int argc, char **argv, const struct server_spec *spec,
 }
 
 /* Load the configuration (an absolute path, so SIGHUP works after chdir). */
-static void
-server_config(const struct server_opts *o)
+void
+server_load_config(const char *path)
 {
 	char abs[PATH_MAX];
-	const char *path = o->conf, *err = NULL;
+	const char *err = NULL;
 
 	if (path != NULL && *path != '/' && realpath(path, abs) != NULL)
 		path = abs;
@@ -202,7 +206,7 @@ server_config(const struct server_opts *o)
 }
 
 /* Take the pid file's lock; a held lock means another instance runs. */
-static void
+void
 server_pidfile_lock(const char *name)
 {
 	char buf[32], file[128];
@@ -228,7 +232,7 @@ server_pidfile_lock(const char *name)
 }
 
 /* Write our pid into the locked pid file (after daemonizing). */
-static void
+void
 server_pidfile_write(void)
 {
 	char buf[32];
@@ -256,7 +260,7 @@ server_null_stdio(void)
 }
 
 /* Detach: fork, new session, cwd /, stdio on /dev/null. */
-static void
+void
 server_daemonize(void)
 {
 	pid_t pid;
@@ -313,7 +317,7 @@ server_main(int argc, char **argv, const struct server_spec *spec)
 	/* Without -d, stderr still shows start-up errors; it becomes
 	 * /dev/null when we detach.  -S keeps stderr out of the session. */
 	log_init(spec->name, o.one_session ? srv_foreground : 1);
-	server_config(&o);
+	server_load_config(o.conf);
 	if (o.dump) {
 		config_dump(stdout, CONFIG_DUMP_NONDEFAULT);
 		exit(0);

@@ -72,6 +72,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct server_peer {
 	char addr[64];		/* numeric client address, "" for unix/stdin */
@@ -140,5 +141,15 @@ void server_worker_full(int full);	/* event workers: no room / room */
 void server_worker_served(void);	/* event workers: took a client */
 void server_peer_of(int fd, struct server_peer *peer_r); /* accepted fd */
 int server_under_stress(void);	/* workers: the pool is overloaded */
+
+/* The start-up steps petrel-master shares with server_main(); each is
+ * fatal on failure.  The pid file is "<queue_directory>/pid/<name>.pid". */
+void server_load_config(const char *path);	/* NULL: the default */
+void server_pidfile_lock(const char *name);	/* "already running" */
+void server_pidfile_write(void);		/* after daemonizing */
+void server_pidfile_remove(void);	/* unlink it, lock still held */
+void server_daemonize(void);	/* fork, setsid, cwd /, stdio /dev/null */
+time_t server_now(void);	/* monotonic seconds */
+long server_backoff(int *failures);	/* 1, 2, 4 ... 60 s, counted */
 
 #endif

@@ -12,7 +12,11 @@
  *                         (name NULL or "": the directory); -1 if too long.
  * Security: runs as root before any privilege drop.  Every directory is
  * opened with O_NOFOLLOW|O_DIRECTORY and fixed through its descriptor, so a
- * symlink planted in the spool is refused, never followed.
+ * symlink planted in the spool is refused, never followed.  The one
+ * exception is queue_directory itself, which the administrator may make a
+ * symbolic link to the real directory: it is followed when the link is
+ * root's and sits in a directory only root can change (or a sticky one),
+ * and refused with a message that says it is a symbolic link otherwise.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +40,7 @@ struct spool_dir {
 	mode_t mode;
 };
 
-static char spool_err[PATH_MAX + 128];
+static char spool_err[PATH_MAX + 256];
 static int spool_warned;	/* one warning about missing users per setup */
 
 /* Record a failure reason and return -1. */
@@ -147,6 +151,63 @@ spool_parents(const char *dir, const char **errstr_r)
 	return 0;
 }
 
+/* 1 when a symbolic link can only have been made by root (or by us, as
+ * non-root): its owner, and a directory that others cannot write (or a
+ * sticky one, where they cannot replace a link that is not theirs). */
+static int
+spool_link_trusted(const char *path, const struct stat *lst)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t len = slash != NULL ? (size_t)(slash - path) : 0;
+	struct stat st;
+
+	if (lst->st_uid != 0 && lst->st_uid != geteuid())
+		return 0;
+	if (len >= sizeof(dir))
+		return 0;
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	if (stat(len > 0 ? dir : "/", &st) != 0)
+		return 0;
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    (st.st_mode & S_ISVTX) == 0))
+		return 0;
+	return 1;
+}
+
+/* Open the queue directory itself.  The administrator may have made it a
+ * symbolic link to a directory elsewhere (another filesystem): follow it
+ * when only root could have made or can replace the link, else refuse,
+ * saying so (O_NOFOLLOW alone would fail with a misleading ENOTDIR). */
+static int
+spool_open_top(const char *path, const char **errstr_r)
+{
+	struct stat lst;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 || (errno != ENOTDIR && errno != ELOOP) ||
+	    lstat(path, &lst) != 0 || !S_ISLNK(lst.st_mode)) {
+		if (fd < 0)
+			(void)spool_fail(errstr_r, "open", path);
+		return fd;
+	}
+	if (!spool_link_trusted(path, &lst)) {
+		snprintf(spool_err, sizeof(spool_err), "queue_directory %s is "
+		    "a symbolic link that a user other than root owns or can "
+		    "replace; refusing to follow it (make the link and its "
+		    "directory root's, or name the real directory)", path);
+		*errstr_r = spool_err;
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		(void)spool_fail(errstr_r, "open (a symbolic link)", path);
+	return fd;
+}
+
 /* Create (if needed) and fix one directory of the tree. */
 static int
 spool_dir(const struct spool_dir *d, const char **errstr_r)
@@ -164,9 +225,14 @@ spool_dir(const struct spool_dir *d, const char **errstr_r)
 	}
 	if (mkdir(path, d->mode) != 0 && errno != EEXIST)
 		return spool_fail(errstr_r, "mkdir", path);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d->name == NULL)
+		fd = spool_open_top(path, errstr_r);
+	else
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
 	if (fd < 0)
-		return spool_fail(errstr_r, "open", path);
+		return d->name == NULL ? -1 : spool_fail(errstr_r, "open",
+		    path);
 	rc = spool_fix(fd, path, d->user, d->group, d->mode, errstr_r);
 	close(fd);
 	return rc;

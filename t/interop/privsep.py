@@ -140,9 +140,19 @@ def try_send(smtp, subject):
         return False
 
 
+def running(pid):
+    """True while pid is a live process (not a zombie)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def main():
     """Start an instance, hold a message in the queue, inspect."""
     inst = Instance(name="privsep")
+    master = None
     try:
         inst.create()
         inst.add_user("alice@example.test", "secret")
@@ -171,11 +181,15 @@ def main():
                 "uid %s" % (proc_uid(sp) if sp else "not running"))
         pop.close()
 
-        # a message that stays queued: local delivery stopped
+        # a message that stays queued: local delivery stopped, and
+        # petrel-master paused meanwhile (it would start local again)
+        master = inst.daemon_pid("master")
+        if master:
+            os.kill(master, signal.SIGSTOP)
         lp = inst.daemon_pid("local")
         inst.kill_daemon("local", signal.SIGTERM)
         deadline = time.time() + 15
-        while lp and os.path.exists("/proc/%d" % lp) and time.time() < deadline:
+        while lp and running(lp) and time.time() < deadline:
             time.sleep(0.1)
         if not sent:
             smtp = smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=20)
@@ -221,6 +235,11 @@ def main():
     except Exception as e:
         R.bad("setup", repr(e))
     finally:
+        try:
+            if master:
+                os.kill(master, signal.SIGCONT)
+        except OSError:
+            pass
         inst.cleanup()
     return R.exit_code()
 
