@@ -128,6 +128,7 @@ LINK_test_mstore := $(MSTORE_SRC)
 LINK_test_mstore_conc := $(MSTORE_SRC)
 LINK_fuzz_mstore_index := $(MSTORE_SRC)
 LINK_test_mstore_subs := $(MSTORE_SRC)
+LINK_test_mstore_full := $(MSTORE_SRC)
 $(B)/t/mstore_tool: $(B)/t/lib/mstore_tool.o $(MSTORE_SRC:%.c=$(B)/%.o) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS)
 # IMAP ENVELOPE/BODY/BODYSTRUCTURE writers, checked against Dovecot goldens.

@@ -18,7 +18,9 @@
  *                             ends, already dot-unstuffed), n <= 1048576
  *   C: 0                      end of message
  *   S: OK <qid>               the message is durable in incoming/
- *   S: ERR <smtp-code> <enhanced> <text>   e.g. "ERR 451 4.3.0 queue write error"
+ *   S: ERR <smtp-code> <enhanced> <text>   e.g. "ERR 451 4.3.0 queue write error",
+ *                             "ERR 452 4.3.1 Insufficient system storage"
+ *                             (the queue file system is full)
  *   C: ETRN <domain>          outside a message: flush deferred mail for
  *                             domain (RFC 1985) by writing "D <domain>"
  *                             to the queue manager's FIFO

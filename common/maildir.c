@@ -15,7 +15,8 @@
  * the tmp name removed, as the maildir specification describes.  A failure
  * after the link removes the new/ name again so that the retry does not
  * leave a duplicate.
- * Returns 0, or -1 with a reason in errstr (the caller maps it to 4.x.x).
+ * Returns 0, or -1 with a reason in errstr and errno kept from the failing
+ * call (the caller maps it to 4.x.x: ENOSPC 4.3.1, EDQUOT 4.2.2).
  * Security: runs as the mailbox owner (never root); maildir_parse_name is a
  * pure function over untrusted names (it is fuzzed).
  */
@@ -193,6 +194,7 @@ maildir_copy(struct maildir_out *o, const char *prepend, size_t prepend_len,
 			goto write_error;
 	if (r < 0) {
 		*errstr_r = "error reading message content";
+		errno = EIO;
 		return -1;
 	}
 	if (maildir_flush(o) == 0)
@@ -296,7 +298,7 @@ maildir_deliver(const char *path, const char *prepend, size_t prepend_len,
 	struct maildir_out *o = xmalloc(sizeof(*o));
 	char tmp[PATH_MAX], newp[PATH_MAX];
 	struct timeval tv;
-	int r = -1;
+	int r = -1, e;
 
 	o->fd = -1;
 	o->unnamed = 0;
@@ -305,18 +307,22 @@ maildir_deliver(const char *path, const char *prepend, size_t prepend_len,
 	*name_r = NULL;
 	gettimeofday(&tv, NULL);
 	if (maildir_open_tmp(path, &tv, o, tmp, sizeof(tmp)) < 0) {
-		*errstr_r = maildir_err("create", tmp, errno);
+		e = errno;
+		*errstr_r = maildir_err("create", tmp, e);
 		free(o);
+		errno = e;
 		return -1;
 	}
 	if (maildir_copy(o, prepend, prepend_len, next, ctx, errstr_r) == 0 &&
 	    maildir_link(path, tmp, o, &tv, name_r, errstr_r) == 0)
 		r = 0;
+	e = errno;	/* the caller tells a full disk from other trouble */
 	if (!o->unnamed)
 		(void)unlink(tmp);
-	if (r == 0)
+	if (r == 0) {
 		r = maildir_sync(path, o->fd, sync_dir, errstr_r);
-	else
+		e = errno;
+	} else
 		close(o->fd);
 	if (r < 0 && *name_r != NULL) {
 		snprintf(newp, sizeof(newp), "%s/new/%s", path, *name_r);
@@ -325,6 +331,7 @@ maildir_deliver(const char *path, const char *prepend, size_t prepend_len,
 		*name_r = NULL;
 	}
 	free(o);
+	errno = e;
 	return r;
 }
 

@@ -15,7 +15,9 @@
  *   maildir_deliver(path, prepend, prepend_len, next, ctx, sync_dir,
  *                   &name_r, &errstr)
  *                   next(ctx, &p, &n) yields content (1 chunk, 0 end, -1 error).
- *                   *name_r: malloced base name in new/.  0 or -1.
+ *                   *name_r: malloced base name in new/.  0 or -1;
+ *                   after -1 errno tells why (ENOSPC: no room, EDQUOT:
+ *                   over quota) and nothing is left in tmp/ or new/.
  *   maildir_parse_name(name, &info)  pure: sizes and flags from a name;
  *                                   0 or -1 when it is not ours to parse
  *                                   (missing sizes are left as -1).

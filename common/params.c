@@ -75,6 +75,8 @@ char *var_qmgr_user;
 long var_queue_run_delay;
 char *var_queue_directory;
 long var_queue_file_recycle_limit;
+long var_queue_minfree;
+long var_queue_minfree_inodes;
 char *var_recipient_delimiter;
 char *var_relay_domains;
 char *var_remote_user;
@@ -226,6 +228,8 @@ const struct param params_table[] = {
 	{ "qmgr_user", PARAM_STR, "petrel-queue", 0, 0, &var_qmgr_user },
 	{ "queue_directory", PARAM_STR, "/var/spool/petrel", 0, 0, &var_queue_directory },
 	{ "queue_file_recycle_limit", PARAM_INT, "10000", 0, 1000000, &var_queue_file_recycle_limit },
+	{ "queue_minfree", PARAM_INT, "0", 0, LONG_MAX / 4, &var_queue_minfree },
+	{ "queue_minfree_inodes", PARAM_INT, "1000", 0, LONG_MAX / 4, &var_queue_minfree_inodes },
 	{ "queue_run_delay", PARAM_TIME, "300s", 1, DAY, &var_queue_run_delay },
 	{ "recipient_delimiter", PARAM_STR, "+", 0, 0, &var_recipient_delimiter },
 	{ "relay_domains", PARAM_STR, "", 0, 0, &var_relay_domains },

@@ -101,6 +101,8 @@ extern long var_maximal_queue_lifetime;
 extern long var_bounce_queue_lifetime;
 extern long var_stale_temp_file_time;
 extern long var_queue_file_recycle_limit;
+extern long var_queue_minfree;		/* bytes; see diskspace.h */
+extern long var_queue_minfree_inodes;
 /* remote delivery, scheduling, bounces (issue 3) */
 extern char *var_bounce_notice_recipient;
 extern long var_bounce_size_limit;

@@ -3,8 +3,8 @@
  *
  * Public: qfile_valid_qid, qfile_make_qid, qfile_varint_encode,
  * qfile_record_header, qfile_create, qfile_qid, qfile_put, qfile_put_rcpt,
- * qfile_put_content, qfile_commit, qfile_abort.  The reader lives in
- * qfile_read.c.  Record format and completion rule: see qfile.h.
+ * qfile_put_content, qfile_commit, qfile_abort, qfile_error.  The reader
+ * lives in qfile_read.c.  Record format and completion rule: see qfile.h.
  *
  * Durability (DESIGN.md spool rule 1): the file is created unnamed
  * (O_TMPFILE) and its queue ID comes from its inode at once; commit writes
@@ -389,11 +389,13 @@ qfile_put_head(struct qfile_writer *w)
 	return qfile_put(w, QREC_TIME, t, (size_t)n);
 }
 
-/* Release the writer's descriptors and memory. */
+/* Release the writer's descriptors and memory; errno is kept, so the
+ * caller still sees why the write failed (ENOSPC: 452 4.3.1). */
 static void
 qfile_writer_free(struct qfile_writer **wp)
 {
 	struct qfile_writer *w = *wp;
+	int e = errno;
 
 	if (w == NULL)
 		return;
@@ -401,6 +403,7 @@ qfile_writer_free(struct qfile_writer **wp)
 		close(w->fd);
 	free(w);
 	*wp = NULL;
+	errno = e;
 }
 
 /* An O_PATH descriptor of dir, opened once per process and directory
@@ -537,6 +540,7 @@ qfile_commit(struct qfile_writer **wp, int sync_dir, const char **errstr_r)
 
 	if (w->failed || qfile_finish(w) < 0) {
 		*errstr_r = qfile_err("write queue file", w->failed);
+		errno = w->failed != 0 ? w->failed : EIO;
 		qfile_abort(wp);
 		return -1;
 	}
@@ -578,11 +582,21 @@ qfile_abort(struct qfile_writer **wp)
 {
 	struct qfile_writer *w = *wp;
 
+	int e = errno;
+
 	if (w == NULL)
 		return;
 	if (w->recycled)
 		;	/* still in free/, where the next writer finds it */
 	else if (w->qid[0] != '\0' && w->dirfd >= 0 && !w->unnamed)
 		(void)unlinkat(w->dirfd, w->qid, 0);
+	errno = e;
 	qfile_writer_free(wp);
+}
+
+/* The errno of the first failed write, or 0. */
+int
+qfile_error(const struct qfile_writer *w)
+{
+	return w->failed;
 }

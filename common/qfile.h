@@ -53,6 +53,9 @@
  *                                     frees w.  On failure the file is
  *                                     unlinked and w freed.
  *   qfile_abort(&w)                   unlink and close.
+ *   qfile_error(w)                    errno of the first failed write, or 0.
+ *   After a failed qfile_create or qfile_commit errno tells why (ENOSPC,
+ *   EDQUOT: the caller answers 452 4.3.1); a failed file is always gone.
  * Public (reader):
  *   qfile_read_envelope(fd, &env, &errstr)  parse and fully validate.
  *   qfile_env_free(&env)
@@ -126,6 +129,7 @@ int qfile_put_content(struct qfile_writer *w, const void *p, size_t n)
 int qfile_commit(struct qfile_writer **wp, int sync_dir, const char **errstr_r)
     WARN_UNUSED;
 void qfile_abort(struct qfile_writer **wp);
+int qfile_error(const struct qfile_writer *w);
 
 int qfile_read_envelope(int fd, struct qfile_env **env_r, const char **errstr_r)
     WARN_UNUSED;

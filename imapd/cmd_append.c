@@ -14,6 +14,8 @@
  * sent).  Appending to the selected mailbox shows up as EXISTS at the
  * completion.  MULTIAPPEND is all or nothing only as far as the store
  * allows: messages stored before a failure stay, and the reply says so.
+ * A full disk or quota answers "NO [OVERQUOTA]" (RFC 5530, as Dovecot
+ * does); the failed message leaves no file behind (mstore_append).
  * Security: the message is untrusted octets; it is bounded by the limit.
  */
 #include <stdlib.h>
@@ -106,8 +108,13 @@ cmd_append(struct imapd_session *s, const struct imap_cmd *cmd)
 			imapd_tagged(s, "NO [TOOBIG] Message too large.");
 			return;
 		}
+	mstore_errno_reset();
 	if (mstore_open(s->root, aa.mailbox, MSTORE_RDWR, &box, &err) != 0) {
-		imapd_tagged(s, "NO [TRYCREATE] Mailbox doesn't exist.");
+		if (strcmp(imapd_store_code(), "OVERQUOTA") == 0)
+			imapd_tagged(s, "NO [OVERQUOTA] %s", err != NULL ? err :
+			    "Not enough disk space.");
+		else
+			imapd_tagged(s, "NO [TRYCREATE] Mailbox doesn't exist.");
 		return;
 	}
 	uids = imap_pool_alloc_array(s->pool, aa.count + 1, sizeof(*uids));
@@ -123,8 +130,9 @@ cmd_append(struct imapd_session *s, const struct imap_cmd *cmd)
 	else {
 		log_warn("imap(%s): APPEND to %s: %s", s->user, aa.mailbox,
 		    err != NULL ? err : "error");
-		imapd_tagged(s, "NO [SERVERBUG] %zu of %zu messages saved: %s",
-		    k, aa.count, err != NULL ? err : "error");
+		imapd_tagged(s, "NO [%s] %zu of %zu messages saved: %s",
+		    imapd_store_code(), k, aa.count, err != NULL ? err :
+		    "error");
 	}
 	buf_free(&set);
 	buf_free(&conv);

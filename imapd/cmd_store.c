@@ -3,8 +3,8 @@
  * 6.4.6, RFC 7162 UNCHANGEDSINCE), EXPUNGE and UID EXPUNGE (6.4.3, RFC
  * 4315), COPY (6.4.7, with RFC 4315 COPYUID) and MOVE (RFC 6851).
  *
- * Public: cmd_store, cmd_expunge, cmd_copy (COPY and MOVE), imapd_uidset
- * (session.h).
+ * Public: cmd_store, cmd_expunge, cmd_copy (COPY and MOVE), imapd_uidset,
+ * imapd_store_code (session.h).
  * Each change is on disk when the store returns (mstore.h), so OK means
  * durable.  STORE answers with the new flags (unless .SILENT), taken into
  * the session's view so the next sync does not repeat them; with
@@ -13,9 +13,11 @@
  * announced by the completion's sync (session_view.c), in the order RFC
  * 9051 7.5.1 asks.  COPY and MOVE into a mailbox that does not exist get
  * "NO [TRYCREATE]"; they answer COPYUID with the source and destination
- * UIDs in the same order.
+ * UIDs in the same order.  A change refused for lack of space answers
+ * "NO [OVERQUOTA]" and loses nothing already stored (mstore.h).
  * Security: the target name is checked by the store.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +50,17 @@ imapd_store_bits(unsigned imap)
 		if (imap & store_flags[i].imap)
 			bits |= store_flags[i].store;
 	return bits;
+}
+
+/* The RFC 5530 code for a change the store refused: a full disk or quota
+ * (ENOSPC, EDQUOT) is OVERQUOTA, as Dovecot answers both; anything else
+ * is SERVERBUG.  Call mstore_errno_reset() before the change. */
+const char *
+imapd_store_code(void)
+{
+	int e = mstore_last_errno();
+
+	return e == ENOSPC || e == EDQUOT ? "OVERQUOTA" : "SERVERBUG";
 }
 
 /* "1:3,5" of ascending-or-not UIDs, runs of +1 compressed. */
@@ -150,13 +163,14 @@ cmd_store(struct imapd_session *s, const struct imap_cmd *cmd)
 	if (st.unchangedsince_set)
 		s->enabled |= EN_CONDSTORE;
 	uids = store_uids(s, idx, n);
+	mstore_errno_reset();
 	if (n > 0 && (uids == NULL || mstore_store(s->box, uids, n,
 	    modes[st.op], imapd_store_bits(st.flags.system),
 	    st.flags.keywords, st.flags.keyword_count,
 	    st.unchangedsince_set ? st.unchangedsince + (st.unchangedsince == 0) :
 	    0, &failed, &nfailed, &err) != 0)) {
-		imapd_tagged(s, "NO [SERVERBUG] %s", err != NULL ? err :
-		    "Cannot store flags.");
+		imapd_tagged(s, "NO [%s] %s", imapd_store_code(),
+		    err != NULL ? err : "Cannot store flags.");
 		return;
 	}
 	store_report(s, cmd, &st, idx, n, failed, nfailed);
@@ -192,10 +206,11 @@ cmd_expunge(struct imapd_session *s, const struct imap_cmd *cmd)
 	}
 	if (cmd->uid && (only = store_uids(s, idx, nidx)) == NULL)
 		nidx = 0;
+	mstore_errno_reset();
 	if (imapd_expunge_deleted(s, only, cmd->uid ? nidx : 0, &done, &n,
 	    &err) != 0 || (cmd->uid && only == NULL && nidx != 0)) {
-		imapd_tagged(s, "NO [SERVERBUG] %s", err != NULL ? err :
-		    "Cannot expunge.");
+		imapd_tagged(s, "NO [%s] %s", imapd_store_code(),
+		    err != NULL ? err : "Cannot expunge.");
 		free(done);
 		return;
 	}
@@ -245,6 +260,7 @@ cmd_copy(struct imapd_session *s, const struct imap_cmd *cmd)
 	if ((dst = copy_target(s, &cmd->args[1])) == NULL)
 		return;
 	uids = store_uids(s, idx, n);
+	mstore_errno_reset();
 	rc = n == 0 ? 0 : uids == NULL ? -1 : move ?
 	    mstore_move(s->box, uids, n, dst, &new_uids, &err) :
 	    mstore_copy(s->box, uids, n, dst, &new_uids, &err);
@@ -258,8 +274,8 @@ cmd_copy(struct imapd_session *s, const struct imap_cmd *cmd)
 	}
 	mstore_close(&dst);
 	if (rc != 0)
-		imapd_tagged(s, "NO [SERVERBUG] %s", err != NULL ? err :
-		    "Cannot copy.");
+		imapd_tagged(s, "NO [%s] %s", imapd_store_code(),
+		    err != NULL ? err : "Cannot copy.");
 	else if (move) {
 		imapd_reply(s, "* OK %sMoved.", buf_cstr(b));
 		imapd_tagged(s, "OK Move completed.");

@@ -27,7 +27,13 @@
  *     mstore_vanished_since(box, modseq)    QRESYNC VANISHED (EARLIER)
  *   mstore_close(&box)
  * Every fallible function returns 0 or -1 with *errstr_r (static text, valid
- * until the next call) unless it says otherwise.  Nothing here is fatal
+ * until the next call) unless it says otherwise; mstore_last_errno() then
+ * says why (ENOSPC, EDQUOT: no room).  A change that fails for lack of
+ * space loses nothing stored: a short log or uidlist write is cut off
+ * under the lock, the state is reloaded from disk, and an APPEND or COPY
+ * that cannot be recorded takes its new files back.  A STORE whose log
+ * write fails may have renamed some files already: those flags stand (the
+ * maildir is the truth) and the next sync reports them.  Nothing here is fatal
  * except allocation failure (alloc.h).
  *
  * Layout.  INBOX is the maildir root; folder "A/B" is root/.A.B/ with the
@@ -235,6 +241,10 @@ int mstore_store(struct mstore_box *box, const uint32_t *uids, size_t n,
     size_t *nfailed_r, const char **errstr_r) WARN_UNUSED;
 int mstore_expunge(struct mstore_box *box, const uint32_t *uids, size_t n,
     const char **errstr_r) WARN_UNUSED;
+/* Why the last change failed (mstore_file.c): errno, 0 when unknown.
+ * ENOSPC/EDQUOT: the disk or quota is full.  Reset before a command. */
+int mstore_last_errno(void);
+void mstore_errno_reset(void);
 int mstore_append(struct mstore_box *box, maildir_next_fn next, void *ctx,
     unsigned flags, const char *const *kw, size_t nkw, time_t idate,
     uint32_t *uid_r, const char **errstr_r) WARN_UNUSED;

@@ -109,8 +109,10 @@ mstore_append(struct mstore_box *box, maildir_next_fn next, void *ctx,
 	nm.flags = (uint8_t)(flags & MSTORE_F_ALL);
 	nm.idate = idate;
 	if (maildir_deliver(box->path, NULL, 0, next, ctx, 0, &dname,
-	    errstr_r) < 0)
+	    errstr_r) < 0) {
+		mstore_errno_note(errno);
 		return -1;
+	}
 	if (mstore_begin(box) < 0) {
 		*errstr_r = box->errbuf;
 		(void)unlinkat(box->newfd, dname, 0);
@@ -129,6 +131,10 @@ mstore_append(struct mstore_box *box, maildir_next_fn next, void *ctx,
 	}
 	free(dname);
 	if (mstore_end(box, r == 0, 1) < 0 || r < 0) {
+		/* Not recorded (the log or uidlist write failed, e.g. ENOSPC):
+		 * take the file back, or it would turn up after the NO. */
+		if (r == 0)
+			(void)unlinkat(box->curfd, nm.name, 0);
 		*errstr_r = box->errbuf;
 		return -1;
 	}

@@ -7,7 +7,8 @@
  * Public (mstore_int.h): mstore_map_file, mstore_map_ref, mstore_map_unref,
  * mstore_read_all, mstore_write_atomic,
  * mstore_write_full, mstore_lock, mstore_unlock, mstore_err, mstore_now_ns,
- * mstore_dir_mtime.
+ * mstore_dir_mtime, mstore_errno_note; (mstore.h) mstore_last_errno,
+ * mstore_errno_reset.
  * Returns 0 / -1 with errno; mstore_read_all sets errno ENOENT for a
  * missing file and EFBIG past max.
  * Security: runs as the mailbox owner; files are opened relative to the
@@ -50,10 +51,35 @@ mstore_dir_mtime(int fd)
 	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
+static int mstore_errno_last;	/* errno of the last recorded failure */
+
+/* Remember why a change failed, for mstore_last_errno. */
+void
+mstore_errno_note(int err)
+{
+	mstore_errno_last = err;
+}
+
+/* errno of the last failure recorded since mstore_errno_reset (0: none);
+ * imapd answers ENOSPC/EDQUOT with [OVERQUOTA]. */
+int
+mstore_last_errno(void)
+{
+	return mstore_errno_last;
+}
+
+/* Forget the last failure (at the start of a command). */
+void
+mstore_errno_reset(void)
+{
+	mstore_errno_last = 0;
+}
+
 /* Format "what: strerror" into the box's error buffer. */
 const char *
 mstore_err(struct mstore_box *box, const char *what, int err)
 {
+	mstore_errno_note(err);
 	snprintf(box->errbuf, sizeof(box->errbuf), "%s: %s", what,
 	    strerror(err != 0 ? err : EIO));
 	return box->errbuf;

@@ -217,6 +217,7 @@ int mstore_write_atomic(int dirfd, const char *name, const void *p, size_t n,
 int mstore_lock(struct mstore_box *box) WARN_UNUSED;
 void mstore_unlock(struct mstore_box *box);
 const char *mstore_err(struct mstore_box *box, const char *what, int err);
+void mstore_errno_note(int err);
 int64_t mstore_now_ns(void);
 int64_t mstore_dir_mtime(int fd);
 int mstore_write_full(int fd, const void *p, size_t n) WARN_UNUSED;

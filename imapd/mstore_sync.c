@@ -152,6 +152,17 @@ mstore_log_read(struct mstore_box *box)
 	}
 	if (used < 0)
 		return 0;	/* a writer will cut the tail under the lock */
+	if (box->locked && r == (ssize_t)len && (size_t)used < len) {
+		/* Under the lock no writer is busy: an incomplete last entry
+		 * is a write that failed (ENOSPC) or died, never confirmed;
+		 * the next append must not land behind it. */
+		log_warn("mstore: %s: incomplete log entry at %llu cut off",
+		    box->path, (unsigned long long)box->st.log_off +
+		    (unsigned long long)used);
+		if (ftruncate(box->logfd, (off_t)(box->st.log_off +
+		    (uint64_t)used)) < 0)
+			return -1;
+	}
 	box->st.log_off += (uint64_t)used;
 	mstore_state_compact(&box->st);
 	return 0;
@@ -339,6 +350,11 @@ mstore_commit(struct mstore_box *box, int sync)
 	    (sync && fdatasync(box->logfd) < 0)) {
 		mstore_err(box, "write index log", errno);
 		buf_reset(p);
+		/* A short write (ENOSPC) must not stay in front of the next
+		 * writer's entries: cut it while the lock is still ours. */
+		if (ftruncate(box->logfd, (off_t)box->st.log_off) < 0)
+			log_warn("mstore: %s: cannot cut a failed log write: %s",
+			    box->path, strerror(errno));
 		return -1;
 	}
 	box->st.log_off += p->len;
@@ -408,8 +424,9 @@ mstore_end(struct mstore_box *box, int ok, int sync)
 {
 	int r = ok ? mstore_own_dirsync(box) : -1;
 
-	if (r == 0 && box->uidrecs->len > 0)	/* UIDs durable before shown */
-		r = mstore_uidlist_append(box, box->uidrecs);
+	if (r == 0 && box->uidrecs->len > 0 &&	/* UIDs durable before shown */
+	    (r = mstore_uidlist_append(box, box->uidrecs)) < 0)
+		mstore_err(box, "write uidlist", errno);
 	buf_reset(box->uidrecs);
 	if (r == 0)
 		r = mstore_commit(box, sync);

@@ -102,13 +102,25 @@ mstore_uidlist_append(struct mstore_box *box, const struct buf *recs)
 {
 	int fd = openat(box->dirfd, MSTORE_UIDLIST, O_WRONLY | O_APPEND |
 	    O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
+	struct stat st, pre;
+	int e;
 
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &pre) < 0) {
+		close(fd);
+		return -1;
+	}
 	if (mstore_write_full(fd, recs->data, recs->len) < 0 ||
 	    fdatasync(fd) < 0 || fstat(fd, &st) < 0) {
+		/* No torn record may stay in front of the next append (a
+		 * full disk); the records were not shown to anyone. */
+		e = errno;
+		if (ftruncate(fd, pre.st_size) < 0)
+			log_warn("mstore: %s: cannot cut a failed uidlist "
+			    "write: %s", box->path, strerror(errno));
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	box->st.uidlist_size = (uint64_t)st.st_size;

@@ -29,6 +29,8 @@
  *                              sequence or UID set names (msgset.c).
  *   imapd_store_bits(imap)     MSTORE_F_* of IMAP_FLAG_* bits (cmd_store.c).
  *   imapd_uidset(b, uids, n)   "1:3,5" (runs compressed) (cmd_store.c).
+ *   imapd_store_code()         "OVERQUOTA" after a change refused for lack
+ *                              of space, else "SERVERBUG" (cmd_store.c).
  *   imapd_list_one(s, name)    the untagged LIST line of one mailbox.
  *   imapd_expunge_deleted(s, only, n, &uids, &n, &err)  expunge \Deleted
  *                              messages (of the UID set only, when given).
@@ -109,6 +111,7 @@ int imapd_msgset(struct imapd_session *s, const struct imap_arg *arg,
     int uid, size_t **idx_r, size_t *n_r, const char **errtext_r)
     WARN_UNUSED;
 void imapd_list_one(struct imapd_session *s, const char *name);
+const char *imapd_store_code(void);
 int imapd_expunge_deleted(struct imapd_session *s, const uint32_t *only,
     size_t nonly, uint32_t **uids_r, size_t *n_r, const char **errstr_r)
     WARN_UNUSED;

@@ -7,7 +7,7 @@
  * Public: local_deliver_request(qfd, req, reply).
  * Rules: a leaf whose address is already in a Delivered-To: line fails with
  * 5.4.6 (mail forwarding loop); uid 0 is refused (4.3.0); every maildir
- * failure is temporary; recipients of one request that end in the same
+ * failure is temporary (a full filesystem 4.3.1, a quota 4.2.2); recipients of one request that end in the same
  * maildir get one copy (the first result is reused).  A recipient with any
  * temporary leaf failure is deferred as a whole (a retry may duplicate the
  * copies that did succeed: at-least-once).
@@ -17,6 +17,7 @@
  * (the shared reader, msg_header.h) reads at most LOCAL_HEADER_MAX bytes
  * and holds one field of at most DT_FIELD bytes.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,22 @@ maildir_complete(const char *maildir)
 	    S_ISDIR(sb.st_mode);
 }
 
+/* A failed maildir write: every failure defers; a full filesystem is
+ * 4.3.1 and a quota 4.2.2 (RFC 3463), which the queue manager retries
+ * soon (qmgr_msg.c). */
+static void
+maildir_failed(struct local_status *st, const char *err, int e)
+{
+	if (e == ENOSPC)
+		local_status_set(st, 4, "4.3.1", "insufficient system storage: %s",
+		    err);
+	else if (e == EDQUOT)
+		local_status_set(st, 4, "4.2.2", "mailbox full: %s", err);
+	else
+		local_status_set(st, 4, "4.2.0", "maildir delivery failed: %s",
+		    err);
+}
+
 /* Write one maildir as its owner. */
 static void
 write_maildir(struct req_ctx *c, const struct local_leaf *l,
@@ -158,7 +175,7 @@ write_maildir(struct req_ctx *c, const struct local_leaf *l,
 	struct qfile_content *it = NULL;
 	const char *err;
 	char *name = NULL;
-	int ok;
+	int ok, e = 0;
 
 	if (privs_become(l->uid, l->gid, &err) < 0) {
 		local_status_set(st, 4, "4.3.0", "cannot become mailbox owner: %s",
@@ -171,18 +188,21 @@ write_maildir(struct req_ctx *c, const struct local_leaf *l,
 	if (!ok)
 		err = "envelope too long";
 	else if (!maildir_complete(l->maildir) &&
-	    maildir_create(l->maildir, &err) < 0)
+	    maildir_create(l->maildir, &err) < 0) {
 		ok = 0;
+		e = errno;
+	}
 	if (ok) {
 		it = qfile_content_open(c->qfd, c->env);
 		ok = maildir_deliver(l->maildir, pre->data, pre->len,
 		    content_next, it, var_sync_directories, &name, &err) == 0;
+		e = errno;
 		qfile_content_close(&it);
 	}
 	if (ok)
 		local_status_set(st, 2, "2.0.0", "delivered to maildir");
 	else
-		local_status_set(st, 4, "4.2.0", "maildir delivery failed: %s", err);
+		maildir_failed(st, err, e);
 	free(name);
 	buf_free(&pre);
 }

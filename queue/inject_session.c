@@ -13,7 +13,10 @@
  * so the stream stays in step.  "OK" is sent only after qfile_commit()
  * returned, i.e. after the one fsync (DESIGN.md spool rule 1).  A session
  * that ends in the middle of a message (EOF, timeout, protocol breakage)
- * removes the partial file.
+ * removes the partial file.  A write that fails for lack of space (ENOSPC,
+ * EDQUOT) answers "452 4.3.1 Insufficient system storage" and leaves no
+ * file (qfile.c removes it); the next message tries again, so the service
+ * recovers by itself when space returns.
  * Bounds: lines 2 KB, addresses 256 octets, 100000 recipients, 1000
  * attributes, frames INJECT_CHUNK_MAX bytes, message_size_limit for the
  * text, inject_timeout for each read/write, and a deadline per message.
@@ -56,6 +59,7 @@
 #define INJ_READ_BUF 65536
 
 #define ERR_IO "451 4.3.0 Queue file write error"
+#define ERR_NOSPACE "452 4.3.1 Insufficient system storage"
 #define ERR_SIZE "552 5.3.4 Message size exceeds fixed limit"
 #define ERR_NORCPT "503 5.5.1 Error: need RCPT command"
 #define ERR_PROTO "503 5.5.1 Error: protocol error"
@@ -99,6 +103,15 @@ inj_fail(struct inj_session *s, const char *err)
 		s->err = err;
 }
 
+/* The reply for a failed queue-file write with errno err: a full
+ * filesystem (or quota) is "452 4.3.1" (RFC 3463: mail system full), any
+ * other error 451 4.3.0. */
+static const char *
+inj_io_error(int err)
+{
+	return err == ENOSPC || err == EDQUOT ? ERR_NOSPACE : ERR_IO;
+}
+
 /* 1 if p/len holds only printable ASCII (no controls, no NUL, no DEL). */
 static int
 inj_clean(const char *p, size_t len)
@@ -136,11 +149,13 @@ inj_mail(struct inj_session *s, const char *arg, size_t len)
 	snprintf(dir, sizeof(dir), "%s/%s", var_queue_directory, SPOOL_INCOMING);
 	s->w = qfile_create(dir, &why);
 	if (s->w == NULL || qfile_put(s->w, QREC_SENDER, arg, len) < 0) {
+		int e = s->w != NULL ? qfile_error(s->w) : errno;
+
 		log_warn("cannot create queue file in %s: %s", dir,
-		    why != NULL ? why : "write error");
+		    why != NULL ? why : strerror(e));
 		qfile_abort(&s->w);
-		inj_fail(s, ERR_IO);
-		conn_printf(s->c, "ERR %s\n", ERR_IO);
+		inj_fail(s, inj_io_error(e));
+		conn_printf(s->c, "ERR %s\n", s->err);
 		return conn_flush(s->c);
 	}
 	snprintf(s->qid, sizeof(s->qid), "%s", qfile_qid(s->w));
@@ -166,7 +181,7 @@ inj_attr(struct inj_session *s, const char *arg, size_t len)
 		return 0;
 	}
 	if (qfile_put(s->w, QREC_ATTR, arg, len) < 0)
-		inj_fail(s, ERR_IO);
+		inj_fail(s, inj_io_error(qfile_error(s->w)));
 	return 0;
 }
 
@@ -189,7 +204,7 @@ inj_rcpt(struct inj_session *s, const char *arg, size_t len)
 	memcpy(addr, arg, len);
 	addr[len] = '\0';
 	if (qfile_put_rcpt(s->w, addr) < 0)
-		inj_fail(s, ERR_IO);
+		inj_fail(s, inj_io_error(qfile_error(s->w)));
 	return 0;
 }
 
@@ -227,7 +242,7 @@ inj_rdsn(struct inj_session *s, const char *arg, size_t len)
 	}
 	s->rdsn_at = s->nrcpt;
 	if (qfile_put(s->w, QREC_RCPT_DSN, arg, len) < 0)
-		inj_fail(s, ERR_IO);
+		inj_fail(s, inj_io_error(qfile_error(s->w)));
 	return 0;
 }
 
@@ -250,7 +265,7 @@ inj_frame(struct inj_session *s, long n)
 			inj_fail(s, ERR_HOPS);
 		if (s->err == NULL &&
 		    qfile_put_content(s->w, s->rbuf, (size_t)r) < 0)
-			inj_fail(s, ERR_IO);
+			inj_fail(s, inj_io_error(qfile_error(s->w)));
 	}
 	return 0;
 }
@@ -264,7 +279,7 @@ inj_commit(struct inj_session *s)
 
 	if (qfile_commit(&s->w, var_sync_directories, &why) < 0) {
 		log_warn("%s: cannot commit queue file: %s", s->qid, why);
-		return ERR_IO;
+		return inj_io_error(errno);
 	}
 	trigger_qmgr(s->qid);
 	log_info("%s: from=<%s>, size=%lld, nrcpt=%ld (queue active)", s->qid,

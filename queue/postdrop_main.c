@@ -28,6 +28,9 @@
  * failed or killed postdrop leaves nothing behind.  "maildrop/." is passed
  * to qfile_create so that the writer finds no free/ next to it: recycled
  * files belong to the injection user and must not be taken by a caller.
+ * Space: under queue_minfree (diskspace.h) nothing is written and the exit
+ * is 75 with the reason; a write that fails (ENOSPC) exits 75 too and
+ * leaves nothing, since the file has no name until commit.
  * Run by root without the set-group-ID bit, it takes spool_group as its
  * effective gid for the same result.
  */
@@ -43,6 +46,7 @@
 #include "addr.h"
 #include "alloc.h"
 #include "config.h"
+#include "diskspace.h"
 #include "params.h"
 #include "postdrop.h"
 #include "sgid.h"
@@ -212,6 +216,8 @@ pd_create(void)
 	/* "maildrop/.": no free/ next to it, see the file header. */
 	if (spool_path(dir, sizeof(dir), SPOOL_MAILDROP, ".") < 0)
 		pd_fail(PD_EX_TEMPFAIL, "queue directory: %s", err);
+	if (!diskspace_queue_ok(-1, &err))
+		pd_fail(PD_EX_TEMPFAIL, "%s; try again later", err);
 	if (sgid_raise() < 0)
 		pd_fail(PD_EX_TEMPFAIL, "setegid: %s", strerror(errno));
 	w = qfile_create(dir, &err);
@@ -240,7 +246,8 @@ pd_write_envelope(struct qfile_writer *w, const struct pd_env *env)
 	for (size_t i = 0; i < env->nrcpts; i++)
 		bad |= qfile_put_rcpt(w, env->rcpts[i]);
 	if (bad)
-		pd_fail(PD_EX_TEMPFAIL, "queue file write error");
+		pd_fail(PD_EX_TEMPFAIL, "queue file write error: %s",
+		    strerror(qfile_error(w)));
 }
 
 /* Commit with the spool group, wake the queue manager, drop for good. */

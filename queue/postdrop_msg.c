@@ -176,7 +176,8 @@ pd_put(struct qfile_writer *w, const void *p, size_t n, long *size)
 		    "%ld)", var_message_size_limit);
 	*size += (long)n;
 	if (qfile_put_content(w, p, n) < 0)
-		pd_fail(PD_EX_TEMPFAIL, "queue file write error");
+		pd_fail(PD_EX_TEMPFAIL, "queue file write error: %s",
+		    strerror(qfile_error(w)));
 }
 
 /* "Full Name" as a quoted-string when it holds specials. */

@@ -29,6 +29,8 @@
 
 #define QMGR_ACTIVE_MAX 20000	/* messages held at once */
 #define QMGR_INCOMING_SCAN 5	/* seconds between incoming/ fallback scans */
+#define QMGR_RESOURCE_RETRY 30	/* next try after a lack of space (4.3.1,
+				 * 4.2.2): soon after space returns */
 
 /* Per-recipient state inside the active message. */
 struct qmgr_rstate {
@@ -79,6 +81,8 @@ extern size_t qmgr_active_count;
 void qmgr_recover(void);
 void qmgr_scan_incoming(void);
 void qmgr_scan_deferred(void);
+void qmgr_scan_deferred_by(time_t when);
+int qmgr_scan_early_due(time_t now);
 void qmgr_take_incoming(const char *qid);
 void qmgr_scan_maildrop(void);
 void qmgr_flush(const char *qid, const char *domain);

@@ -163,7 +163,8 @@ run_timers(time_t now, time_t *next_in, time_t *next_def, time_t *last_gc)
 	if (now >= *next_def) {
 		qmgr_scan_deferred();
 		*next_def = now + var_queue_run_delay;
-	}
+	} else if (qmgr_scan_early_due(now))
+		qmgr_scan_deferred();	/* mail deferred for lack of space */
 	qmgr_agent_timeouts(now);
 	if (now != *last_gc) {
 		*last_gc = now;

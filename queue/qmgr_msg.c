@@ -27,6 +27,10 @@
  * written the recipient is deferred instead, so a failure is never lost.
  * defer/QID is advisory (no fsync); its first line "#warned" records that
  * the delay warning went out (lost in a crash: at worst a second warning).
+ * Next try: clamp(age, minimal_backoff_time, maximal_backoff_time), but
+ * at most QMGR_RESOURCE_RETRY when every pending recipient was deferred for
+ * lack of space (4.3.1, 4.2.2): such mail goes out soon after space
+ * returns, and is never bounced for it before its lifetime ends.
  * Who is told of a failure: the envelope sender; for mail with the null
  * sender, bounce_notice_recipient (postmaster) - unless the mail is itself
  * such a notice ("notice=postmaster" attribute), which is only logged.
@@ -267,18 +271,56 @@ mark_final(struct qmgr_msg *m)
 	return marked;
 }
 
+/* 1 if every recipient still to deliver was deferred for lack of space:
+ * 4.3.1 (system storage) or 4.2.2 (mailbox full), RFC 3463. */
+static int
+resource_only(const struct qmgr_msg *m)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < m->env->nrcpts; i++) {
+		const char *r = m->rs[i].reason;
+
+		if (m->env->rcpts[i].status != QFILE_RCPT_PENDING ||
+		    m->rs[i].result == 2 || m->rs[i].result == 5)
+			continue;
+		if (r == NULL || (strncmp(r, "4.3.1", 5) != 0 &&
+		    strncmp(r, "4.2.2", 5) != 0))
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
+/* Seconds to the next try: clamp(age, minimal, maximal backoff), but a
+ * message held up only by a full disk or quota is tried again within
+ * QMGR_RESOURCE_RETRY, with an early deferred-queue run to take it. */
+static time_t
+next_wait(const struct qmgr_msg *m, time_t now)
+{
+	time_t age = now - m->env->arrival_sec, wait;
+
+	wait = age < var_minimal_backoff_time ? var_minimal_backoff_time :
+	    age > var_maximal_backoff_time ? var_maximal_backoff_time : age;
+	if (resource_only(m)) {
+		if (wait > QMGR_RESOURCE_RETRY)
+			wait = QMGR_RESOURCE_RETRY;
+		qmgr_scan_deferred_by(now + wait);
+	}
+	return wait;
+}
+
 /* Keep the message: marks, one sync, defer/ reasons, next try, deferred/. */
 static void
 keep_deferred(struct qmgr_msg *m)
 {
 	char a[4096], b[4096];
-	time_t now = time(NULL), age = now - m->env->arrival_sec, wait;
+	time_t now = time(NULL), wait;
 	struct timespec ts[2];
 
 	if (mark_final(m) > 0 && fdatasync(m->fd) < 0)
 		log_warn("%s: fdatasync: %m", m->qid);
-	wait = age < var_minimal_backoff_time ? var_minimal_backoff_time :
-	    age > var_maximal_backoff_time ? var_maximal_backoff_time : age;
+	wait = next_wait(m, now);
 	ts[0].tv_sec = ts[1].tv_sec = now + wait;
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	write_defer(m, ts);

@@ -4,7 +4,8 @@
  * active/, open, validate; unreadable files go to corrupt/, never deleted).
  *
  * Public: qmgr_recover, qmgr_scan_incoming, qmgr_scan_deferred,
- * qmgr_scan_maildrop, qmgr_take_incoming, qmgr_flush.
+ * qmgr_scan_deferred_by, qmgr_scan_early_due, qmgr_scan_maildrop,
+ * qmgr_take_incoming, qmgr_flush.
  * Next attempt time of a deferred message: the mtime of defer/QID (written
  * by the queue manager, so it may set any time), else the queue file's own
  * mtime.  Queue files are owned by the injection user, and only a file's
@@ -248,6 +249,27 @@ deferred_entry(const char *name, time_t now)
 		return;
 	}
 	take_active(name);
+}
+
+static time_t early_run;	/* a deferred-queue run is due by then (0: none) */
+
+/* Ask for a deferred-queue run no later than when (a message deferred for
+ * lack of space comes back before the regular queue_run_delay). */
+void
+qmgr_scan_deferred_by(time_t when)
+{
+	if (early_run == 0 || when < early_run)
+		early_run = when;
+}
+
+/* 1 (once) when an early deferred-queue run is due. */
+int
+qmgr_scan_early_due(time_t now)
+{
+	if (early_run == 0 || now < early_run)
+		return 0;
+	early_run = 0;
+	return 1;
 }
 
 /* Deferred-queue run: messages whose next attempt time has passed. */

@@ -9,7 +9,8 @@
  * policy (530 5.7.0 without AUTH on 587/465), sender ownership for
  * authenticated users (553 5.7.1), smtpd_session_message_limit (421,
  * close) and the per-client message rate (450 4.7.0); authenticated
- * clients may relay like mynetworks.
+ * clients may relay like mynetworks.  MAIL answers 452 4.3.1 while the queue
+ * file system is under queue_minfree (diskspace.h; SIZE counts).
  *
  * Public: smtpd_dispatch, smtpd_count_summary.
  * Each command is a table entry {verb, handler, flags}; the flags say what
@@ -26,6 +27,7 @@
 
 #include "alloc.h"
 #include "conn.h"
+#include "diskspace.h"
 #include "log.h"
 #include "params.h"
 #include "resolve.h"
@@ -226,6 +228,21 @@ smtpd_mail_owner(struct smtpd_session *s)
 	return -1;
 }
 
+/* queue_minfree (diskspace.h): refuse a transaction the spool may not
+ * have room for, before any data is sent; 0, or -1 after a 452. */
+static int
+smtpd_mail_space(struct smtpd_session *s)
+{
+	const char *why;
+
+	if (diskspace_queue_ok(s->mail_opts.size, &why))
+		return 0;
+	smtpd_reply(s, "452 4.3.1 Insufficient system storage");
+	smtpd_log_reject(s, "MAIL", "452 4.3.1 Insufficient system storage",
+	    "");
+	return -1;
+}
+
 /* 1 if the text holds a byte outside ASCII. */
 static int
 smtpd_non_ascii(const char *p)
@@ -272,6 +289,7 @@ cmd_mail(struct smtpd_session *s, const char *arg, size_t len)
 	}
 	memcpy(s->sender, path.addr, path.addr_len + 1);
 	if (smtpd_mail_params(s, &path) < 0 ||
+	    smtpd_mail_space(s) < 0 ||
 	    smtpd_utf8_ok(s, "MAIL", s->sender) < 0 ||
 	    smtpd_mail_owner(s) < 0) {
 		smtpd_reset(s);

@@ -6,7 +6,9 @@
 # Every test prints lines "PASS: <name>" or "FAIL: <name> ..."; a script that
 # exits non-zero without printing a FAIL line counts as one failure, and a
 # script that prints nothing counts as a failure too (a test that cannot fail
-# is a defect).  Each script runs under a time bound.
+# is a defect) unless it exits 0 with a "SKIP: <name>: <why>" line (only
+# for a missing facility, e.g. loop devices).  Each script runs under a
+# time bound.
 # Scripts are independent (each makes its own instance on free loopback
 # ports), so T_JOBS of them run at once (default: CPUs + 1, since most of
 # their time is spent waiting on sockets and disks); each script's lines
@@ -48,6 +50,9 @@ report_one() {
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL: $name (exit $rc)"; f=1
 		tail -n 20 "$base.out" | sed 's/^/    | /'
+	elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$rc" -eq 0 ] &&
+	    grep -q '^SKIP: ' "$base.out"; then
+		grep '^SKIP: ' "$base.out"	# e.g. no loop devices here
 	elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL: $name (no result lines)"; f=1
 	elif [ "$f" -ne 0 ]; then

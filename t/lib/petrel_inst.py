@@ -206,7 +206,16 @@ class Instance:
 
     @property
     def spool(self):
-        return os.path.join(self.dir, "spool")
+        """queue_directory: <dir>/spool unless an override moved it (e.g.
+        onto a small loop-mounted filesystem, t/interop/disk_full.py)."""
+        return self.overrides.get("queue_directory") or os.path.join(
+            self.dir, "spool")
+
+    @property
+    def mail_base(self):
+        """virtual_mailbox_base: <dir>/mail unless overridden."""
+        return self.overrides.get("virtual_mailbox_base") or os.path.join(
+            self.dir, "mail")
 
     def _load(self):
         with open(os.path.join(self.dir, "ports")) as f:
@@ -325,7 +334,7 @@ class Instance:
         if rc != 0:
             sys.stderr.write("petrel_inst: setup: %s\n" % out.strip()[-300:])
             _ensure_users()
-        mail = os.path.join(self.dir, "mail")
+        mail = self.mail_base
         if not os.path.isdir(mail):
             import pwd
             os.mkdir(mail, 0o755)
@@ -491,7 +500,7 @@ class Instance:
     def maildir(self, addr, sub="new"):
         """The maildir sub-directory of a virtual user."""
         local, domain = addr.split("@", 1)
-        return os.path.join(self.dir, "mail", domain, local, sub)
+        return os.path.join(self.mail_base, domain, local, sub)
 
     def messages(self, addr):
         """Contents of every message in new/ and cur/ of a user."""
@@ -586,7 +595,7 @@ class Instance:
         import pwd
         pw = pwd.getpwnam("petrel-vmail")
         local, domain = addr.split("@", 1)
-        base = os.path.join(self.dir, "mail", domain)
+        base = os.path.join(self.mail_base, domain)
         for d in (base, os.path.join(base, local)) + tuple(
                 os.path.join(base, local, s) for s in ("tmp", "new", "cur")):
             if not os.path.isdir(d):
