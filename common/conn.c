@@ -3,7 +3,7 @@
  *
  * Public: conn_new, conn_free, conn_close, conn_close_linger,
  * conn_set_stress, conn_read_line,
- * conn_input_pending, conn_read_raw, conn_write, conn_puts, conn_printf,
+ * conn_input_pending, conn_peek_input, conn_read_raw, conn_write, conn_puts, conn_printf,
  * conn_flush, conn_set_deadline, conn_discard_input, conn_starttls_client,
  * conn_starttls_server, conn_is_tls, conn_tls_info.
  * TLS: once a handshake has started, every byte goes through the session in
@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -457,6 +458,25 @@ size_t
 conn_input_pending(const struct conn *c)
 {
 	return linereader_pending(c->in);
+}
+
+/* Has the client sent anything within ms (output flushed first)?  1 bytes
+ * are waiting, 0 none came, -1 the client closed or the socket failed. */
+int
+conn_peek_input(struct conn *c, int ms)
+{
+	struct pollfd pfd = { .fd = c->fd_in, .events = POLLIN };
+	char b;
+	ssize_t r;
+
+	if (conn_flush(c) < 0)
+		return -1;
+	if (linereader_pending(c->in) > 0)
+		return 1;
+	if (poll(&pfd, 1, ms) <= 0)
+		return 0;
+	r = recv(c->fd_in, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return r > 0 ? 1 : r == 0 ? -1 : (errno == EAGAIN ? 0 : -1);
 }
 
 /* Up to n raw bytes, buffered ones first: >0, 0 at EOF, -1 error/timeout. */

@@ -14,6 +14,9 @@
  *      Pending output is flushed before blocking for input.  Every wait is
  *      bounded by the timeout and by the session deadline.
  *   conn_input_pending(c)            bytes already buffered (PIPELINING check).
+ *   conn_peek_input(c, ms)           flush, then wait up to ms for input
+ *                                    without reading it: 1 some came, 0
+ *                                    none, -1 closed or failed.
  *   conn_read_raw(c, dst, n)         up to n raw bytes (buffered first); 0 = EOF.
  *   conn_preload(c, p, n)            queue bytes as if read (input handed
  *                                    over by another process); returns how
@@ -98,6 +101,7 @@ void conn_set_stress(const int *flag, int timeout_sec);
 enum conn_status conn_read_line(struct conn *c, const char **line_r,
     size_t *len_r, enum line_ending *ending_r);
 size_t conn_input_pending(const struct conn *c);
+int conn_peek_input(struct conn *c, int ms);
 long conn_read_raw(struct conn *c, char *dst, size_t n);
 void conn_write(struct conn *c, const void *p, size_t n);
 void conn_puts(struct conn *c, const char *s);

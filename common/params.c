@@ -83,6 +83,8 @@ char *var_remote_user;
 long var_server_max_use;
 long var_server_min_idle;
 long var_stress_timeout;
+long var_smtpd_greet_wait;
+int var_smtpd_forbid_unauth_pipelining;
 int var_seccomp;
 char *var_smtpd_banner;
 long var_smtpd_hard_error_limit;
@@ -266,6 +268,8 @@ const struct param params_table[] = {
 	{ "smtpd_client_message_rate_limit", PARAM_INT, "0", 0, 10000000, &var_smtpd_client_message_rate_limit },
 	{ "smtpd_etrn_networks", PARAM_STR, "$mynetworks", 0, 0, &var_smtpd_etrn_networks },
 	{ "smtpd_expn_enable", PARAM_BOOL, "no", 0, 0, &var_smtpd_expn_enable },
+	{ "smtpd_forbid_unauth_pipelining", PARAM_BOOL, "no", 0, 0, &var_smtpd_forbid_unauth_pipelining },
+	{ "smtpd_greet_wait", PARAM_TIME, "0s", 0, 60, &var_smtpd_greet_wait },
 	{ "smtpd_hard_error_limit", PARAM_INT, "20", 1, 1000, &var_smtpd_hard_error_limit },
 	{ "smtpd_help_enable", PARAM_BOOL, "yes", 0, 0, &var_smtpd_help_enable },
 	{ "smtpd_line_length_limit", PARAM_INT, "2048", 512, 65536, &var_smtpd_line_length_limit },

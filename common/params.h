@@ -48,6 +48,8 @@ extern char *var_imapd_login_user;
 /* server skeleton */
 extern long var_server_min_idle;
 extern long var_stress_timeout;
+extern long var_smtpd_greet_wait;
+extern int var_smtpd_forbid_unauth_pipelining;
 extern int var_seccomp;
 extern long var_server_max_use;
 /* smtpd */

@@ -78,6 +78,33 @@ static const struct smtpd_cmd smtpd_cmds[] = {
 _Static_assert(SMTPD_NCMDS < SMTPD_NCOUNT, "SMTPD_NCOUNT too small");
 #define SMTPD_UNKNOWN (SMTPD_NCOUNT - 1)
 
+/* smtpd_forbid_unauth_pipelining: a client that is not authenticated
+ * and sent more input behind a command that must end a group (RFC 2920:
+ * EHLO, HELO, DATA, QUIT, NOOP), or behind any command before EHLO
+ * offered PIPELINING, does not wait for replies: a spam robot.  Refused
+ * with 554 and the session ends; 1 when so. */
+static int
+smtpd_improper_pipelining(struct smtpd_session *s, const char *verb)
+{
+	static const char *const last[] = { "EHLO", "HELO", "DATA", "QUIT",
+	    "NOOP", NULL };
+	int ends_group = 0;
+
+	if (!var_smtpd_forbid_unauth_pipelining || s->trusted ||
+	    s->auth_user[0] != '\0' || conn_input_pending(s->conn) == 0)
+		return 0;
+	for (size_t k = 0; last[k] != NULL; k++)
+		if (strcmp(verb, last[k]) == 0)
+			ends_group = 1;
+	if (!ends_group && s->helo_seen == 2)
+		return 0;
+	log_info("improper command pipelining after %s from %s[%s]", verb,
+	    s->name, s->addr);
+	smtpd_reply(s, "554 5.5.0 Error: SMTP protocol synchronization");
+	s->done = 1;
+	return 1;
+}
+
 /* Log a rejected MAIL/RCPT the way Postfix does ("NOQUEUE: reject: ..."). */
 static void
 smtpd_log_reject(const struct smtpd_session *s, const char *verb,
@@ -543,6 +570,8 @@ smtpd_dispatch(struct smtpd_session *s, const char *line, size_t len)
 		return;
 	}
 	s->last_verb = smtpd_cmds[i].verb;
+	if (smtpd_improper_pipelining(s, smtpd_cmds[i].verb))
+		return;
 	rc = smtpd_check_state(s, &smtpd_cmds[i]);
 	if (rc == 0)
 		rc = smtpd_cmds[i].fn(s, cmd.arg, cmd.arg_len);

@@ -230,6 +230,40 @@ smtpd_admit(struct smtpd_session *s)
 	return -1;
 }
 
+/* Port 25 with smtpd_greet_wait: the first greeting line is "220-", then
+ * the client must stay silent for the wait; a client that talks first
+ * (a spam robot that does not wait for the greeting) is refused with 554
+ * and logged "PREGREET".  Skipped under stress (server.h) and for
+ * clients in mynetworks.  0 go on, -1 the session ends. */
+static int
+smtpd_pregreet(struct smtpd_session *s)
+{
+	char got[48], shown[160];
+	long n;
+	int r;
+
+	if (s->role != SMTPD_ROLE_SMTP || var_smtpd_greet_wait <= 0 ||
+	    s->trusted || server_under_stress())
+		return 0;
+	smtpd_reply(s, "220-%s", var_smtpd_banner);
+	r = conn_peek_input(s->conn, (int)var_smtpd_greet_wait * 1000);
+	if (r == 0)
+		return 0;
+	s->done = 1;
+	if (r < 0) {
+		log_info("lost connection during the greeting from %s[%s]",
+		    s->name, s->addr);
+		return -1;
+	}
+	n = conn_read_raw(s->conn, got, sizeof(got));	/* ends anyway */
+	log_sanitize(shown, sizeof(shown), got, n > 0 ? (size_t)n : 0);
+	log_info("PREGREET %ld after 220- from %s[%s]: %s", n, s->name,
+	    s->addr, shown);
+	smtpd_reply(s, "554 5.5.1 %s Error: client talks before the greeting",
+	    var_myhostname);
+	return -1;
+}
+
 /* Implicit TLS (smtps), limits and the greeting; 0, or -1 when the
  * session ends before any command. */
 static int
@@ -238,6 +272,8 @@ smtpd_start(struct smtpd_session *s)
 	if (s->role == SMTPD_ROLE_SMTPS && smtpd_tls_wrap(s) < 0)
 		return -1;
 	if (smtpd_admit(s) < 0)
+		return -1;
+	if (smtpd_pregreet(s) < 0)
 		return -1;
 	smtpd_reply(s, "220 %s", var_smtpd_banner);
 	return 0;
