@@ -27,6 +27,7 @@
 
 #include "master.h"
 #include "params.h"
+#include "sandbox.h"
 #include "server.h"
 #include "spool.h"
 
@@ -97,6 +98,10 @@ main(int argc, char **argv)
 	 * can wait for them too. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
 		log_warn("prctl(PR_SET_CHILD_SUBREAPER): %m");
+	/* Nothing the master starts gains privileges through execve (the
+	 * daemons set it too; sandbox.h). */
+	if (sandbox_no_new_privs() < 0)
+		log_fatal("prctl(PR_SET_NO_NEW_PRIVS): %m");
 	c = master_run(&table, server_config_path(), foreground);
 	server_pidfile_remove();
 	return c;

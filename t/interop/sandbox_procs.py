@@ -12,12 +12,16 @@ client are connected:
     under a seccomp filter (mode 2);
   - the sessions still work under it (a message sent by SMTP is read by
     POP3 and IMAP: the filter allows what they do).
+A sanitizer build (AddressSanitizer's runtime needs calls no profile
+allows, see sandbox.h) has no filters: then only no_new_privs and the
+working sessions are checked, and the seccomp cases say they were skipped.
 Prints PASS/FAIL lines; bounded by socket timeouts.
 """
 import imaplib
 import os
 import poplib
 import smtplib
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -37,6 +41,14 @@ def holder(inst, server_port, client_sock):
     mine = inst.own_pids()
     pids = [p for p in pids if p in mine]
     return pids[0] if pids else None
+
+
+def sanitizer_build():
+    """True when the daemons are linked with a sanitizer runtime."""
+    p = subprocess.run(["ldd", os.path.join(petrel_inst.BIN, "petrel-smtpd")],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       timeout=30)
+    return b"libasan" in p.stdout or b"libubsan" in p.stdout
 
 
 def field(pid, name):
@@ -75,10 +87,13 @@ def main():
         procs["imap login process"] = next(
             (p for p in login if field(p, "Seccomp") == "2"),
             login[0] if login else None)
+        want = "0" if sanitizer_build() else "2"
         for name, pid in sorted(procs.items()):
-            R.check(pid is not None and field(pid, "Seccomp") == "2" and
+            R.check(pid is not None and field(pid, "Seccomp") == want and
                     field(pid, "NoNewPrivs") == "1",
-                    "%s runs under a seccomp filter with no_new_privs" % name,
+                    "%s runs %s with no_new_privs" % (
+                        name, "under a seccomp filter" if want == "2" else
+                        "(sanitizer build: seccomp skipped)"),
                     "pid %r Seccomp=%r NoNewPrivs=%r" % (
                         pid, field(pid, "Seccomp"), field(pid, "NoNewPrivs")))
         bad = [p for p in inst.own_pids() if field(p, "NoNewPrivs") not in
