@@ -236,6 +236,7 @@ def case_delivery(rep, inst, mfs, accepted):
     """Local delivery into a full mail filesystem defers, then delivers
     within a minute of space coming back."""
     new_dir, tmp_dir = inst.maildir(USER, "new"), inst.maildir(USER, "tmp")
+    inst.wait_queue_empty(timeout=60)  # earlier mail is in, not in flight
     n_new = len(os.listdir(new_dir))
     fill(mfs)
     qid, why = inst.submit("s@example.org", [USER], message("deferred"))
