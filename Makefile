@@ -10,6 +10,8 @@
 #   make fuzz       libFuzzer targets (clang), each run briefly
 #   make fuzz-long  every target for FUZZ_SECONDS (600) each, FUZZ_JOBS at a
 #                   time, then runs/CPU time/crashes per target (t/fuzz/long.sh)
+#   make valgrind-unit  the unit tests under valgrind (t/valgrind_unit.sh)
+#   make lint       cppcheck and clang-tidy over the tree (t/lint.sh)
 #   make fuzz-seeds add seeds from the test suites to t/fuzz/corpus/ (seeds.py)
 #   make bench      benchmarks; they print figures and never fail on speed
 # CC=clang works as well as the default gcc; both build with -Werror.
@@ -75,7 +77,7 @@ UNIT_BINS := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
 TOOL_SRC := $(wildcard t/lib/*.c)
 TOOL_BINS := $(TOOL_SRC:t/lib/%.c=$(B)/t/%)
 
-.PHONY: all test run install asan fuzz fuzz-long fuzz-seeds bench clean deps check-deps
+.PHONY: all test run install asan fuzz fuzz-long fuzz-seeds valgrind-unit lint bench clean deps check-deps
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(B)/%.o: %.c $(wildcard common/*.h */*.h) | $(B)/dirs
@@ -168,6 +170,12 @@ fuzz: deps
 
 fuzz-long: deps
 	@sh t/fuzz/long.sh
+
+valgrind-unit: deps all
+	@B=$(B) bash t/valgrind_unit.sh
+
+lint: deps
+	@sh t/lint.sh
 
 # Seed corpora from the unit tests, Expect scripts and t/unit/data.
 fuzz-seeds:

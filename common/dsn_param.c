@@ -142,7 +142,9 @@ dsn_field(const char *payload, const char *name, char *out, size_t size)
 	size_t nl = strlen(name), wl;
 	const char *p = payload;
 
-	while (p != NULL && *p) {
+	if (p == NULL)
+		return 0;
+	while (*p) {
 		wl = strcspn(p, " ");
 		if (wl > nl && p[nl] == '=' && strncmp(p, name, nl) == 0) {
 			snprintf(out, size, "%.*s", (int)(wl - nl - 1), p + nl + 1);

@@ -63,7 +63,10 @@ if [ "${1:-}" = "--one" ]; then
 fi
 
 mkdir -p "$WORK" || exit 1
-FUZZ_BUILD_ONLY=1 sh t/fuzz/run.sh || exit 1
+if ! FUZZ_BUILD_ONLY=1 sh t/fuzz/run.sh >"$WORK/build.log" 2>&1; then
+	grep -v '^PASS' "$WORK/build.log"
+	exit 1
+fi
 targets=${FUZZ_TARGETS:-$(ls t/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||')}
 for t in $targets; do rm -f "$WORK/$t.result"; done
 echo "# fuzzing $(echo $targets | wc -w) targets for ${FUZZ_SECONDS}s each," \
