@@ -6,7 +6,7 @@
  *
  * Input: "plain\nstored" (no newline: all of it is the stored value,
  * checked against itself).  To keep each run fast, stored values whose
- * crypt(3) part names a tunable cost ("$" other than "$1$") are only
+ * crypt(3) part names a tunable cost ("$" other than "$1$", "_") are only
  * parsed through their {SCHEME}: their crypt run is what libxcrypt does.
  * Checks: password_verify returns 0 or 1; "{PLAIN}x" and "{CLEARTEXT}x"
  * (any case) match exactly x; an empty, locked ("!", "*") or unknown-
@@ -32,7 +32,9 @@ costly(const char *stored)
 		c++;
 	else
 		c = stored;
-	return c[0] == '$' && strncmp(c, "$1$", 3) != 0;
+	/* "_" is BSDi DES with a 24-bit round count (found: "_passWord"
+	 * took seconds); "$..." but MD5 has a tunable cost */
+	return c[0] == '_' || (c[0] == '$' && strncmp(c, "$1$", 3) != 0);
 }
 
 /* The plain-text schemes: exactly the stored text matches. */

@@ -6,7 +6,7 @@
 #
 # Work directory FUZZ_WORK (default build-fuzz/long): corpus/<name>/ keeps
 # the new inputs found (the seed corpus in the tree is only read),
-# <name>/ the crash, leak, timeout and oom inputs, <name>.log the output.
+# <name>/ the crash, leak, timeout and oom inputs, <name>.log the output (slow-unit-* inputs land in <name>/ too, uncounted).
 # A target that crashes is restarted with the time it has left (at most
 # FUZZ_RESTARTS times, default 20), so one shallow bug does not end the
 # run.  At the end a table: per target runs, wall seconds, CPU seconds
@@ -24,7 +24,8 @@ FUZZ_RESTARTS=${FUZZ_RESTARTS:-20}
 export OUT WORK FUZZ_SECONDS FUZZ_RESTARTS
 
 # Run one target for its share of time; writes $WORK/<name>.result as
-# "name runs seconds cpu_seconds crashes".
+# "name runs seconds cpu_seconds crashes" (crash, leak, timeout and oom
+# inputs; slow units are kept but not counted).
 run_one() {
 	name=$1
 	bin="$OUT/fuzz_$name"
@@ -52,7 +53,8 @@ run_one() {
 		tries=$((tries + 1))
 		left=$((FUZZ_SECONDS - ($(date +%s) - start)))
 	done
-	crashes=$(find "$WORK/$name" -type f | wc -l)
+	crashes=$(find "$WORK/$name" -type f \( -name 'crash-*' -o \
+	    -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
 	echo "$name $runs $(($(date +%s) - start)) $cpu $crashes" \
 	    >"$WORK/$name.result"
 }
