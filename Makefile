@@ -8,6 +8,11 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make asan       the same build with -fsanitize=address,undefined in build-asan/
 #   make fuzz       libFuzzer targets (clang), each run briefly
+#   make fuzz-long  every target for FUZZ_SECONDS (600) each, FUZZ_JOBS at a
+#                   time, then runs/CPU time/crashes per target (t/fuzz/long.sh)
+#   make valgrind-unit  the unit tests under valgrind (t/valgrind_unit.sh)
+#   make lint       cppcheck and clang-tidy over the tree (t/lint.sh)
+#   make fuzz-seeds add seeds from the test suites to t/fuzz/corpus/ (seeds.py)
 #   make bench      benchmarks; they print figures and never fail on speed
 # CC=clang works as well as the default gcc; both build with -Werror.
 #
@@ -73,7 +78,7 @@ UNIT_BINS := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
 TOOL_SRC := $(wildcard t/lib/*.c)
 TOOL_BINS := $(TOOL_SRC:t/lib/%.c=$(B)/t/%)
 
-.PHONY: all test run install asan fuzz bench clean deps check-deps
+.PHONY: all test run install asan fuzz fuzz-long fuzz-seeds valgrind-unit lint bench clean deps check-deps
 all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(B)/%.o: %.c $(wildcard common/*.h */*.h) | $(B)/dirs
@@ -134,6 +139,10 @@ $(B)/t/mstore_tool: $(B)/t/lib/mstore_tool.o $(MSTORE_SRC:%.c=$(B)/%.o) $(LIB)
 # IMAP ENVELOPE/BODY/BODYSTRUCTURE writers, checked against Dovecot goldens.
 LINK_test_imap_structure := $(IMAP_PARSE_SRC) imapd/imap_string.c \
 	imapd/imap_envelope.c imapd/imap_bodystructure.c
+LINK_fuzz_imap_structure := $(LINK_test_imap_structure)
+LINK_fuzz_imap_mutf7 := imapd/imap_mutf7.c imapd/imap_num.c
+LINK_fuzz_imap_date := imapd/imap_date.c imapd/imap_num.c
+LINK_fuzz_handoff := imapd/handoff.c
 
 .SECONDEXPANSION:
 $(B)/t/test_%: $(B)/t/unit/test_%.o $$(call link_objs,test_$$*) $(LIB)
@@ -160,6 +169,19 @@ run: deps all
 
 fuzz: deps
 	@sh t/fuzz/run.sh
+
+fuzz-long: deps
+	@sh t/fuzz/long.sh
+
+valgrind-unit: deps all
+	@B=$(B) bash t/valgrind_unit.sh
+
+lint: deps
+	@sh t/lint.sh
+
+# Seed corpora from the unit tests, Expect scripts and t/unit/data.
+fuzz-seeds:
+	@python3 t/fuzz/seeds.py
 
 bench: deps all
 	@B=$(B) sh t/bench/run.sh

@@ -305,12 +305,12 @@ client_run(struct auth_client *c, const char **errstr_r)
 {
 	struct timespec deadline;
 	struct pollfd pfd;
-	int rc = AUTH_CLIENT_AGAIN, n;
+	int n;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += var_auth_timeout > 0 ? var_auth_timeout : 30;
 	while (auth_client_fd(c) >= 0 &&
-	    (rc = auth_client_step(c, errstr_r)) == AUTH_CLIENT_AGAIN) {
+	    auth_client_step(c, errstr_r) == AUTH_CLIENT_AGAIN) {
 		pfd.fd = c->fd;
 		pfd.events = (short)auth_client_events(c);
 		n = poll(&pfd, 1, client_ms_left(&deadline));

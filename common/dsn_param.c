@@ -82,7 +82,8 @@ hexval(char c)
 	return -1;
 }
 
-/* Decode xtext into out; length or -1. */
+/* Decode xtext into out; length or -1 (RFC 3461 values are printable
+ * US-ASCII: "+HH" above 0x7e is refused as well as controls). */
 long
 dsn_xtext_decode(const char *p, size_t n, char *out, size_t size)
 {
@@ -101,7 +102,7 @@ dsn_xtext_decode(const char *p, size_t n, char *out, size_t size)
 		} else {
 			c = (unsigned char)p[i];
 		}
-		if (c < 0x20 || c == 0x7f || o + 1 >= size)
+		if (c < 0x20 || c >= 0x7f || o + 1 >= size)
 			return -1;
 		out[o++] = (char)c;
 	}
@@ -141,7 +142,9 @@ dsn_field(const char *payload, const char *name, char *out, size_t size)
 	size_t nl = strlen(name), wl;
 	const char *p = payload;
 
-	while (p != NULL && *p) {
+	if (p == NULL)
+		return 0;
+	while (*p) {
 		wl = strcspn(p, " ");
 		if (wl > nl && p[nl] == '=' && strncmp(p, name, nl) == 0) {
 			snprintf(out, size, "%.*s", (int)(wl - nl - 1), p + nl + 1);

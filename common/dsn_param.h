@@ -12,7 +12,8 @@
  *   dsn_xtext_valid(p, n)     1 if p/n is xtext: printable ASCII except
  *                             '+' and '=', and "+HH" hex escapes.
  *   dsn_xtext_decode(p, n, out, size)  decoded length, or -1 (invalid,
- *                             does not fit, or decodes to a control char).
+ *                             does not fit, or decodes to a control char
+ *                             or an octet above 0x7e).
  *   dsn_orcpt_valid(p, n)     1 if "addr-type;xtext" (addr-type an atom).
  *   dsn_field(payload, name, out, size)  value of "name=" in a blank
  *                             separated word list (the queue file's 'O'

@@ -10,6 +10,7 @@
 #include "base64.h"
 #include "mime_decode.h"
 #include "strutil.h"
+#include "utf8.h"
 
 /* Quoted-printable body text (RFC 2045 6.7). */
 static int
@@ -121,12 +122,16 @@ int
 mime_to_utf8(const char *charset, const char *p, size_t len, struct buf *out)
 {
 	iconv_t cd;
+	size_t from;
 	int rc;
 
 	if (charset == NULL ||
 	    (cd = iconv_open("UTF-8", charset)) == (iconv_t)-1)
 		return buf_append(out, p, len);
+	from = out->len;
 	rc = convert_with(cd, p, len, out);
 	iconv_close(cd);
-	return rc;
+	/* glibc passes UTF-8 past U+10FFFF through (found by
+	 * fuzz_mime_decode): what comes out must be well-formed */
+	return rc == 0 ? utf8_sanitize(out, from) : rc;
 }

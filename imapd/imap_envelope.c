@@ -78,7 +78,7 @@ human_string(struct buf *b, const char *p, size_t len, int utf8)
 	r = 0;
 	for (size_t i = 0; i < len && r == 0; i++) {
 		char c = p[i] == '\t' || p[i] == '\r' || p[i] == '\n' ? ' ' :
-		    p[i];
+		    p[i] == '\0' ? (char)0x80 : p[i];	/* as imap_string.c */
 
 		if (c != ' ' || (t->len > 0 && t->data[t->len - 1] != ' '))
 			r = buf_append_char(t, c);

@@ -112,7 +112,7 @@ quoted_scan(struct parser *ps, size_t *end_r, size_t *n_r)
 static int
 parse_quoted(struct parser *ps, struct imap_arg *arg)
 {
-	size_t end, n, o = 0;
+	size_t end = 0, n = 0, o = 0;	/* set by quoted_scan (analyzer) */
 	char *s;
 
 	if (quoted_scan(ps, &end, &n) < 0)

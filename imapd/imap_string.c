@@ -52,9 +52,14 @@ imap_string_append_u(struct buf *b, const char *p, size_t len, int utf8)
 		return buf_append_str(b, "NIL");
 	if (string_quotable(p, len, utf8))
 		return string_quoted(b, p, len);
-	if (buf_printf(b, "{%zu}\r\n", len) != 0)
+	if (buf_printf(b, "{%zu}\r\n", len) != 0 || buf_append(b, p, len) != 0)
 		return -1;
-	return buf_append(b, p, len);
+	/* a literal must not hold NUL (RFC 9051 4.3), and ENVELOPE or
+	 * BODYSTRUCTURE fields cannot be literal8: a NUL goes out as 0x80 */
+	for (char *z = b->data + b->len - len;
+	    (z = memchr(z, '\0', (size_t)(b->data + b->len - z))) != NULL; z++)
+		*z = (char)0x80;
+	return 0;
 }
 
 /* NIL, a quoted string or a literal (8-bit octets need a literal). */

@@ -13,8 +13,10 @@
  *   imap_string_append_u(b, p, len, utf8)  imap_string_append with the
  *        UTF-8 choice.
  * All return 0, or -1 when b's maximum is reached.
- * Security: output only; the content may be anything (NUL included in
- * literals is the caller's business: it must send literal8 instead).
+ * Security: output only; the content may be anything (message header
+ * text included): a NUL octet is sent as 0x80 in a literal, since
+ * literals must not hold NUL and the callers' fields (ENVELOPE, BODY-
+ * STRUCTURE, LIST) cannot be literal8 (found by fuzz_imap_structure).
  */
 #ifndef PETREL_IMAP_STRING_H
 #define PETREL_IMAP_STRING_H

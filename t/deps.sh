@@ -1,11 +1,13 @@
 #!/bin/sh
 # t/deps.sh - install the Debian packages Petrel needs to build, run and test.
 # As root it runs apt-get; otherwise it names the missing packages and stops.
+# valgrind, cppcheck and clang-tidy are for `make valgrind-unit` and
+# `make lint` (CI, .ci/run), clang and libclang-rt for fuzzing and ASan.
 PKGS="build-essential clang libclang-rt-14-dev libdb-dev libssl-dev libcrypt-dev
 libseccomp-dev
 expect tcl swaks msmtp fetchmail python3 valgrind strace faketime procps
 iproute2 openssl dnsmasq-base getmail6 curl isync offlineimap3 imapfilter
-mutt neomutt dovecot-imapd fail2ban"
+mutt neomutt dovecot-imapd fail2ban cppcheck clang-tidy"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

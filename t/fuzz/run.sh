@@ -11,6 +11,8 @@
 # seed corpus in the tree is never written.  Prints "PASS: fuzz/<name>" or
 # "FAIL: fuzz/<name>" per target and finally "N passed, M failed".
 # A common/*.c that does not compile is reported and left out of the link.
+# FUZZ_BUILD_ONLY=1 builds every target and runs none (t/fuzz/long.sh);
+# FUZZ_ONLY=name builds (and runs) that one target only.
 
 cd "$(dirname "$0")/../.." || exit 1
 CC_FUZZ=${CC_FUZZ:-clang}
@@ -57,6 +59,7 @@ for src in t/fuzz/fuzz_*.c; do
 	[ -f "$src" ] || continue
 	name=$(basename "$src" .c)
 	name=${name#fuzz_}
+	[ -n "${FUZZ_ONLY:-}" ] && [ "$FUZZ_ONLY" != "$name" ] && continue
 	bin="$OUT/fuzz_$name"
 	seeds="t/fuzz/corpus/$name"
 	[ -d "$seeds" ] || seeds="t/fuzz/corpus/fuzz_$name"
@@ -72,6 +75,10 @@ for src in t/fuzz/fuzz_*.c; do
 	    $extra $objs $LIBS >"$OUT/fuzz_$name.build.log" 2>&1; then
 		echo "FAIL: fuzz/$name (build failed, see $OUT/fuzz_$name.build.log)"
 		fail=$((fail + 1))
+		continue
+	fi
+	if [ -n "${FUZZ_BUILD_ONLY:-}" ]; then
+		pass=$((pass + 1))
 		continue
 	fi
 	set -- "$work"

@@ -43,6 +43,12 @@ test_xtext(void)
 	CHECK(dsn_xtext_decode(S("a b"), out, sizeof(out)) == -1);
 	CHECK(dsn_xtext_decode(S("+0A"), out, sizeof(out)) == -1);
 	CHECK(dsn_xtext_decode(S("abcdef"), out, 4) == -1);
+	/* found by fuzz_dsn_param: "+82" decoded to a raw 8-bit octet */
+	CHECK(dsn_xtext_decode(S("B+82"), out, sizeof(out)) == -1);
+	CHECK(dsn_xtext_decode(S("+7F"), out, sizeof(out)) == -1);
+	CHECK(!dsn_xtext_valid(S("a+FF")));
+	CHECK(dsn_xtext_decode(S("+7E"), out, sizeof(out)) == 1 &&
+	    strcmp(out, "~") == 0);
 	CHECK(dsn_xtext_valid(S("user@example.com")));
 	CHECK(!dsn_xtext_valid(S("")));
 }

@@ -6,7 +6,8 @@
  * .bodystructure (made by make_goldens.py), or with <name>.<item>.petrel
  * where Petrel deliberately differs (each difference and its reason is in
  * t/unit/data/mime/DIFFERENCES).  Also: the writers stop cleanly at the
- * output buffer's maximum, and the corpus is not empty.
+ * output buffer's maximum, the corpus is not empty, and a NUL in header
+ * text never reaches the client inside a literal.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -168,6 +169,25 @@ test_utf8(void)
 	buf_free(&b);
 }
 
+/* A NUL in header text goes out as 0x80 in a literal, never as NUL
+ * (found by fuzz_imap_structure: a literal held the raw NUL). */
+static void
+test_nul(void)
+{
+	static const char m[] = "Subject: a\0b\nFrom: \"x\0y\" <u@h>\n\n";
+	struct buf *b = buf_new(256, 0);
+
+	CHECK(imap_envelope_append(b, m, sizeof(m) - 1, 1) == 0);
+	CHECK(memchr(b->data, '\0', b->len) == NULL);
+	CHECK(strncmp(buf_cstr(b), "(NIL {3}\r\na\x80" "b ((", 16) == 0);
+	buf_reset(b);
+	/* the same in a subject rewritten "for humans" (folded) */
+	CHECK(imap_envelope_append(b, "Subject: a\0\n b\n\n", 16, 0) == 0);
+	CHECK(memchr(b->data, '\0', b->len) == NULL);
+	CHECK(strncmp(buf_cstr(b), "(NIL {4}\r\na\x80 b NIL", 18) == 0);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -178,5 +198,6 @@ main(void)
 	TEST_RUN(test_goldens);
 	TEST_RUN(test_bounded);
 	TEST_RUN(test_utf8);
+	TEST_RUN(test_nul);
 	TEST_EXIT();
 }
