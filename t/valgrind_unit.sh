@@ -9,7 +9,8 @@
 # of test names), VG_TIMEOUT (seconds per test, default 600), VG_SKIP
 # (test names left out; default test_tls and test_tls_server: their
 # handshakes with OpenSSL under memcheck, about 50 times slower, pass the
-# alarm() bounds the tests set on their peers, and ASan runs them).
+# alarm() bounds the tests set on their peers, and ASan runs them; and
+# test_sandbox: valgrind does not implement the seccomp system call).
 # The build must not use sanitizers (valgrind and ASan do not mix).
 B=${B:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,7 +34,7 @@ run_one() {
 export -f run_one
 export LOG TOP VG_TIMEOUT
 
-VG_SKIP=${VG_SKIP-test_tls test_tls_server}
+VG_SKIP=${VG_SKIP-test_tls test_tls_server test_sandbox}
 for t in "$TOP/$B"/t/test_*; do
 	case " $VG_SKIP " in *" $(basename "$t") "*) continue ;; esac
 	echo "$t"
