@@ -8,9 +8,10 @@
 #include "alloc.h"
 #include "utf8.h"
 
-/* Length of the well-formed UTF-8 sequence at p, or 0. */
+/* Decode the well-formed sequence at p: its length (1-4) with the code
+ * point in *cp_r, or 0. */
 size_t
-utf8_seq_len(const char *p, size_t len)
+utf8_decode(const char *p, size_t len, uint32_t *cp_r)
 {
 	const unsigned char *s = (const unsigned char *)p;
 	size_t n;
@@ -18,8 +19,10 @@ utf8_seq_len(const char *p, size_t len)
 
 	if (len == 0)
 		return 0;
-	if (s[0] < 0x80)
+	if (s[0] < 0x80) {
+		*cp_r = s[0];
 		return 1;
+	}
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
 		n = 2, cp = s[0] & 0x1f, min = 0x80;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
@@ -37,7 +40,17 @@ utf8_seq_len(const char *p, size_t len)
 	}
 	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*cp_r = cp;
 	return n;
+}
+
+/* Length of the well-formed UTF-8 sequence at p, or 0. */
+size_t
+utf8_seq_len(const char *p, size_t len)
+{
+	uint32_t cp;
+
+	return utf8_decode(p, len, &cp);
 }
 
 /* Offset of the first ill-formed octet in p/len, or len. */

@@ -11,6 +11,7 @@
 
 #include "imap_mutf7.h"
 #include "imap_num.h"
+#include "utf8.h"
 
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
@@ -154,7 +155,7 @@ encode_run(const char *p, size_t len, size_t *i, struct buf *out)
 	    (unsigned char)p[*i] > 0x7e)) {
 		uint32_t u[2];
 		int nu = 1;
-		if ((n = imap_utf8_decode(p + *i, len - *i, &cp)) == 0 || cp == 0)
+		if ((n = utf8_decode(p + *i, len - *i, &cp)) == 0 || cp == 0)
 			return -1;
 		*i += n;
 		u[0] = cp;

@@ -8,9 +8,7 @@
  *   imap_num_parse64(p, len, nonzero, &val_r)   number64 / nz-number64 and
  *        mod-sequence-value: up to 2^63-1 (RFC 9051, RFC 7162).
  *   imap_utf8_valid(p, len)   1 when p is well-formed UTF-8 (no overlong
- *        forms, no surrogates, nothing past U+10FFFF), else 0.
- *   imap_utf8_decode(p, len, &cp_r)  one code point: its length in bytes
- *        (1-4), or 0 when p does not start with a well-formed sequence.
+ *        forms, no surrogates, nothing past U+10FFFF: common/utf8.h), else 0.
  * Leading zeros are accepted ("007"), as the grammar's 1*DIGIT allows.
  */
 #ifndef PETREL_IMAP_NUM_H
@@ -28,6 +26,5 @@ int imap_num_parse32(const char *p, size_t len, int nonzero, uint32_t *val_r)
 int imap_num_parse64(const char *p, size_t len, int nonzero, uint64_t *val_r)
     WARN_UNUSED;
 int imap_utf8_valid(const char *p, size_t len);
-size_t imap_utf8_decode(const char *p, size_t len, uint32_t *cp_r);
 
 #endif
