@@ -58,9 +58,11 @@
  * tells the busy workers (SIGUSR2, which only interrupts a wait), and
  * until a worker is free again: connections (conn.h) wait at most
  * stress_timeout for a whole line, so idle and byte-at-a-time clients
- * release their workers quickly, and the parent accepts new clients
- * itself, sends them spec->busy_reply ("421 4.3.2 ... try again later")
- * and closes, so that nobody hangs unanswered in the listen queue.  One
+ * release their workers quickly, and once the pool has been full for a
+ * second the parent accepts new clients itself, sends them
+ * spec->busy_reply ("421 4.3.2 ... try again later") and closes, so that
+ * nobody hangs unanswered in the listen queue (a pool full for a moment
+ * only makes them wait that long).  One
  * warning is logged when stress begins and one when it ends, with the
  * number of clients turned away.
  *

@@ -55,7 +55,20 @@ static volatile sig_atomic_t pool_got_hup;
 static int pool_failures;
 static time_t pool_throttle_until;
 static int pool_stressed;		/* see "Stress" in server.h */
+static long long pool_stress_since;	/* monotonic ms */
 static unsigned long pool_turned_away;
+
+#define POOL_TURN_AWAY_AFTER 1000	/* ms of stress before turning away */
+
+/* Milliseconds on the monotonic clock. */
+static long long
+pool_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Signal handler of the parent: note it and wake the loop. */
 static void
@@ -337,6 +350,7 @@ pool_stress_update(const struct server_spec *spec)
 	if (now == pool_stressed)
 		return;
 	pool_stressed = now;
+	pool_stress_since = pool_now_ms();
 	__atomic_store_n(&pool_board->stress, now, __ATOMIC_RELEASE);
 	if (!now) {
 		log_info("overload over: %lu clients turned away meanwhile",
@@ -388,12 +402,19 @@ pool_wait(const struct server_spec *spec, struct server_listeners *ls,
 	struct pollfd pfd[2 + SERVER_LISTEN_MAX];
 	size_t n = 2;
 	char junk[64];
+	int turn_away;
 
 	pfd[0].fd = pool_sig[0];
 	pfd[0].events = POLLIN;
 	pfd[1].fd = pool_status[0];
 	pfd[1].events = POLLIN;
-	for (size_t i = 0; pool_stressed && ls != NULL && i < ls->count; i++) {
+	/* A pool full for a moment (a worker finishing its session) makes
+	 * new clients wait a little in the listen queue; only a pool still
+	 * full after POOL_TURN_AWAY_AFTER turns them away. */
+	turn_away = pool_stressed && ls != NULL &&
+	    pool_now_ms() - pool_stress_since >= POOL_TURN_AWAY_AFTER;
+
+	for (size_t i = 0; turn_away && i < ls->count; i++) {
 		pfd[n].fd = ls->fds[i];
 		pfd[n].events = POLLIN;
 		pfd[n++].revents = 0;
