@@ -273,12 +273,19 @@ def check_session(inst, user, pw, port, tls, known):
     c.cmd("SELECT INBOX")
     pid = mpid_of(inst, user, known)
     known.add(pid)
+    check_session_proc(case, pid, pw, port, c.local_port, tls)
+    return c, pid
+
+
+def check_session_proc(case, pid, pw, port, client_port, tls):
+    """The session pid runs as pw only; the client's socket is its own
+    (plaintext) or stays in a login process that relays (TLS)."""
     i = ids(pid) if pid else {}
     R.check(i and i["Uid"] == [pw.pw_uid] * 4 and
             i["Gid"] == [pw.pw_gid] * 4 and i["Groups"] <= {pw.pw_gid} and
             i["CapEff"] == 0, case + ": the session runs as %s only" %
             pw.pw_name, "pid %r ids %r" % (pid, i))
-    holders = tcp_holders(port, c.local_port)
+    holders = tcp_holders(port, client_port)
     if tls:
         login_uid = pwd.getpwnam("petrel-login").pw_uid
         R.check(holders and all(ids(p)["Uid"][0] == login_uid
@@ -288,7 +295,6 @@ def check_session(inst, user, pw, port, tls, known):
     else:
         R.check(holders == [pid], case + ": the session alone holds the "
                 "client's socket", "holders %r session %r" % (holders, pid))
-    return c, pid
 
 
 def check_sys_isolation(inst, sys_pws):
@@ -445,13 +451,18 @@ def main():
         traceback.print_exc()
         R.bad("run", "%s: %s" % (type(e).__name__, e))
     finally:
-        for c in open_conns:
-            c.close()
-        inst.cleanup()
-        for u in SYS:
-            subprocess.run(["userdel", "-r", u], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+        cleanup(inst, open_conns, SYS)
     return R.exit_code()
+
+
+def cleanup(inst, conns, users):
+    """Close the connections, remove the instance and the system users."""
+    for c in conns:
+        c.close()
+    inst.cleanup()
+    for u in users:
+        subprocess.run(["userdel", "-r", u], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ import os
 import pwd
 import shutil
 import socket
-import subprocess
 import sys
 import time
 
@@ -37,7 +36,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
 from petrel_inst import Instance, Reporter, tls_unverified  # noqa: E402
-from imap_raw import tcp_holders  # noqa: E402
 import imap_privsep as ip  # noqa: E402
 
 R = Reporter("pop3_privsep")
@@ -132,21 +130,7 @@ def check_session(inst, user, pw, port, tls, known):
             "the user's one message")
     pid = ip.mpid_of(inst, user, known, "pop3")
     known.add(pid)
-    i = ip.ids(pid) if pid else {}
-    R.check(i and i["Uid"] == [pw.pw_uid] * 4 and
-            i["Gid"] == [pw.pw_gid] * 4 and i["Groups"] <= {pw.pw_gid} and
-            i["CapEff"] == 0, case + ": the session runs as %s only" %
-            pw.pw_name, "pid %r ids %r" % (pid, i))
-    holders = tcp_holders(port, c.local_port)
-    if tls:
-        login_uid = pwd.getpwnam("petrel-login").pw_uid
-        R.check(holders and all(ip.ids(p)["Uid"][0] == login_uid
-                                for p in holders),
-                case + ": the TLS connection stays in a login process "
-                "(it relays to the session)", repr(holders))
-    else:
-        R.check(holders == [pid], case + ": the session alone holds the "
-                "client's socket", "holders %r session %r" % (holders, pid))
+    ip.check_session_proc(case, pid, pw, port, c.local_port, tls)
     return c
 
 
@@ -200,12 +184,7 @@ def main():
         traceback.print_exc()
         R.bad("run", "%s: %s" % (type(e).__name__, e))
     finally:
-        for c in conns:
-            c.close()
-        inst.cleanup()
-        for u in SYS:
-            subprocess.run(["userdel", "-r", u], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+        ip.cleanup(inst, conns, SYS)
     return R.exit_code()
 
 
