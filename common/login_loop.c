@@ -1,8 +1,8 @@
 /*
  * login_loop.c - the event loop of the pre-login stage (imapd, pop3d; see
- * login.h): one epoll set
- * over the listening sockets (shared by every login process), the parent's
- * life pipe, and each client's socket, pending password check and relay.
+ * login.h): one epoll set over the listening sockets (shared by every
+ * login process), the parent's life pipe, and each client's socket,
+ * pending password check and relay.
  *
  * Public: login_event_worker (the pool worker's life), login_one_session
  * (-S), login_watch/login_unwatch (epoll interest), login_close,
@@ -13,12 +13,12 @@
  * server_max_use accepted in its life (then it stops accepting and exits
  * once its last client is gone, so the pool starts a fresh one).  Every
  * client has a deadline: the protocol's login_timeout without a complete
- * command, its starttls timeout for a handshake; the relay of a logged-in TLS
- * client is bounded by the session's own timeouts instead.
+ * command, its starttls timeout for a handshake; the relay of a logged-in
+ * TLS client is bounded by the session's own timeouts instead.
  * Stopping (SIGTERM, reload): the process stops accepting, says goodbye
- * (LOGIN_ANS_SHUTDOWN) to clients that have not logged in, keeps relaying for the logged-in ones
- * and exits when none is left.  EOF on the life pipe (the parent died)
- * ends everything at once.
+ * (LOGIN_ANS_SHUTDOWN) to clients that have not logged in, keeps relaying
+ * for the logged-in ones and exits when none is left.  EOF on the life
+ * pipe (the parent died) ends everything at once.
  * Every client socket gets TCP_NODELAY at accept (the session inherits
  * it with the descriptor): replies are buffered and written whole
  * (conn.c), so Nagle's algorithm would only hold back the tail of a

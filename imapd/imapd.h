@@ -10,11 +10,11 @@
  *              greeting to a successful login (common/login*.c, login.h,
  *              shared with pop3d; IMAP's commands: login_cmd.c); can open
  *              no mailbox and no password map; asks petrel-auth.
- *   spawner    root, one (a skeleton helper, common/login_spawn.c): takes a logged-in
- *              connection from a login process, redeems its cookie with
- *              petrel-auth, finds the user's maildir and owner, enforces
- *              imapd_max_userip_connections and imapd_session_limit, and
- *              forks the session process.
+ *   spawner    root, one (a skeleton helper, common/login_spawn.c): takes
+ *              a logged-in connection from a login process, redeems its
+ *              cookie with petrel-auth, finds the user's maildir and
+ *              owner, enforces imapd_max_userip_connections and
+ *              imapd_session_limit, and forks the session process.
  *   session    the mailbox owner (the user, or petrel-vmail for virtual
  *              users), one per connection (session*.c, cmd_*.c): the
  *              authenticated and selected states over the user's Maildir++

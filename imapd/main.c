@@ -11,9 +11,9 @@
  * handoff socket between the login processes and the spawner.  The pool's
  * workers are login processes (imapd_login_user, event-driven, see
  * common/login.h), at most imapd_login_process_limit; the skeleton's
- * helper is the spawner (common/login_spawn.c, root), which forks a session process per
- * logged-in client as the mailbox owner.  -S runs the login stage and the
- * session for one client on stdin/stdout.
+ * helper is the spawner (common/login_spawn.c, root), which forks a
+ * session process per logged-in client as the mailbox owner.  -S runs
+ * the login stage and the session for one client on stdin/stdout.
  * Security: see imapd.h for who runs as whom.
  */
 #include "imapd.h"

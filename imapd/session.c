@@ -17,8 +17,8 @@
  * Memory: the heap is trimmed (malloc_trim) whenever the session is about
  * to wait for the client, so an idle session holds what its folder's
  * state needs, not the peak of its last command.
- * Security: runs as the mailbox owner (spawn.c); in -S mode, as whoever
- * started it, after becoming the owner when that is root.
+ * Security: runs as the mailbox owner (common/login_spawn.c); in -S mode,
+ * as whoever started it, after becoming the owner when that is root.
  */
 #include <malloc.h>
 #include <signal.h>
