@@ -6,8 +6,8 @@
  * auth_timeout), auth_client_start_verify, auth_client_start_redeem,
  * auth_client_fd, auth_client_events, auth_client_step, auth_client_value,
  * auth_client_free.  1 good, 0 refused, -1 temporary failure; never fatal.
- * Security: runs in smtpd and pop3d workers, login processes and the
- * imapd parent.  The encoded request (with the password) is wiped once
+ * Security: runs in smtpd workers, the login processes and spawners of
+ * imapd and pop3d.  The encoded request (with the password) is wiped once
  * sent and on free; the service's answer is bounded and parsed as
  * untrusted.  Reasons from the service are sanitised before they reach
  * *errstr_r (and so the log).

@@ -1,8 +1,9 @@
 /*
  * auth_client.h - asking petrel-auth, the one password-checking service
  * (the only reader of user_password_maps), whether a login is good.
- * smtpd and pop3d workers use the blocking calls; an event-driven login
- * process uses the start/step pair; the imapd parent redeems cookies.
+ * smtpd workers use the blocking calls; an event-driven
+ * login process (imapd, pop3d) uses the start/step pair; their spawners
+ * redeem cookies.
  *
  * Protocol (framing in auth_proto.h): connect to the unix socket named by
  * auth_listen ("unix:/path"), send one request, read one answer, close.

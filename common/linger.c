@@ -58,3 +58,18 @@ linger_close(int fd, int max_ms)
 	}
 	close(fd);
 }
+
+/* FIN, then drop the input already queued, without waiting. */
+void
+linger_drain_now(int fd)
+{
+	char junk[16384];
+	size_t total = 0;
+	ssize_t r;
+
+	if (fd < 0 || shutdown(fd, SHUT_WR) < 0)
+		return;
+	while (total < LINGER_MAX_BYTES &&
+	    (r = recv(fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+		total += (size_t)r;
+}

@@ -12,6 +12,10 @@
  * bytes, then closes.  A client that already closed costs one poll.
  *
  * Public: linger_close(fd, max_ms) - always closes fd.
+ *         linger_drain_now(fd) - for an event loop that cannot wait: our
+ *         FIN, then discard what has already arrived (bounded); the
+ *         caller closes.  A reset is then sent only if the client sends
+ *         more after reading our FIN.
  * Security: reads are discarded; both the time and the byte count are
  * bounded, so a client cannot hold the process here.
  */
@@ -22,5 +26,6 @@
 #define LINGER_DEFAULT_MS 2000
 
 void linger_close(int fd, int max_ms);
+void linger_drain_now(int fd);
 
 #endif

@@ -40,6 +40,12 @@ char *var_mynetworks;
 char *var_myorigin;
 long var_pop3d_auth_failure_delay;
 char *var_pop3d_auth_default_domain;
+long var_pop3d_auth_failure_limit;
+char *var_pop3d_login_user;
+long var_pop3d_login_process_limit;
+long var_pop3d_login_client_limit;
+long var_pop3d_session_limit;
+long var_pop3d_max_userip_connections;
 char *var_pop3d_listen;
 int var_pop3d_plaintext_auth;
 char *var_pop3d_plaintext_auth_networks;
@@ -217,11 +223,17 @@ const struct param params_table[] = {
 	{ "myorigin", PARAM_STR, "$myhostname", 0, 0, &var_myorigin },
 	{ "pop3d_auth_default_domain", PARAM_STR, "", 0, 0, &var_pop3d_auth_default_domain },
 	{ "pop3d_auth_failure_delay", PARAM_TIME, "1s", 0, 60, &var_pop3d_auth_failure_delay },
+	{ "pop3d_auth_failure_limit", PARAM_INT, "3", 1, 100, &var_pop3d_auth_failure_limit },
 	{ "pop3d_listen", PARAM_STR, "0.0.0.0:110", 0, 0, &var_pop3d_listen },
+	{ "pop3d_login_client_limit", PARAM_INT, "1000", 1, 100000, &var_pop3d_login_client_limit },
+	{ "pop3d_login_process_limit", PARAM_INT, "10", 1, 1000, &var_pop3d_login_process_limit },
+	{ "pop3d_login_user", PARAM_STR, "petrel-login", 0, 0, &var_pop3d_login_user },
+	{ "pop3d_max_userip_connections", PARAM_INT, "20", 1, 100000, &var_pop3d_max_userip_connections },
 	{ "pop3d_plaintext_auth", PARAM_BOOL, "no", 0, 0, &var_pop3d_plaintext_auth },
 	{ "pop3d_plaintext_auth_networks", PARAM_STR, "", 0, 0, &var_pop3d_plaintext_auth_networks },
 	{ "pop3d_pop3s_listen", PARAM_STR, "", 0, 0, &var_pop3d_pop3s_listen },
 	{ "pop3d_process_limit", PARAM_INT, "100", 1, 10000, &var_pop3d_process_limit },
+	{ "pop3d_session_limit", PARAM_INT, "1000", 1, 100000, &var_pop3d_session_limit },
 	{ "pop3d_starttls_timeout", PARAM_TIME, "60s", 1, 3600, &var_pop3d_starttls_timeout },
 	{ "pop3d_timeout", PARAM_TIME, "600s", 1, DAY, &var_pop3d_timeout },
 	{ "pop3d_tls_cert_file", PARAM_STR, "", 0, 0, &var_pop3d_tls_cert_file },

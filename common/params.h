@@ -134,9 +134,15 @@ extern char *var_transport_maps;
 /* pop3d */
 extern long var_pop3d_auth_failure_delay;
 extern char *var_pop3d_auth_default_domain;
+extern long var_pop3d_auth_failure_limit;
+extern char *var_pop3d_login_user;
+extern long var_pop3d_login_process_limit;
+extern long var_pop3d_login_client_limit;
+extern long var_pop3d_session_limit;
+extern long var_pop3d_max_userip_connections;
 extern char *var_pop3d_listen;
 extern long var_pop3d_timeout;
-extern long var_pop3d_process_limit;
+extern long var_pop3d_process_limit;	/* obsolete: ignored */
 extern int var_pop3d_plaintext_auth;
 extern char *var_pop3d_plaintext_auth_networks;
 extern char *var_pop3d_pop3s_listen;

@@ -7,13 +7,14 @@
  *              the TLS context, makes the handoff socket, keeps the pool
  *              of login processes and the spawner (main.c).
  *   login      imapd_login_user; event-driven, many clients each, from the
- *              greeting to a successful login (login*.c, login.h); can open
+ *              greeting to a successful login (common/login*.c, login.h,
+ *              shared with pop3d; IMAP's commands: login_cmd.c); can open
  *              no mailbox and no password map; asks petrel-auth.
- *   spawner    root, one (a skeleton helper, spawn.c): takes a logged-in
- *              connection from a login process, redeems its cookie with
- *              petrel-auth, finds the user's maildir and owner, enforces
- *              imapd_max_userip_connections and imapd_session_limit, and
- *              forks the session process.
+ *   spawner    root, one (a skeleton helper, common/login_spawn.c): takes
+ *              a logged-in connection from a login process, redeems its
+ *              cookie with petrel-auth, finds the user's maildir and
+ *              owner, enforces imapd_max_userip_connections and
+ *              imapd_session_limit, and forks the session process.
  *   session    the mailbox owner (the user, or petrel-vmail for virtual
  *              users), one per connection (session*.c, cmd_*.c): the
  *              authenticated and selected states over the user's Maildir++
@@ -24,13 +25,12 @@
  * Public (inside imapd/ only):
  *   imapd_tls()                imapd's TLS state (common/tls_server.h).
  *   imapd_tls_ctx()            the server TLS context (NULL: no TLS).
- *   imapd_handoff_fd           the login processes' end of the spawner's
- *                              socket (-1 in -S mode).
+ *   imapd_login_proto          IMAP's part of the pre-login stage and the
+ *                              spawner (login_cmd.c, common/login.h).
  *   imapd_capability(buf, prelogin, tls_ok, plaintext_ok)  the
  *                              CAPABILITY list (capability.c);
  *   imapd_capability_hiding(hidden), imapd_capability_listed(list, w, n)
  *                              the list without a user's hidden names.
- *   imapd_spawner_main(fd)     the spawner's life (spawn.c).
  *   imapd_session_main(fd_in, fd_out, h, user, maildir)  a session's life
  *                              after login (session.c); never returns.
  */
@@ -46,7 +46,9 @@ struct buf;
 struct tls_ctx;
 struct tls_server;
 
-extern int imapd_handoff_fd;
+struct login_proto;
+
+extern const struct login_proto imapd_login_proto;
 
 struct tls_ctx *imapd_tls_ctx(void);
 struct tls_server *imapd_tls(void);
@@ -54,8 +56,6 @@ const char *imapd_capability(int prelogin, int starttls_ok,
     int plaintext_ok);
 const char *imapd_capability_hiding(const char *hidden);
 int imapd_capability_listed(const char *list, const char *word, size_t n);
-__attribute__((noreturn))
-void imapd_spawner_main(int fd);
 __attribute__((noreturn))
 void imapd_session_main(int fd_in, int fd_out, const struct handoff *h,
     const char *user, const char *maildir);

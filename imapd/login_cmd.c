@@ -1,12 +1,13 @@
 /*
- * login_cmd.c - the commands of the not-authenticated state (RFC 9051
+ * login_cmd.c - imapd's part of the shared pre-login stage
+ * (common/login.h): the commands of the not-authenticated state (RFC 9051
  * 6.1, 6.2): CAPABILITY, NOOP, LOGOUT, ID, STARTTLS, LOGIN and
  * AUTHENTICATE PLAIN (RFC 4616, with SASL-IR, RFC 4959), read from a
  * client's input buffer as complete commands (imap_frame.h assembles
- * lines and literals).
+ * lines and literals), and the replies the stage and the spawner ask for.
  *
- * Public (see login.h): login_greet, login_process (run everything the
- * client's buffered input allows), login_plaintext_ok.
+ * Public: imapd_login_proto (imapd.h), the callbacks of struct
+ * login_proto for IMAP.
  * Replies follow Dovecot where the RFC leaves the words open.  Commands
  * of later states get BAD; after LOGIN_COMMANDS_MAX commands, a line
  * longer than the bound or a malformed literal the connection closes.
@@ -14,8 +15,10 @@
  * -S client, or an address in imapd_plaintext_auth_networks; elsewhere
  * CAPABILITY shows LOGINDISABLED and no AUTH=PLAIN, and they get NO
  * [PRIVACYREQUIRED].  The buffers that held a password are wiped.
- * Security: all of it is untrusted input before authentication.
+ * Security: all of it is untrusted input before authentication; runs as
+ * imapd_login_user.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,50 +30,66 @@
 #include "imapd.h"
 #include "log.h"
 #include "login.h"
+#include "server.h"
 #include "params.h"
 #include "tls_server.h"
 
+#define LOGIN_CMD_MAX		8192	/* one pre-login command, literals too */
+#define LOGIN_COMMANDS_MAX	50	/* commands before a login */
+
+/* A client's IMAP state before login (c->ps). */
+struct imap_login {
+	struct imap_asm *asm;		/* the command being assembled */
+	struct imap_pool *pool;		/* its parsed arguments */
+	unsigned long long lit_left;	/* literal octets still to take */
+};
+
+#define IL(c) ((struct imap_login *)(c)->ps)
+
 typedef void (*login_handler)(struct login_client *, const struct imap_cmd *);
 
-/* Whether a password may travel on this connection. */
-int
-login_plaintext_ok(const struct login_client *c)
-{
-	return tls_server_plaintext_ok(imapd_tls(), c->tls_up,
-	    c->peer.is_unix || c->peer.addr[0] == '\0', c->peer.addr);
-}
-
-/* Whether STARTTLS may be offered now. */
-static int
-login_starttls_ok(const struct login_client *c)
-{
-	return imapd_tls_ctx() != NULL && c->tls == NULL && !c->peer.is_unix &&
-	    c->peer.addr[0] != '\0';
-}
-
-/* The greeting, or for port 993 the TLS handshake first. */
-void
-login_greet(struct login_client *c)
+/* A new client's state. */
+static void
+il_init(struct login_client *c)
 {
 	struct imap_asm_limits lim = { LOGIN_CMD_MAX, 4, 0 };
+	struct imap_login *il = xcalloc(1, sizeof(*il));
 
 	lim.literal_minus = var_imapd_literal_minus;
+	il->asm = imap_asm_new(&lim);
+	il->pool = imap_pool_new(64 * 1024);
+	c->ps = il;
+}
 
-	c->asm = imap_asm_new(&lim);
-	c->pool = imap_pool_new(64 * 1024);
-	c->state = LS_COMMAND;
-	if (c->peer.listener == IMAPD_LISTENER_IMAPS) {
-		if (imapd_tls_ctx() == NULL || login_io_start_tls(c) != 0) {
-			login_close(c);
-			return;
-		}
-		login_io_update(c);
-		return;
-	}
+/* STARTTLS: forget a half-assembled command. */
+static void
+il_reset(struct login_client *c)
+{
+	imap_asm_reset(IL(c)->asm);
+	IL(c)->lit_left = 0;
+}
+
+/* The client is gone. */
+static void
+il_free(struct login_client *c)
+{
+	struct imap_login *il = IL(c);
+	size_t n;
+	const char *data = imap_asm_data(il->asm, &n);
+
+	explicit_bzero((char *)data, n);	/* may hold a password */
+	imap_asm_free(&il->asm);
+	imap_pool_free(&il->pool);
+	free(il);
+	c->ps = NULL;
+}
+
+/* The untagged greeting. */
+static void
+il_greet(struct login_client *c)
+{
 	login_reply(c, "* OK [CAPABILITY %s] Petrel ready.",
 	    imapd_capability(1, login_starttls_ok(c), login_plaintext_ok(c)));
-	(void)login_io_flush(c);
-	login_io_update(c);
 }
 
 static void
@@ -192,7 +211,7 @@ login_sasl_plain(struct login_client *c, char *msg, size_t len)
 static void
 login_sasl_response(struct login_client *c, const char *p, size_t len)
 {
-	char dec[AUTH_PLAIN_MAX];
+	char dec[LOGIN_AUTH_PLAIN_MAX];
 	long n;
 
 	c->state = LS_COMMAND;
@@ -267,7 +286,7 @@ login_dispatch(struct login_client *c, const char *p, size_t len)
 	const char *err = NULL;
 
 	c->commands++;
-	if (imap_parse_cmd(p, len, c->pool, &cmd, &err) != 0) {
+	if (imap_parse_cmd(p, len, IL(c)->pool, &cmd, &err) != 0) {
 		login_reply(c, "%s BAD %s", cmd.tag != NULL ? cmd.tag : "*",
 		    err != NULL ? err : "Error in IMAP command.");
 		return;
@@ -280,32 +299,26 @@ login_dispatch(struct login_client *c, const char *p, size_t len)
 	login_reply(c, "%s BAD Command not allowed before login.", cmd.tag);
 }
 
-/* Wipe what is left of consumed input (passwords travel there). */
-static void
-login_consume(struct login_client *c, size_t n)
-{
-	buf_consume(c->in, n);
-	explicit_bzero(c->in->data + c->in->len, c->in->cap - c->in->len);
-}
-
 /* Feed owed literal octets; 1 when the literal is complete. */
 static int
 login_take_literal(struct login_client *c)
 {
+	struct imap_login *il = IL(c);
 	size_t n = c->in->len;
 
-	if (n > c->lit_left)
-		n = (size_t)c->lit_left;
-	n = imap_asm_literal(c->asm, c->in->data, n);
+	if (n > il->lit_left)
+		n = (size_t)il->lit_left;
+	n = imap_asm_literal(il->asm, c->in->data, n);
 	login_consume(c, n);
-	c->lit_left -= n;
-	return c->lit_left == 0;
+	il->lit_left -= n;
+	return il->lit_left == 0;
 }
 
 /* One complete line is at the front of c->in (len without LF). */
 static void
 login_line(struct login_client *c, size_t len)
 {
+	struct imap_login *il = IL(c);
 	struct imap_literal_mark mark;
 	const char *err = NULL, *data;
 	size_t n, dlen;
@@ -317,7 +330,7 @@ login_line(struct login_client *c, size_t len)
 		login_consume(c, len + 1);
 		return;
 	}
-	r = imap_asm_line(c->asm, c->in->data, n, &mark, &err);
+	r = imap_asm_line(il->asm, c->in->data, n, &mark, &err);
 	login_consume(c, len + 1);
 	if (r < 0) {
 		login_reply(c, "* BYE %s", err != NULL ? err : "Bad command.");
@@ -325,27 +338,29 @@ login_line(struct login_client *c, size_t len)
 		return;
 	}
 	if (r == IMAP_ASM_LITERAL) {
-		c->lit_left = mark.size;
+		il->lit_left = mark.size;
 		if (mark.kind == IMAP_LIT_SYNC)
 			login_reply(c, "+ OK");
 		return;
 	}
-	data = imap_asm_data(c->asm, &dlen);
+	data = imap_asm_data(il->asm, &dlen);
 	login_dispatch(c, data, dlen);
+	if (c->closed)
+		return;
 	explicit_bzero((char *)data, dlen);	/* our buffer; may hold a password */
-	imap_asm_reset(c->asm);
-	imap_pool_clear(c->pool);
+	imap_asm_reset(il->asm);
+	imap_pool_clear(il->pool);
 }
 
 /* Run every complete command in the input buffer. */
 static void
-login_commands(struct login_client *c)
+il_commands(struct login_client *c)
 {
 	char *lf;
 
 	while ((c->state == LS_COMMAND || c->state == LS_SASL) &&
-	    !c->starttls_pending) {
-		if (c->lit_left > 0 && !login_take_literal(c))
+	    !c->starttls_pending && !c->closed) {
+		if (IL(c)->lit_left > 0 && !login_take_literal(c))
 			break;
 		lf = memchr(c->in->data, '\n', c->in->len);
 		if (lf == NULL) {
@@ -356,6 +371,8 @@ login_commands(struct login_client *c)
 			break;
 		}
 		login_line(c, (size_t)(lf - c->in->data));
+		if (c->closed)
+			break;
 		if (c->commands >= LOGIN_COMMANDS_MAX &&
 		    c->state == LS_COMMAND) {
 			login_reply(c, "* BYE Too many commands before login.");
@@ -366,68 +383,85 @@ login_commands(struct login_client *c)
 	}
 }
 
-/* STARTTLS: once its OK is out, drop pipelined input, start TLS. */
+/* Whether the input may go to the session (no literal half read). */
 static int
-login_maybe_starttls(struct login_client *c)
+il_handoff_ok(const struct login_client *c)
 {
-	if (!c->starttls_pending || c->out->len > 0)
-		return 0;
-	c->starttls_pending = 0;
-	buf_reset(c->in);
-	imap_asm_reset(c->asm);
-	c->lit_left = 0;
-	return login_io_start_tls(c) == 0 ? 1 : -1;
+	return IL(c)->lit_left == 0;
 }
 
-/* Finish a TLS handshake step; 1 when commands may be read. */
+/* What the stage says for the protocol. */
+static void
+il_answer(struct login_client *c, enum login_answer a)
+{
+	switch (a) {
+	case LOGIN_ANS_FAILED:
+		login_reply(c, "%s NO [AUTHENTICATIONFAILED] Authentication "
+		    "failed.", c->tag);
+		break;
+	case LOGIN_ANS_TOO_MANY:
+		login_reply(c, "* BYE Too many invalid authentication "
+		    "attempts.");
+		break;
+	case LOGIN_ANS_TEMP:
+		login_reply(c, "%s NO [UNAVAILABLE] Temporary authentication "
+		    "failure.", c->tag);
+		break;
+	case LOGIN_ANS_INTERNAL:
+		login_reply(c, "%s NO [UNAVAILABLE] Internal error occurred. "
+		    "Refer to server log for more information.", c->tag);
+		break;
+	case LOGIN_ANS_PIPELINED:
+		login_reply(c, "* BYE Too much input pipelined after login.");
+		break;
+	case LOGIN_ANS_IDLE:
+		login_reply(c, "* BYE Disconnected for inactivity.");
+		break;
+	case LOGIN_ANS_SHUTDOWN:
+		login_reply(c, "* BYE Server shutting down.");
+		break;
+	}
+}
+
+/* The spawner's tagged NO for a login it cannot serve. */
 static int
-login_handshake_step(struct login_client *c)
+il_refusal(char *line, size_t size, const struct handoff *h,
+    enum login_refusal r)
 {
-	int r = login_io_handshake(c);
+	static const char *const text[] = {
+		[LOGIN_REFUSE_INTERNAL] = "[UNAVAILABLE] Internal error "
+		    "occurred.",
+		[LOGIN_REFUSE_NO_MAILBOX] = "[UNAVAILABLE] No mailbox for "
+		    "this user.",
+		[LOGIN_REFUSE_LIMIT] = "[LIMIT] Maximum number of connections "
+		    "from user+IP exceeded.",
+		[LOGIN_REFUSE_BUSY] = "[UNAVAILABLE] Too many sessions, try "
+		    "again later.",
+	};
 
-	if (r <= 0)
-		return r;
-	c->state = LS_COMMAND;
-	if (c->peer.listener == IMAPD_LISTENER_IMAPS && !c->greeted) {
-		c->greeted = 1;
-		login_reply(c, "* OK [CAPABILITY %s] Petrel ready.",
-		    imapd_capability(1, 0, login_plaintext_ok(c)));
-	}
-	return 1;
+	return snprintf(line, size, "%s NO %s\r\n", h->tag, text[r]);
 }
 
-/* Everything an event on the client socket allows. */
-void
-login_process(struct login_client *c)
-{
-	int r, open = 1;
-
-	if (c->state == LS_HANDSHAKE) {
-		if ((r = login_handshake_step(c)) < 0) {
-			login_close(c);
-			return;
-		}
-		if (r == 0) {
-			login_io_update(c);
-			return;
-		}
-	}
-	if (c->state == LS_COMMAND || c->state == LS_SASL)
-		open = login_io_read(c);
-	login_commands(c);
-	if (login_io_flush(c) < 0 || (!open && c->state != LS_AUTH &&
-	    c->state != LS_DELAY) || (c->state == LS_CLOSING &&
-	    c->out->len == 0)) {
-		login_close(c);
-		return;
-	}
-	if ((r = login_maybe_starttls(c)) < 0) {
-		login_close(c);
-		return;
-	}
-	if (r > 0) {
-		login_process(c);	/* the client may have sent a hello */
-		return;
-	}
-	login_io_update(c);
-}
+/* The implicit-TLS greeting has no STARTTLS: login_starttls_ok says so. */
+const struct login_proto imapd_login_proto = {
+	.name = "imap",
+	.tls_listener = IMAPD_LISTENER_IMAPS,
+	.tls = imapd_tls,
+	.login_timeout = &var_imapd_login_timeout,
+	.client_limit = &var_imapd_login_client_limit,
+	.line_limit = &var_imapd_line_length_limit,
+	.failure_delay = &var_imapd_auth_failure_delay,
+	.failure_limit = &var_imapd_auth_failure_limit,
+	.max_userip = &var_imapd_max_userip_connections,
+	.session_limit = &var_imapd_session_limit,
+	.default_domain = &var_imapd_auth_default_domain,
+	.init = il_init,
+	.reset = il_reset,
+	.free_state = il_free,
+	.greet = il_greet,
+	.commands = il_commands,
+	.handoff_ok = il_handoff_ok,
+	.answer = il_answer,
+	.refusal = il_refusal,
+	.session = imapd_session_main,
+};

@@ -2,7 +2,7 @@
  * main.c - petrel-imapd: the IMAP server (RFC 9051 IMAP4rev2 and RFC 3501
  * IMAP4rev1), its configuration and the skeleton's hooks.
  *
- * Public: main(); imapd_tls_ctx() and imapd_handoff_fd (imapd.h).
+ * Public: main(); imapd_tls() and imapd_tls_ctx() (imapd.h).
  * The server skeleton (common/server.c) parses -f/-o/-d/-n/-S and binds
  * imapd_listen (143, STARTTLS) and imapd_imaps_listen (993, implicit TLS;
  * empty = off) as root.  pre_drop loads the TLS certificate
@@ -10,15 +10,12 @@
  * $myhostname at the first start when neither exists) and makes the
  * handoff socket between the login processes and the spawner.  The pool's
  * workers are login processes (imapd_login_user, event-driven, see
- * login.h), at most imapd_login_process_limit; the skeleton's helper is
- * the spawner (spawn.c, root), which forks a session process per
- * logged-in client as the mailbox owner.  -S runs the login stage and the
- * session for one client on stdin/stdout.
+ * common/login.h), at most imapd_login_process_limit; the skeleton's
+ * helper is the spawner (common/login_spawn.c, root), which forks a
+ * session process per logged-in client as the mailbox owner.  -S runs
+ * the login stage and the session for one client on stdin/stdout.
  * Security: see imapd.h for who runs as whom.
  */
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "imapd.h"
 #include "log.h"
 #include "login.h"
@@ -27,8 +24,6 @@
 #include "server.h"
 #include "tls.h"
 #include "tls_server.h"
-
-int imapd_handoff_fd = -1;
 
 static const struct tls_server_settings imapd_tls_settings = {
 	.name = "imapd",
@@ -62,17 +57,13 @@ static void
 imapd_pre_drop(void)
 {
 	const char *err = NULL;
-	int sp[2];
 
 	if (tls_server_load(imapd_tls(), &err) != 0)
 		log_fatal("%s", err != NULL ? err : "TLS certificate");
 	if (!tls_server_enabled(imapd_tls()) && *var_imapd_imaps_listen != '\0')
 		log_fatal("imapd_imaps_listen needs imapd_tls_cert_file and "
 		    "imapd_tls_key_file");
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
-		log_fatal("socketpair: %m");
-	imapd_handoff_fd = sp[0];
-	server_helper_fd(sp[1]);
+	login_handoff_setup();
 }
 
 /* SIGHUP in the parent: a renewed certificate for the next logins. */
@@ -87,7 +78,23 @@ static void
 imapd_one(int fd_in, int fd_out, const struct server_peer *peer)
 {
 	(void)peer;
-	login_one_session(fd_in, fd_out);
+	login_one_session(&imapd_login_proto, fd_in, fd_out);
+}
+
+/* A pool worker: a login process. */
+static void
+imapd_login_worker(const struct server_listen_fd *fds, size_t n,
+    int life_fd)
+{
+	login_event_worker(&imapd_login_proto, fds, n, life_fd);
+}
+
+/* The skeleton's helper: the spawner. */
+__attribute__((noreturn))
+static void
+imapd_spawner(int fd)
+{
+	login_spawner_main(&imapd_login_proto, fd);
 }
 
 static const char *const imapd_more_listen[] = {
@@ -105,7 +112,7 @@ imapd_busy_reply(void)
 
 static const struct server_spec imapd_spec = {
 	.name = "imapd",
-	.sandbox = SANDBOX_NET,		/* the login stage; sessions: spawn.c */
+	.sandbox = SANDBOX_NET,		/* the login stage; sessions: login_spawn.c */
 	.listen_param = "imapd_listen",
 	.user_param = "imapd_login_user",
 	.process_limit_param = "imapd_login_process_limit",
@@ -113,9 +120,9 @@ static const struct server_spec imapd_spec = {
 	.pre_drop = imapd_pre_drop,
 	.reload = imapd_reload,
 	.session = imapd_one,
-	.event_worker = login_event_worker,
+	.event_worker = imapd_login_worker,
 	.extra_listen_params = imapd_more_listen,
-	.helper = imapd_spawner_main,
+	.helper = imapd_spawner,
 	.helper_name = "spawner",
 	.helper_reloads_itself = 1,
 	.busy_reply = imapd_busy_reply,

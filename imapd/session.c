@@ -17,8 +17,8 @@
  * Memory: the heap is trimmed (malloc_trim) whenever the session is about
  * to wait for the client, so an idle session holds what its folder's
  * state needs, not the peak of its last command.
- * Security: runs as the mailbox owner (spawn.c); in -S mode, as whoever
- * started it, after becoming the owner when that is root.
+ * Security: runs as the mailbox owner (common/login_spawn.c); in -S mode,
+ * as whoever started it, after becoming the owner when that is root.
  */
 #include <malloc.h>
 #include <signal.h>
@@ -35,6 +35,7 @@
 #include "imapd.h"
 #include "linger.h"
 #include "log.h"
+#include "login.h"
 #include "maps.h"
 #include "mstore.h"
 #include "params.h"
@@ -349,29 +350,6 @@ session_dispatch(struct imapd_session *s)
 	e->fn(s, &cmd);
 }
 
-/* Find the maildir and become its owner in -S mode; 0 or -1. */
-static int
-session_local_setup(const char *user, char **root_r)
-{
-	struct resolver *r;
-	const char *err = NULL;
-	uid_t uid;
-	gid_t gid;
-
-	if ((r = resolver_new(&err)) == NULL ||
-	    resolve_login_maildir(r, user, root_r, &uid, &gid, &err) <= 0) {
-		log_warn("no mailbox for %s: %s", user, err ? err : "unknown");
-		resolver_free(&r);
-		return -1;
-	}
-	resolver_free(&r);
-	if (privs_is_root() && privs_drop_ids(uid, gid, &err) != 0) {
-		log_warn("cannot become the owner of %s: %s", *root_r, err);
-		return -1;
-	}
-	return 0;
-}
-
 /* A new session for a login that the spawner (or -S) accepted. */
 static struct imapd_session *
 session_new(int fd_in, int fd_out, const struct handoff *h,
@@ -493,7 +471,8 @@ imapd_session_main(int fd_in, int fd_out, const struct handoff *h,
 	session_out_fd = fd_out;
 	signal(SIGTERM, session_on_term);
 	signal(SIGINT, session_on_term);	/* Ctrl-C of "petrel run" */
-	if (root == NULL && session_local_setup(user, &root) != 0) {
+	if (root == NULL && login_local_owner(user, &root, &err) <= 0) {
+		log_warn("no mailbox for %s: %s", user, err ? err : "unknown");
 		dprintf(fd_out, "%s NO [UNAVAILABLE] No mailbox.\r\n", h->tag);
 		exit(0);
 	}

@@ -6,11 +6,12 @@
  * (post_drop: who may ask).
  * Requests (protocol in common/auth_client.h):
  *   VERIFY service user password client-address: password_lookup_verify
- *     against user_password_maps; OK (for service "imap" with a fresh
- *     one-time cookie, auth_cookie.c), NO, or TEMP when the maps fail.
+ *     against user_password_maps; OK (for services "imap" and "pop3"
+ *     with a fresh one-time cookie, auth_cookie.c), NO, or TEMP when the
+ *     maps fail.
  *   REDEEM cookie: root only (DENY otherwise); OK with the user, or NO.
- * Peers: SO_PEERCRED must name root, smtpd_user, vmail_user or
- * imapd_login_user; anyone else gets DENY and a warning in the log.
+ * Peers: SO_PEERCRED must name root, smtpd_user, vmail_user,
+ * imapd_login_user or pop3d_login_user; anyone else gets DENY and a warning in the log.
  * Logging: failed and refused requests, with sanitised names; never a
  * password.
  * Security: runs as vmail_user (the only process that reads the password
@@ -31,7 +32,7 @@
 #include "params.h"
 #include "password.h"
 
-#define PEERS_MAX 4
+#define PEERS_MAX 8
 #define AUTH_DENY_DRAIN 2	/* seconds a refused peer may still send */
 
 static uid_t peer_uids[PEERS_MAX];
@@ -61,6 +62,7 @@ auth_peers_init(void)
 	peers_add("smtpd_user", var_smtpd_user);
 	peers_add("vmail_user", var_vmail_user);
 	peers_add("imapd_login_user", var_imapd_login_user);
+	peers_add("pop3d_login_user", var_pop3d_login_user);
 }
 
 /* 1 when uid may ask at all. */
@@ -170,9 +172,9 @@ session_verify(const struct auth_req *r, char *value, size_t size)
 		return AUTH_ST_NO;
 	}
 	/* Only a login that a root process turns into a session needs a
-	 * cookie (imapd's spawner); other services would only fill the
-	 * table and push live cookies out. */
-	if (strcmp(service, "imap") != 0) {
+	 * cookie (the spawners of imapd and pop3d); other services would
+	 * only fill the table and push live cookies out. */
+	if (strcmp(service, "imap") != 0 && strcmp(service, "pop3") != 0) {
 		value[0] = '\0';
 		return AUTH_ST_OK;
 	}

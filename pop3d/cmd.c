@@ -1,12 +1,13 @@
 /*
- * cmd.c - POP3 command dispatch through one table {verb, handler, states},
- * and the small commands that need no mailbox: CAPA, NOOP, QUIT.
+ * cmd.c - the session's POP3 command dispatch (after login; the commands
+ * before it are login_pop3.c's) through one table {verb, handler,
+ * states}, and the small commands that need no mailbox: CAPA, NOOP, QUIT.
  *
  * Public: pop3d_cmd_dispatch (see pop3d.h).
- * CAPA lists exactly what works now: USER and SASL PLAIN (both refused
- * with [AUTH] before TLS unless plaintext is allowed, see tls.c) and STLS
- * only in AUTHORIZATION, STLS only before TLS and with a certificate.
- * At most POP3D_PRELOGIN_LIMIT commands are taken before a login.
+ * CAPA lists what works after login (no USER, SASL or STLS).  A session
+ * whose mailbox was in use stays in AUTHORIZATION: CAPA and QUIT work,
+ * USER, PASS and AUTH get "-ERR [IN-USE] ..." (the login is over; the
+ * client reconnects to try again).
  * An unparsable line or an unknown verb gets "-ERR Unknown command."; a
  * verb used in the wrong state "-ERR Not logged in." or "-ERR Already
  * logged in."; all of these count against the error budget.
@@ -35,15 +36,15 @@ struct pop3d_cmd {
 static void cmd_capa(struct pop3d_session *s, const char *p, size_t len);
 static void cmd_noop(struct pop3d_session *s, const char *p, size_t len);
 static void cmd_quit(struct pop3d_session *s, const char *p, size_t len);
+static void cmd_in_use(struct pop3d_session *s, const char *p, size_t len);
 
 #define AUTH	POP3D_AUTHORIZATION
 #define TRANS	POP3D_TRANSACTION
 
 static const struct pop3d_cmd pop3d_cmds[] = {
-	{ "USER", pop3d_cmd_user, AUTH },
-	{ "PASS", pop3d_cmd_pass, AUTH },
-	{ "AUTH", pop3d_cmd_auth, AUTH },
-	{ "STLS", pop3d_cmd_stls, AUTH },
+	{ "USER", cmd_in_use, AUTH },
+	{ "PASS", cmd_in_use, AUTH },
+	{ "AUTH", cmd_in_use, AUTH },
 	{ "QUIT", cmd_quit, AUTH | TRANS },
 	{ "CAPA", cmd_capa, AUTH | TRANS },
 	{ "NOOP", cmd_noop, TRANS },
@@ -63,12 +64,6 @@ pop3d_cmd_dispatch(struct pop3d_session *s, const char *line, size_t len)
 	struct pop3_cmdline cl;
 	size_t i;
 
-	if (s->state == POP3D_AUTHORIZATION &&
-	    ++s->prelogin_commands > POP3D_PRELOGIN_LIMIT) {
-		pop3d_reply(s, "-ERR Too many commands before login.");
-		s->closing = 1;
-		return;
-	}
 	if (pop3_parse_line(line, len, &cl) < 0) {
 		pop3d_bad(s, "-ERR Unknown command.");
 		return;
@@ -100,14 +95,18 @@ cmd_capa(struct pop3d_session *s, const char *p, size_t len)
 	pop3d_reply(s, "RESP-CODES");
 	pop3d_reply(s, "PIPELINING");
 	pop3d_reply(s, "AUTH-RESP-CODE");
-	if (s->state == POP3D_AUTHORIZATION) {
-		pop3d_reply(s, "USER");
-		pop3d_reply(s, "SASL PLAIN");
-		if (pop3d_tls_offered(s))
-			pop3d_reply(s, "STLS");
-	}
 	pop3d_reply(s, "IMPLEMENTATION Petrel");
 	pop3d_reply(s, ".");
+}
+
+/* A login after the mailbox was found in use: not in this session. */
+static void
+cmd_in_use(struct pop3d_session *s, const char *p, size_t len)
+{
+	(void)p;
+	(void)len;
+	pop3d_bad(s, "-ERR [IN-USE] Mailbox is locked by another POP3 "
+	    "session.");
 }
 
 /* NOOP: keeps the session alive. */

@@ -26,6 +26,10 @@ issue 12):
     login process or a session cannot turn a cookie into a user), and a
     system user cannot ask it anything; a cookie redeems once.
 Needs root (useradd, setpriv, runuser).
+The helpers take the daemon (or protocol) as a parameter, imapd's by
+default: t/interop/pop3_privsep.py runs them on pop3d (which shares the
+login stage and the spawner) and points this module's R at its own
+Reporter.
 """
 import imaplib
 import os
@@ -78,14 +82,14 @@ def sys_user(name):
     return pw
 
 
-def add_sys_passwords(inst):
+def add_sys_passwords(inst, users=None):
     """user_password_maps lines for the system users, map rebuilt."""
     h = subprocess.run(["openssl", "passwd", "-6", PW], check=True,
                        stdout=subprocess.PIPE).stdout.decode().strip()
     src = os.path.join(inst.dir, "conf", "passwd")
     st = os.stat(src)
     with open(src, "a") as f:
-        for u in SYS:
+        for u in users or SYS:
             f.write("%s@localhost %s\n" % (u, h))
     subprocess.run([os.path.join(BIN, "petrel-map"), "-f", inst.conf,
                     "hash:" + src], check=True)
@@ -103,9 +107,9 @@ def as_ids(uid, gid, argv):
     return p.returncode
 
 
-def procs(inst):
-    """(parent, spawner, [login pids], [session pids]) of imapd."""
-    parent = inst.daemon_pid("imapd")
+def procs(inst, daemon="imapd"):
+    """(parent, spawner, [login pids], [session pids]) of the daemon."""
+    parent = inst.daemon_pid(daemon)
     spawner, logins, sessions = None, [], []
     for p in inst.children(parent) if parent else []:
         if ids(p).get("Uid", [None])[0] == 0:
@@ -117,11 +121,11 @@ def procs(inst):
     return parent, spawner, logins, sessions
 
 
-def check_roles(inst, login_pw):
+def check_roles(inst, login_pw, daemon="imapd"):
     """Ids of the parent, the spawner and the login processes."""
-    parent, spawner, logins, _ = procs(inst)
+    parent, spawner, logins, _ = procs(inst, daemon)
     R.check(parent and ids(parent)["Uid"] == [0] * 4,
-            "the imapd parent runs as root", repr(parent))
+            "the %s parent runs as root" % daemon, repr(parent))
     R.check(spawner and ids(spawner)["Uid"] == [0] * 4,
             "the spawner runs as root", repr(spawner))
     want_u, want_g = [login_pw.pw_uid] * 4, [login_pw.pw_gid] * 4
@@ -151,10 +155,10 @@ def sockets_of(pid):
     return out
 
 
-def check_handoff(inst):
+def check_handoff(inst, daemon="imapd"):
     """The spawner listens on nothing with a name, and no session or
     login process holds the spawner's end of the handoff socket."""
-    _, spawner, logins, sessions = procs(inst)
+    _, spawner, logins, sessions = procs(inst, daemon)
     mine = sockets_of(spawner) if spawner else set()
     named = []
     with open("/proc/net/unix") as f:
@@ -245,10 +249,10 @@ def check_prelogin(inst):
     return [a, b, t]
 
 
-def mpid_of(inst, user, known):
+def mpid_of(inst, user, known, proto="imap"):
     """The session pid from the newest Login line for user."""
-    pat = re.compile(r"imap-login: Login: user=<%s>.*mpid=(\d+)" %
-                     re.escape(user))
+    pat = re.compile(r"%s-login: Login: user=<%s>.*mpid=(\d+)" %
+                     (proto, re.escape(user)))
     for _ in range(50):
         pids = [int(m.group(1)) for m in
                 (pat.search(ln) for ln in inst.log_lines("Login: user=<"))
@@ -269,12 +273,19 @@ def check_session(inst, user, pw, port, tls, known):
     c.cmd("SELECT INBOX")
     pid = mpid_of(inst, user, known)
     known.add(pid)
+    check_session_proc(case, pid, pw, port, c.local_port, tls)
+    return c, pid
+
+
+def check_session_proc(case, pid, pw, port, client_port, tls):
+    """The session pid runs as pw only; the client's socket is its own
+    (plaintext) or stays in a login process that relays (TLS)."""
     i = ids(pid) if pid else {}
     R.check(i and i["Uid"] == [pw.pw_uid] * 4 and
             i["Gid"] == [pw.pw_gid] * 4 and i["Groups"] <= {pw.pw_gid} and
             i["CapEff"] == 0, case + ": the session runs as %s only" %
             pw.pw_name, "pid %r ids %r" % (pid, i))
-    holders = tcp_holders(port, c.local_port)
+    holders = tcp_holders(port, client_port)
     if tls:
         login_uid = pwd.getpwnam("petrel-login").pw_uid
         R.check(holders and all(ids(p)["Uid"][0] == login_uid
@@ -284,7 +295,6 @@ def check_session(inst, user, pw, port, tls, known):
     else:
         R.check(holders == [pid], case + ": the session alone holds the "
                 "client's socket", "holders %r session %r" % (holders, pid))
-    return c, pid
 
 
 def check_sys_isolation(inst, sys_pws):
@@ -374,9 +384,9 @@ def check_names(inst):
             "users' maildirs", "%r -> %r" % (tree_before, tree_after))
 
 
-def check_auth(inst):
+def check_auth(inst, service="imap", sys_user_name=None):
     """Only root redeems a login cookie."""
-    verify = ("VERIFY", "imap", ALICE, PW, "127.0.0.1")
+    verify = ("VERIFY", service, ALICE, PW, "127.0.0.1")
     ans = auth_ask(inst, "petrel-login", *verify)
     ok = len(ans) == 2 and ans[0] == "OK"
     R.check(ok, "petrel-login may VERIFY (and gets a cookie)", repr(ans))
@@ -386,7 +396,7 @@ def check_auth(inst):
         got = auth_ask(inst, who, "REDEEM", ans[1])
         R.check(got[:1] == ["DENY"], "petrel-auth refuses REDEEM from %s" %
                 who, repr(got))
-    got = auth_ask(inst, SYS[0], *verify)
+    got = auth_ask(inst, sys_user_name or SYS[0], *verify)
     R.check(got[:1] == ["DENY"], "petrel-auth refuses a system user's "
             "request", repr(got))
     got = auth_ask(inst, None, "REDEEM", ans[1])
@@ -441,13 +451,18 @@ def main():
         traceback.print_exc()
         R.bad("run", "%s: %s" % (type(e).__name__, e))
     finally:
-        for c in open_conns:
-            c.close()
-        inst.cleanup()
-        for u in SYS:
-            subprocess.run(["userdel", "-r", u], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+        cleanup(inst, open_conns, SYS)
     return R.exit_code()
+
+
+def cleanup(inst, conns, users):
+    """Close the connections, remove the instance and the system users."""
+    for c in conns:
+        c.close()
+    inst.cleanup()
+    for u in users:
+        subprocess.run(["userdel", "-r", u], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
 
 
 if __name__ == "__main__":

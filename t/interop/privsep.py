@@ -171,7 +171,7 @@ def main():
         cookie, issued = check_auth_service(inst)
         check_workers(inst, "inject", "petrel-inject")
         check_workers(inst, "qmgr", "petrel-queue")
-        check_workers(inst, "pop3d", "petrel-vmail")
+        check_workers(inst, "pop3d", "petrel-login", "root")
         lp = inst.daemon_pid("local")
         R.check(lp and proc_uid(lp) == [0, 0], "local parent runs as root",
                 "uid %s" % (proc_uid(lp) if lp else "not running"))

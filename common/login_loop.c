@@ -1,30 +1,32 @@
 /*
- * login_loop.c - the event loop of imapd's pre-login stage: one epoll set
- * over the listening sockets (shared by every login process), the parent's
- * life pipe, and each client's socket, pending password check and relay.
+ * login_loop.c - the event loop of the pre-login stage (imapd, pop3d; see
+ * login.h): one epoll set over the listening sockets (shared by every
+ * login process), the parent's life pipe, and each client's socket,
+ * pending password check and relay.
  *
  * Public: login_event_worker (the pool worker's life), login_one_session
  * (-S), login_watch/login_unwatch (epoll interest), login_close,
  * login_now (see login.h).
- * Limits: imapd_login_client_limit clients per process (then the process
+ * Limits: the protocol's client_limit (imapd_login_client_limit,
+ * pop3d_login_client_limit) clients per process (then the process
  * reports itself full and stops accepting until one leaves), at most
  * server_max_use times that many accepted in its life (then it stops
  * accepting and exits once its last client is gone, so the pool starts a
  * fresh one; a process holds clients by the thousand, and the TLS ones
  * until they log out, so its life is counted in process-fulls).  Every
- * client has a deadline: imapd_login_timeout without a complete command,
- * imapd_starttls_timeout for a handshake; the relay of a logged-in TLS
- * client is bounded by the session's own timeouts instead.
- * Stopping (SIGTERM, reload): the process stops accepting, says BYE to
- * clients that have not logged in, keeps relaying for the logged-in ones
- * and exits when none is left.  EOF on the life pipe (the parent died)
- * ends everything at once.
+ * client has a deadline: the protocol's login_timeout without a complete
+ * command, its starttls timeout for a handshake; the relay of a logged-in
+ * TLS client is bounded by the session's own timeouts instead.
+ * Stopping (SIGTERM, reload): the process stops accepting, says goodbye
+ * (LOGIN_ANS_SHUTDOWN) to clients that have not logged in, keeps relaying
+ * for the logged-in ones and exits when none is left.  EOF on the life
+ * pipe (the parent died) ends everything at once.
  * Every client socket gets TCP_NODELAY at accept (the session inherits
  * it with the descriptor): replies are buffered and written whole
  * (conn.c), so Nagle's algorithm would only hold back the tail of a
  * response longer than one write until the client's delayed ACK, 40 ms
  * per FETCH of more than 16 KB.
- * Security: runs as imapd_login_user; see login.h.
+ * Security: runs as the daemon's login user; see login.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,12 +43,15 @@
 #include "alloc.h"
 #include "buf.h"
 #include "log.h"
+#include "linger.h"
 #include "login.h"
 #include "params.h"
 #include "server.h"
 #include "tls.h"
 
 #define LOOP_EVENTS 64
+
+const struct login_proto *login_proto;
 
 static int loop_ep = -1;
 static struct login_client *loop_clients;
@@ -109,7 +114,7 @@ loop_set_accepting(int on)
 static long
 loop_max_use(void)
 {
-	return var_server_max_use * var_imapd_login_client_limit;
+	return var_server_max_use * *login_proto->client_limit;
 }
 
 /* Whether this process may take another client. */
@@ -117,7 +122,7 @@ static int
 loop_room(void)
 {
 	return !server_stopping() && loop_accepted < loop_max_use() &&
-	    (long)loop_nclients < var_imapd_login_client_limit;
+	    (long)loop_nclients < *login_proto->client_limit;
 }
 
 /* Tell the pool whether we have room; accept only when we do. */
@@ -148,10 +153,10 @@ loop_client_new(int fd, int fd_out, const struct server_peer *peer)
 	c->proxy_ev.c = c;
 	c->proxy_ev.fd = -1;
 	c->peer = *peer;
-	c->in = buf_new(1024, (size_t)var_imapd_line_length_limit + 1024);
+	c->in = buf_new(1024, (size_t)*login_proto->line_limit + 1024);
 	c->out = buf_new(1024, LOGIN_OUT_MAX);
 	c->started = login_now();
-	c->deadline = c->started + var_imapd_login_timeout;
+	c->deadline = c->started + *login_proto->login_timeout;
 	c->next = loop_clients;
 	if (loop_clients != NULL)
 		loop_clients->prev = c;
@@ -165,6 +170,8 @@ void
 login_close(struct login_client *c)
 {
 	login_auth_report(c);
+	if (c->ps != NULL)
+		login_proto->free_state(c);
 	login_unwatch(&c->ev);
 	login_unwatch(&c->auth_ev);
 	login_unwatch(&c->proxy_ev);
@@ -174,6 +181,8 @@ login_close(struct login_client *c)
 		close(c->auth_ev.fd);
 	if (c->proxy_ev.fd >= 0)
 		close(c->proxy_ev.fd);
+	if (c->ev.fd >= 0 && !c->logged_in)	/* ours alone: see linger.h */
+		linger_drain_now(c->ev.fd);
 	if (c->ev.fd >= 0)
 		close(c->ev.fd);
 	if (c->out_fd >= 0 && c->out_fd != c->ev.fd)
@@ -285,14 +294,14 @@ loop_tick(time_t now)
 		if (c->state == LS_PROXY || now < c->deadline)
 			continue;
 		if (c->state == LS_COMMAND || c->state == LS_SASL) {
-			login_reply(c, "* BYE Disconnected for inactivity.");
+			login_proto->answer(c, LOGIN_ANS_IDLE);
 			(void)login_io_flush(c);
 		}
 		login_close(c);
 	}
 }
 
-/* Stopping: BYE to everyone not yet logged in. */
+/* Stopping: goodbye to everyone not yet logged in. */
 static void
 loop_stop_clients(void)
 {
@@ -303,7 +312,7 @@ loop_stop_clients(void)
 		if (c->state == LS_PROXY)
 			continue;
 		if (c->state != LS_HANDSHAKE) {
-			login_reply(c, "* BYE Server shutting down.");
+			login_proto->answer(c, LOGIN_ANS_SHUTDOWN);
 			(void)login_io_flush(c);
 		}
 		login_close(c);
@@ -358,12 +367,13 @@ loop_once(void)
 
 /* The login process's life. */
 void
-login_event_worker(const struct server_listen_fd *fds, size_t n,
-    int life_fd)
+login_event_worker(const struct login_proto *p,
+    const struct server_listen_fd *fds, size_t n, int life_fd)
 {
 	time_t last_tick = 0;
 	int stopping = 0;
 
+	login_proto = p;
 	loop_setup(fds, n, life_fd);
 	for (;;) {
 		if (!loop_once())
@@ -389,11 +399,12 @@ login_event_worker(const struct server_listen_fd *fds, size_t n,
 /* -S: the pre-login stage for one client on stdin/stdout; a successful
  * login runs the session in this process. */
 void
-login_one_session(int fd_in, int fd_out)
+login_one_session(const struct login_proto *p, int fd_in, int fd_out)
 {
 	struct server_peer peer;
 	struct login_client *c;
 
+	login_proto = p;
 	memset(&peer, 0, sizeof(peer));
 	peer.is_unix = 1;
 	(void)fcntl(fd_in, F_SETFL, fcntl(fd_in, F_GETFL) | O_NONBLOCK);

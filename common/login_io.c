@@ -1,6 +1,7 @@
 /*
- * login_io.c - moving bytes between one pre-login client and its buffers,
- * in plaintext or through TLS, without ever blocking.
+ * login_io.c - moving bytes between one pre-login client (imapd, pop3d;
+ * login.h) and its buffers, in plaintext or through TLS, without ever
+ * blocking.
  *
  * Public (see login.h): login_io_read (append what the socket has to
  * c->in: 1 progress or nothing yet, 0 EOF or error), login_io_flush (send
@@ -21,9 +22,7 @@
 
 #include "buf.h"
 #include "log.h"
-#include "imapd.h"
 #include "login.h"
-#include "params.h"
 #include "tls.h"
 #include "tls_server.h"
 
@@ -153,14 +152,15 @@ login_io_start_tls(struct login_client *c)
 {
 	const char *err = NULL;
 
-	c->tls = tls_session_new(imapd_tls_ctx(), c->ev.fd, NULL, 0, &err);
+	c->tls = tls_session_new(tls_server_get_ctx(login_proto->tls()),
+	    c->ev.fd, NULL, 0, &err);
 	if (c->tls == NULL) {
 		log_warn("TLS session for %s: %s", c->peer.addr,
 		    err != NULL ? err : "error");
 		return -1;
 	}
 	c->state = LS_HANDSHAKE;
-	c->deadline = login_now() + tls_server_timeout(imapd_tls());
+	c->deadline = login_now() + tls_server_timeout(login_proto->tls());
 	return 0;
 }
 
@@ -171,14 +171,15 @@ login_io_handshake(struct login_client *c)
 	switch (tls_session_handshake(c->tls)) {
 	case TLS_IO_DONE:
 		c->tls_up = 1;
-		c->deadline = login_now() + var_imapd_login_timeout;
+		c->deadline = login_now() + *login_proto->login_timeout;
 		return 1;
 	case TLS_IO_WANT_READ:
 	case TLS_IO_WANT_WRITE:
 		return 0;
 	default:
-		log_info("imap-login: TLS handshake failed: %s, rip=%s",
-		    tls_session_error(c->tls), c->peer.addr);
+		log_info("%s-login: TLS handshake failed: %s, rip=%s",
+		    login_proto->name, tls_session_error(c->tls),
+		    c->peer.addr);
 		return -1;
 	}
 }

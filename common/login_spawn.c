@@ -1,28 +1,33 @@
 /*
- * spawn.c - the spawner of petrel-imapd: the one root process that turns a
- * logged-in connection into a session process running as the mailbox
- * owner.
+ * login_spawn.c - the spawner of petrel-imapd and petrel-pop3d (login.h):
+ * the one root process of a daemon that turns a logged-in connection
+ * into a session process running as the mailbox owner; and -S mode's
+ * way to the same owner.
  *
- * Public: imapd_spawner_main(fd) (the skeleton's helper; never returns).
- * For each handoff record (handoff.h) from a login process it redeems the
- * login cookie with petrel-auth (so the user comes from the password
- * service, never from the login process), finds the user's maildir and
- * owner (resolve_login_maildir), refuses past imapd_max_userip_connections
- * sessions of one user from one address ("NO [LIMIT]") and past
- * imapd_session_limit sessions in all, then forks: the child gives up
- * root for the owner's uid and gid (no other groups), enters the
- * SANDBOX_MAIL seccomp profile (sandbox.h) and runs imapd_session_main;
- * it dies with the spawner (PR_SET_PDEATHSIG, set
- * after the change of ids, which clears it).  The login line is logged
- * here, with the session's pid:
- *   imap-login: Login: user=<u>, method=PLAIN, rip=.., lip=.., mpid=N[, TLS]
+ * Public: login_spawner_main(p, fd) (the skeleton's helper; never
+ * returns), login_handoff_setup() (pre_drop, root: the socket pair
+ * between the login processes and the spawner), login_local_owner()
+ * (-S: resolve the maildir and, when root, become its owner; 0 or -1).
+ * For each handoff record (handoff.h) from a login process the spawner
+ * redeems the login cookie with petrel-auth (so the user comes from the
+ * password service, never from the login process), finds the user's
+ * maildir and owner (resolve_login_maildir), refuses past the protocol's
+ * max_userip sessions of one user from one address and past its
+ * session_limit sessions in all, then forks: the child gives up root for
+ * the owner's uid and gid (no other groups), enters the SANDBOX_MAIL
+ * seccomp profile (sandbox.h) and runs the protocol's session; it dies
+ * with the spawner (PR_SET_PDEATHSIG, set after the
+ * change of ids, which clears it).  The login line is logged here, with
+ * the session's pid:
+ *   <name>-login: Login: user=<u>, method=PLAIN, rip=.., lip=.., mpid=N[, TLS]
  * SIGHUP re-reads the configuration (the skeleton sends it on reload
  * instead of restarting us: every session is our child); SIGTERM ends
  * the spawner and with it every session.
  * Security: runs as root and reads records from processes that talk to
  * the network: handoff_recv bounds and checks every record; nothing but
- * a redeemed cookie names a user.  Replies written here go to a client
- * whose login was accepted but cannot be served.
+ * a redeemed cookie names a user.  Replies written here (the protocol's
+ * refusal lines) go to a client whose login was accepted but cannot be
+ * served.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,12 +44,11 @@
 #include "alloc.h"
 #include "auth_client.h"
 #include "config.h"
-#include "sandbox.h"
-#include "imapd.h"
+#include "login.h"
 #include "log.h"
-#include "params.h"
 #include "privs.h"
 #include "resolve.h"
+#include "sandbox.h"
 #include "server.h"
 
 #define SPAWN_LIMIT_WAIT_MS 1000
@@ -60,6 +64,8 @@ static size_t spawn_nkids, spawn_capkids;
 static int spawn_sig[2] = { -1, -1 };
 static volatile sig_atomic_t spawn_hup, spawn_term;
 static struct resolver *spawn_resolver;
+
+int login_handoff_fd = -1;
 
 /* Signals become bytes on the self-pipe. */
 static void
@@ -157,7 +163,7 @@ spawn_over_limit(const char *user, const char *rip)
 
 	for (int waited = 0; waited < SPAWN_LIMIT_WAIT_MS; waited += 50) {
 		spawn_reap();
-		if (spawn_count(user, rip) < var_imapd_max_userip_connections)
+		if (spawn_count(user, rip) < *login_proto->max_userip)
 			return 0;
 		pfd.fd = spawn_sig[0];
 		pfd.events = POLLIN;
@@ -170,10 +176,10 @@ spawn_over_limit(const char *user, const char *rip)
 
 /* Tell a client that its login cannot be served; then close it. */
 static void
-spawn_refuse(int fd, const struct handoff *h, const char *text)
+spawn_refuse(int fd, const struct handoff *h, enum login_refusal why)
 {
 	char line[512];
-	int n = snprintf(line, sizeof(line), "%s NO %s\r\n", h->tag, text);
+	int n = login_proto->refusal(line, sizeof(line), h, why);
 
 	if (n > 0 && (size_t)n < sizeof(line))
 		(void)send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -207,7 +213,7 @@ spawn_child_main(int fd, const struct handoff *h, const char *user,
 		exit(0);
 	if (sandbox_enter(SANDBOX_MAIL, &err) < 0)
 		log_fatal("session for %s: %s", user, err);
-	imapd_session_main(fd, fd, h, user, maildir);
+	login_proto->session(fd, fd, h, user, maildir);
 }
 
 /* Redeem, look up, check limits, fork. */
@@ -224,34 +230,33 @@ spawn_one(int sock, int fd, const struct handoff *h)
 
 	rc = auth_client_redeem(h->cookie, user, sizeof(user), &err);
 	if (rc <= 0) {
-		log_warn("imap-login: login cookie from a login process not "
-		    "accepted: %s", rc < 0 && err != NULL ? err : "unknown");
-		spawn_refuse(fd, h, "[UNAVAILABLE] Internal error occurred.");
+		log_warn("%s-login: login cookie from a login process not "
+		    "accepted: %s", login_proto->name,
+		    rc < 0 && err != NULL ? err : "unknown");
+		spawn_refuse(fd, h, LOGIN_REFUSE_INTERNAL);
 		return;
 	}
 	rc = resolve_login_maildir(spawn_resolver, user, &maildir, &uid, &gid,
 	    &err);
 	if (rc <= 0) {
-		log_warn("imap: no mailbox for %s%s%s", user, err ? ": " : "",
-		    err ? err : "");
-		spawn_refuse(fd, h, "[UNAVAILABLE] No mailbox for this user.");
+		log_warn("%s: no mailbox for %s%s%s", login_proto->name, user,
+		    err ? ": " : "", err ? err : "");
+		spawn_refuse(fd, h, LOGIN_REFUSE_NO_MAILBOX);
 		return;
 	}
 	if (spawn_over_limit(user, h->rip)) {
-		log_info("imap-login: Maximum number of connections from "
-		    "user+IP exceeded (imapd_max_userip_connections=%ld): "
-		    "user=<%s>, rip=%s", var_imapd_max_userip_connections,
-		    user, h->rip);
-		spawn_refuse(fd, h, "[LIMIT] Maximum number of connections "
-		    "from user+IP exceeded.");
+		log_info("%s-login: Maximum number of connections from "
+		    "user+IP exceeded (%sd_max_userip_connections=%ld): "
+		    "user=<%s>, rip=%s", login_proto->name, login_proto->name,
+		    *login_proto->max_userip, user, h->rip);
+		spawn_refuse(fd, h, LOGIN_REFUSE_LIMIT);
 		free(maildir);
 		return;
 	}
-	if ((long)spawn_nkids >= var_imapd_session_limit) {
-		log_warn("imapd_session_limit (%ld) reached",
-		    var_imapd_session_limit);
-		spawn_refuse(fd, h, "[UNAVAILABLE] Too many sessions, try "
-		    "again later.");
+	if ((long)spawn_nkids >= *login_proto->session_limit) {
+		log_warn("%sd_session_limit (%ld) reached", login_proto->name,
+		    *login_proto->session_limit);
+		spawn_refuse(fd, h, LOGIN_REFUSE_BUSY);
 		free(maildir);
 		return;
 	}
@@ -261,12 +266,12 @@ spawn_one(int sock, int fd, const struct handoff *h)
 	}
 	if (pid < 0) {
 		log_warn("fork: %m");
-		spawn_refuse(fd, h, "[UNAVAILABLE] Internal error occurred.");
+		spawn_refuse(fd, h, LOGIN_REFUSE_INTERNAL);
 	} else {
 		spawn_add(pid, user, h->rip);
-		log_info("imap-login: Login: user=<%s>, method=%s, rip=%s, "
-		    "lip=%s, mpid=%ld%s", user, h->method, h->rip, h->lip,
-		    (long)pid, h->tls ? ", TLS" : "");
+		log_info("%s-login: Login: user=<%s>, method=%s, rip=%s, "
+		    "lip=%s, mpid=%ld%s", login_proto->name, user, h->method,
+		    h->rip, h->lip, (long)pid, h->tls ? ", TLS" : "");
 		close(fd);
 	}
 	free(maildir);
@@ -319,10 +324,11 @@ spawn_wait(int sock)
 
 /* The spawner's life. */
 void
-imapd_spawner_main(int fd)
+login_spawner_main(const struct login_proto *p, int fd)
 {
 	const char *err = NULL;
 
+	login_proto = p;
 	spawn_signals();
 	if ((spawn_resolver = resolver_new(&err)) == NULL)
 		log_fatal("cannot open lookup maps: %s", err ? err : "error");
@@ -331,4 +337,41 @@ imapd_spawner_main(int fd)
 	for (size_t i = 0; i < spawn_nkids; i++)
 		(void)kill(spawn_kids[i].pid, SIGTERM);
 	exit(0);
+}
+
+/* Root, before the pool: the socket pair of the login processes (this
+ * end, inherited by them) and the spawner (the helper's end). */
+void
+login_handoff_setup(void)
+{
+	int sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+		log_fatal("socketpair: %m");
+	login_handoff_fd = sp[0];
+	server_helper_fd(sp[1]);
+}
+
+/* -S: find user's maildir and, when root, become its owner for good;
+ * 1, 0 no mailbox, -1 an error (*errstr_r). */
+int
+login_local_owner(const char *user, char **maildir_r, const char **errstr_r)
+{
+	struct resolver *r;
+	uid_t uid;
+	gid_t gid;
+	int rc;
+
+	*maildir_r = NULL;
+	if ((r = resolver_new(errstr_r)) == NULL)
+		return -1;
+	rc = resolve_login_maildir(r, user, maildir_r, &uid, &gid, errstr_r);
+	resolver_free(&r);
+	if (rc > 0 && privs_is_root() && privs_drop_ids(uid, gid, errstr_r) != 0)
+		rc = -1;
+	if (rc <= 0) {
+		free(*maildir_r);
+		*maildir_r = NULL;
+	}
+	return rc;
 }

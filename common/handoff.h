@@ -1,8 +1,9 @@
 /*
- * handoff.h - what the pre-login stage tells the spawner when a client
- * has logged in: the login cookie (the only proof of who logged in; the
- * spawner redeems it with the password service), the tag of the LOGIN or
- * AUTHENTICATE command still to be answered, the addresses, whether the
+ * handoff.h - what the pre-login stage (login.h; imapd, pop3d) tells the
+ * spawner when a client has logged in: the login cookie (the only proof
+ * of who logged in; the spawner redeems it with the password service),
+ * the tag of the IMAP LOGIN or AUTHENTICATE command still to be answered
+ * (empty for POP3), the method, the addresses, whether the
  * connection is TLS (relayed by the login process), and any commands the
  * client pipelined after its login.  The client's socket (or the session
  * end of the relay's socketpair) travels with the record (SCM_RIGHTS) over
@@ -18,8 +19,8 @@
  * so handoff_recv checks every length and that every string ends inside
  * its field; nothing in a record grants anything without the cookie.
  */
-#ifndef PETREL_IMAPD_HANDOFF_H
-#define PETREL_IMAPD_HANDOFF_H
+#ifndef PETREL_HANDOFF_H
+#define PETREL_HANDOFF_H
 
 #include <stddef.h>
 #include "log.h"

@@ -1,19 +1,24 @@
 /*
  * login_auth.c - a login's password check with petrel-auth, without
  * blocking the login process, and what follows it: the handoff of a good
- * login to the spawner, the delayed answer to a bad one, the log line.
+ * login to the spawner, the delayed answer to a bad one, the log line
+ * (imapd and pop3d; login.h).
  *
- * Public (see login.h): login_auth_start, login_auth_event (the service
- * answered), login_auth_tick (once a second: delayed replies and the
- * check's deadline), login_auth_report (at disconnect).
- * The login name is lower-cased, with imapd_auth_default_domain added to
- * a bare name; in the log it is sanitised and '<' '>' become '?' (so the
- * user=<...> field always ends where fail2ban expects).  A bad password
- * is answered "NO [AUTHENTICATIONFAILED]" after imapd_auth_failure_delay;
- * after imapd_auth_failure_limit of them the connection closes.  A check
- * that cannot be made answers "NO [UNAVAILABLE]" at once.  The disconnect
- * of a client that failed and never logged in is logged as
- *   imap-login: Disconnected (auth failed, N attempts in S secs):
+ * Public (see login.h): login_auth_start, login_auth_failed (a failure
+ * the protocol saw itself, e.g. a foreign SASL authorisation identity),
+ * login_auth_event (the service answered), login_auth_tick (once a
+ * second: delayed replies and the check's deadline), login_auth_report
+ * (at disconnect).
+ * The login name is lower-cased, with the protocol's default domain
+ * (imapd_auth_default_domain, pop3d_auth_default_domain) added to a bare
+ * name; in the log it is sanitised and '<' '>' become '?' (so the
+ * user=<...> field always ends where fail2ban expects).  The password
+ * service is asked for service login_proto->name.  A bad password is
+ * answered (LOGIN_ANS_FAILED) after the protocol's failure delay, at once
+ * when that is 0; after its failure limit the connection closes.  A check
+ * that cannot be made answers LOGIN_ANS_TEMP at once.  The disconnect of
+ * a client that failed and never logged in is logged as
+ *   <name>-login: Disconnected (auth failed, N attempts in S secs):
  *   user=<name>, method=PLAIN, rip=ADDR, lip=ADDR[, TLS]
  * which fail2ban's stock dovecot filter matches once the jail names our
  * daemon tag: filter = dovecot[_daemon=petrel/imapd] (t/interop/
@@ -21,8 +26,8 @@
  * A good login: the cookie, the tag and pipelined input go to the spawner
  * with the client's socket (plaintext), or with one end of a socketpair
  * that this process then relays to the TLS session (login_proxy.c); the
- * session process answers the tagged OK.  In -S mode the session runs
- * here instead.
+ * session process answers the login command.  In -S mode the session
+ * runs here instead.
  * Security: the password is handed to the auth client and wiped here.
  */
 #include <errno.h>
@@ -38,10 +43,8 @@
 #include "auth_client.h"
 #include "buf.h"
 #include "handoff.h"
-#include "imapd.h"
 #include "log.h"
 #include "login.h"
-#include "params.h"
 #include "strutil.h"
 
 #define AUTH_CHECK_TIMEOUT 30	/* seconds for the service to answer */
@@ -50,7 +53,7 @@
 static void
 auth_set_user(struct login_client *c, const char *u, size_t len)
 {
-	const char *dom = var_imapd_auth_default_domain;
+	const char *dom = *login_proto->default_domain;
 	size_t n = len < sizeof(c->user) - 1 ? len : sizeof(c->user) - 1;
 
 	memcpy(c->user, u, n);
@@ -88,13 +91,12 @@ login_auth_start(struct login_client *c, const char *user, size_t user_len,
 
 	auth_set_user(c, user, user_len);
 	c->method = method;
-	c->auth = auth_client_start_verify("imap", c->user, pw, pw_len,
-	    c->peer.addr, &err);
+	c->auth = auth_client_start_verify(login_proto->name, c->user, pw,
+	    pw_len, c->peer.addr, &err);
 	if (c->auth == NULL) {
-		log_warn("imap-login: password check for %s: %s",
-		    c->last_user, err != NULL ? err : "error");
-		login_reply(c, "%s NO [UNAVAILABLE] Temporary authentication "
-		    "failure.", c->tag);
+		log_warn("%s-login: password check for %s: %s",
+		    login_proto->name, c->last_user, err != NULL ? err : "error");
+		login_proto->answer(c, LOGIN_ANS_TEMP);
 		return;
 	}
 	c->state = LS_AUTH;
@@ -122,7 +124,8 @@ auth_handoff_fill(struct login_client *c, const char *cookie,
     struct handoff *h)
 {
 	memset(h, 0, offsetof(struct handoff, pipelined));
-	if (c->in->len > HANDOFF_PIPELINE_MAX || c->lit_left > 0)
+	if (c->in->len > HANDOFF_PIPELINE_MAX ||
+	    (login_proto->handoff_ok != NULL && !login_proto->handoff_ok(c)))
 		return -1;
 	snprintf(h->cookie, sizeof(h->cookie), "%s", cookie);
 	snprintf(h->tag, sizeof(h->tag), "%s", c->tag);
@@ -146,7 +149,7 @@ auth_handoff(struct login_client *c, struct handoff *h)
 	int sp[2];
 
 	if (c->tls == NULL) {
-		if (handoff_send(imapd_handoff_fd, c->ev.fd, h, &err) != 0)
+		if (handoff_send(login_handoff_fd, c->ev.fd, h, &err) != 0)
 			goto fail;
 		return 0;
 	}
@@ -154,7 +157,7 @@ auth_handoff(struct login_client *c, struct handoff *h)
 		err = strerror(errno);
 		goto fail;
 	}
-	if (handoff_send(imapd_handoff_fd, sp[1], h, &err) != 0) {
+	if (handoff_send(login_handoff_fd, sp[1], h, &err) != 0) {
 		close(sp[0]);
 		close(sp[1]);
 		goto fail;
@@ -162,8 +165,8 @@ auth_handoff(struct login_client *c, struct handoff *h)
 	close(sp[1]);
 	return login_proxy_start(c, sp[0]);
 fail:
-	log_warn("imap-login: handoff of %s to the spawner: %s",
-	    c->last_user, err != NULL ? err : "error");
+	log_warn("%s-login: handoff of %s to the spawner: %s",
+	    login_proto->name, c->last_user, err != NULL ? err : "error");
 	return -1;
 }
 
@@ -174,7 +177,7 @@ auth_success(struct login_client *c, const char *cookie)
 	static struct handoff h;
 
 	if (auth_handoff_fill(c, cookie, &h) != 0) {
-		login_reply(c, "* BYE Too much input pipelined after login.");
+		login_proto->answer(c, LOGIN_ANS_PIPELINED);
 		c->state = LS_CLOSING;
 		return;
 	}
@@ -185,11 +188,10 @@ auth_success(struct login_client *c, const char *cookie)
 	}
 	c->logged_in = 1;
 	if (c->session_local)
-		imapd_session_main(c->ev.fd, c->out_fd, &h, c->user, NULL);
+		login_proto->session(c->ev.fd, c->out_fd, &h, c->user, NULL);
 	if (auth_handoff(c, &h) != 0) {
 		c->logged_in = 0;
-		login_reply(c, "%s NO [UNAVAILABLE] Internal error occurred. "
-		    "Refer to server log for more information.", c->tag);
+		login_proto->answer(c, LOGIN_ANS_INTERNAL);
 		c->state = LS_COMMAND;
 	}
 }
@@ -214,16 +216,13 @@ login_auth_event(struct login_client *c)
 	if (rc == 1) {
 		auth_success(c, cookie);
 	} else if (rc == 0) {
-		c->auth_failures++;
-		c->state = LS_DELAY;
-		c->wake_at = login_now() + var_imapd_auth_failure_delay;
-		c->closing_after_delay = c->auth_failures >=
-		    var_imapd_auth_failure_limit;
+		login_auth_failed(c);
+		if (c->state != LS_DELAY)
+			return;		/* answered at once, processed */
 	} else {
-		log_warn("imap-login: password check for %s: %s",
-		    c->last_user, err != NULL ? err : "error");
-		login_reply(c, "%s NO [UNAVAILABLE] Temporary authentication "
-		    "failure.", c->tag);
+		log_warn("%s-login: password check for %s: %s",
+		    login_proto->name, c->last_user, err != NULL ? err : "error");
+		login_proto->answer(c, LOGIN_ANS_TEMP);
 		c->state = LS_COMMAND;
 	}
 	if (c->logged_in && c->state != LS_PROXY)
@@ -231,9 +230,38 @@ login_auth_event(struct login_client *c)
 	else if (c->state == LS_PROXY)
 		login_proxy_event(c);
 	else if (c->state != LS_DELAY)
-		login_process(c);	/* pipelined commands, or closing */
+		login_process(c);	/* pipelined commands, or closing (a
+					 * no-op when answered inside it) */
 	else
 		login_io_update(c);
+}
+
+/* A delayed failure is due: answer it, close after the last allowed. */
+static void
+auth_answer_failure(struct login_client *c, time_t now)
+{
+	login_proto->answer(c, LOGIN_ANS_FAILED);
+	c->state = LS_COMMAND;
+	if (c->closing_after_delay) {
+		login_proto->answer(c, LOGIN_ANS_TOO_MANY);
+		c->state = LS_CLOSING;
+	}
+	c->deadline = now + *login_proto->login_timeout;
+	login_process(c);
+}
+
+/* A failed login: count it and answer after the delay (at once, and
+ * the client's further input processed, when the delay is 0). */
+void
+login_auth_failed(struct login_client *c)
+{
+	c->auth_failures++;
+	c->state = LS_DELAY;
+	c->wake_at = login_now() + *login_proto->failure_delay;
+	c->closing_after_delay = c->auth_failures >=
+	    *login_proto->failure_limit;
+	if (*login_proto->failure_delay <= 0)
+		auth_answer_failure(c, login_now());
 }
 
 /* Once a second: answer a delayed failure, or give up on the service. */
@@ -242,24 +270,14 @@ login_auth_tick(struct login_client *c, time_t now)
 {
 	if (c->state == LS_AUTH && now >= c->deadline) {
 		auth_done(c);
-		login_reply(c, "%s NO [UNAVAILABLE] Temporary authentication "
-		    "failure.", c->tag);
+		login_proto->answer(c, LOGIN_ANS_TEMP);
 		c->state = LS_COMMAND;
 		login_process(c);
 		return;
 	}
 	if (c->state != LS_DELAY || now < c->wake_at)
 		return;
-	login_reply(c, "%s NO [AUTHENTICATIONFAILED] Authentication failed.",
-	    c->tag);
-	c->state = LS_COMMAND;
-	if (c->closing_after_delay) {
-		login_reply(c, "* BYE Too many invalid authentication "
-		    "attempts.");
-		c->state = LS_CLOSING;
-	}
-	c->deadline = now + var_imapd_login_timeout;
-	login_process(c);
+	auth_answer_failure(c, now);
 }
 
 /* The fail2ban line for a client that failed and never logged in. */
@@ -268,9 +286,9 @@ login_auth_report(const struct login_client *c)
 {
 	if (c->logged_in || c->auth_failures == 0)
 		return;
-	log_info("imap-login: Disconnected (auth failed, %d attempts in "
+	log_info("%s-login: Disconnected (auth failed, %d attempts in "
 	    "%lld secs): user=<%s>, method=%s, rip=%s, lip=%s%s",
-	    c->auth_failures, (long long)(login_now() - c->started),
+	    login_proto->name, c->auth_failures, (long long)(login_now() - c->started),
 	    c->last_user, c->method != NULL ? c->method : "PLAIN",
 	    c->peer.addr, c->peer.local_addr, c->tls_up ? ", TLS" : "");
 }
