@@ -273,7 +273,9 @@ cmd_copy(struct imapd_session *s, const struct imap_cmd *cmd)
 		buf_put_str(b, "] ");
 	}
 	mstore_close(&dst);
-	if (rc != 0)
+	if (rc > 0)	/* RFC 5530: another session expunged some */
+		imapd_tagged(s, "NO [EXPUNGEISSUED] %s", err);
+	else if (rc != 0)
 		imapd_tagged(s, "NO [%s] %s", imapd_store_code(),
 		    err != NULL ? err : "Cannot copy.");
 	else if (move) {

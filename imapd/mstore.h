@@ -18,7 +18,10 @@
  *                                           new UIDs (EXISTS), expunged UIDs
  *                                           (EXPUNGE/VANISHED), changed flags
  *     mstore_store / mstore_expunge / mstore_append / mstore_copy /
- *     mstore_move                           durable when they return 0
+ *     mstore_move                           durable when they return 0;
+ *                                           COPY/MOVE return 1 (nothing
+ *                                           done) when a message of the
+ *                                           set was expunged meanwhile
  *     mstore_view_take(box, uid)            the session's own STORE into
  *                                           its view (mstore_view.c)
  *     mstore_watch(box, inotify_fd)         IDLE's wake-ups (mstore_watch.c)

@@ -255,7 +255,9 @@ mstore_copy_undo(struct mstore_box *dst, const struct buf *made)
 		(void)unlinkat(dst->curfd, made->data + o, 0);
 }
 
-/* COPY uids from src to dst; *new_uids_r[k] is uids[k]'s copy or 0. */
+/* COPY uids from src to dst; *new_uids_r[k] is uids[k]'s copy.  All or
+ * nothing: 1 (nothing copied) when one of them was expunged meanwhile,
+ * as RFC 9051 wants a failed COPY to leave the target as it was. */
 int
 mstore_copy(struct mstore_box *src, const uint32_t *uids, size_t n,
     struct mstore_box *dst, uint32_t **new_uids_r, const char **errstr_r)
@@ -273,6 +275,18 @@ mstore_copy(struct mstore_box *src, const uint32_t *uids, size_t n,
 	}
 	for (size_t k = 0; k < n && r == 0; k++)
 		r = mstore_copy_one(src, uids[k], dst, &out[k], made);
+	for (size_t k = 0; k < n && r == 0; k++)
+		if (out[k] == 0)
+			r = 1;	/* expunged meanwhile: copy none of them */
+	if (r > 0) {
+		mstore_copy_undo(dst, made);	/* before the lock goes */
+		if (mstore_end(dst, 0, 1) < 0)	/* always: nothing to commit */
+			errno = 0;
+		*errstr_r = "Some of the requested messages no longer exist.";
+		free(out);
+		buf_free(&made);
+		return 1;
+	}
 	if (r < 0)
 		mstore_err(dst, "copy", errno);
 	if (r < 0)
@@ -299,8 +313,8 @@ mstore_move(struct mstore_box *src, const uint32_t *uids, size_t n,
 	size_t nd = 0;
 	int r;
 
-	if (mstore_copy(src, uids, n, dst, new_uids_r, errstr_r) < 0)
-		return -1;
+	if ((r = mstore_copy(src, uids, n, dst, new_uids_r, errstr_r)) != 0)
+		return r;
 	done = xcalloc(n + 1, sizeof(*done));
 	for (size_t k = 0; k < n; k++)
 		if ((*new_uids_r)[k] != 0)

@@ -612,9 +612,13 @@ test_append_copy(void)
 	    memcmp(data, "(bodystructure)", 15) == 0);
 	free(data);
 	CHECK(open_box(root, "Archive", MSTORE_RDWR, &arch) == 0);
-	uint32_t set[] = { 2, 1, 77 };
-	CHECK(mstore_copy(in, set, 3, arch, &nu, &err) == 0);
-	CHECK(nu[0] == 1 && nu[1] == 2 && nu[2] == 0);
+	uint32_t set[] = { 2, 1, 77 };	/* 77: expunged meanwhile */
+	CHECK(mstore_copy(in, set, 3, arch, &nu, &err) == 1 && nu == NULL);
+	CHECK(mstore_move(in, set, 3, arch, &nu, &err) == 1 && nu == NULL);
+	CHECK(mstore_sync(arch, &ch, &err) == 0 && ch.n_new == 0);
+	mstore_changes_free(&ch);	/* all or nothing: the target is as it was */
+	CHECK(mstore_copy(in, set, 2, arch, &nu, &err) == 0);
+	CHECK(nu[0] == 1 && nu[1] == 2);
 	free(nu);
 	CHECK(mstore_move(in, set, 2, arch, &nu, &err) == 0 && nu[1] == 4);
 	free(nu);
