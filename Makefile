@@ -142,7 +142,6 @@ LINK_test_imap_structure := $(IMAP_PARSE_SRC) imapd/imap_string.c \
 LINK_fuzz_imap_structure := $(LINK_test_imap_structure)
 LINK_fuzz_imap_mutf7 := imapd/imap_mutf7.c imapd/imap_num.c
 LINK_fuzz_imap_date := imapd/imap_date.c imapd/imap_num.c
-LINK_fuzz_handoff := imapd/handoff.c
 
 .SECONDEXPANSION:
 $(B)/t/test_%: $(B)/t/unit/test_%.o $$(call link_objs,test_$$*) $(LIB)

@@ -1,5 +1,5 @@
 /*
- * fuzz_handoff.c - libFuzzer target for imapd/handoff.c's receiver: the
+ * fuzz_handoff.c - libFuzzer target for common/handoff.c's receiver: the
  * record the pre-login process (which talks to the network) sends the
  * root spawner with the client's descriptor.
  *
@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../imapd/handoff.h"
+#include "handoff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
