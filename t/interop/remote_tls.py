@@ -151,6 +151,7 @@ def check_may(inst, peers):
     t = tls_of(p3, "m2@tlsbad.test")
     R.check(t == [False], "may + broken TLS handshake: delivered in "
             "plaintext on the retry", "tls flags %r; %s" % (t, log_tail(inst)))
+    inst.wait_log(r"to=<m2@tlsbad\.test>.*status=sent", WAIT)  # logged
     R.check(inst.log_lines("to=<m2@tlsbad.test>") and
             not [ln for ln in inst.log_lines("to=<m2@tlsbad.test>")
                  if "status=deferred" in ln],
