@@ -243,6 +243,18 @@ mstore_sync_unless_expunged(struct mstore_box *box, struct mstore_changes *ch_r,
 	return 0;
 }
 
+/* The error text of a box about to be freed, kept where it outlives the
+ * box (the caller reports it after mstore_close). */
+static const char *
+mstore_open_failed(struct mstore_box *box, const char *what, int err)
+{
+	static char text[sizeof(box->errbuf)];
+
+	snprintf(text, sizeof(text), "%s", box->errbuf[0] ? box->errbuf :
+	    mstore_err(box, what, err));
+	return text;
+}
+
 /* Open the folder directory at path (see mstore_open). */
 int
 mstore_open_box(const char *path, unsigned flags, struct mstore_box **box_r,
@@ -265,14 +277,13 @@ mstore_open_box(const char *path, unsigned flags, struct mstore_box **box_r,
 	box->uidrecs = buf_new(1024, 0);
 	if (box->curfd < 0 || box->newfd < 0) {
 		*errstr_r = errno == ENOENT ? "no such mailbox" :
-		    mstore_err(box, "open mailbox", errno);
+		    mstore_open_failed(box, "open mailbox", errno);
 		mstore_close(&box);
 		return -1;
 	}
 	if (mstore_kw_load(box) < 0 || mstore_log_catch_up(box) < 0 ||
 	    mstore_uidlist_recover(box) < 0 || mstore_sync(box, &ch, errstr_r) < 0) {
-		*errstr_r = box->errbuf[0] ? box->errbuf :
-		    mstore_err(box, "open mailbox", errno);
+		*errstr_r = mstore_open_failed(box, "open mailbox", errno);
 		mstore_close(&box);
 		return -1;
 	}
