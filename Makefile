@@ -120,6 +120,7 @@ LINK_fuzz_pop3_sasl := pop3d/pop3_parse.c
 LINK_test_pop3_mailbox := pop3d/pop3_mailbox.c
 link_objs = $(patsubst %.c,$(B)/%.o,$(LINK_$(1)))
 LINK_test_auth_cookie := local/auth_cookie.c
+LINK_test_auth_penalty := local/auth_penalty.c
 # imapd's pure parsers (no session, no I/O): their tests link these sources.
 IMAP_PARSE_SRC := $(patsubst %,imapd/%.c,imap_pool imap_num imap_frame \
 	imap_parse imap_seqset imap_flags imap_date imap_mutf7 imap_mailbox \

@@ -35,6 +35,7 @@ struct auth_client {
 	char in[AUTH_PROTO_REPLY_MAX];
 	size_t inlen;
 	int result;		/* AUTH_CLIENT_AGAIN until known */
+	unsigned delay;		/* NO: delay the answer; WAIT: ask again */
 	char value[AUTH_PROTO_VALUE_MAX + 1];
 };
 
@@ -189,7 +190,6 @@ client_send(struct auth_client *c, const char **errstr_r)
 		}
 		c->sent += (size_t)n;
 	}
-	explicit_bzero(c->out->data, c->out->len);
 	return 0;
 }
 
@@ -204,7 +204,14 @@ client_result(struct auth_client *c, const struct auth_reply *rep,
 		c->value[rep->value.len] = '\0';
 		return 1;
 	case AUTH_ST_NO:
+		c->delay = auth_proto_seconds(&rep->value);
 		return 0;
+	case AUTH_ST_WAIT:
+		c->delay = auth_proto_seconds(&rep->value);
+		if (c->delay > 0)
+			return AUTH_CLIENT_WAIT;
+		*errstr_r = "malformed WAIT answer from the password service";
+		return -1;
 	case AUTH_ST_DENY:
 		*errstr_r = client_reason("the password service refused us",
 		    rep->value.p, rep->value.len);
@@ -258,6 +265,38 @@ auth_client_step(struct auth_client *c, const char **errstr_r)
 	}
 	c->result = client_receive(c, errstr_r);
 	return c->result;
+}
+
+/* Seconds named by a NO (delay the answer) or WAIT (ask again) answer. */
+unsigned
+auth_client_delay(const struct auth_client *c)
+{
+	return c->delay;
+}
+
+/* After AUTH_CLIENT_WAIT: send the same request again (see auth_client.h). */
+int
+auth_client_retry(struct auth_client *c, const char **errstr_r)
+{
+	int e;
+
+	if (c->result != AUTH_CLIENT_WAIT) {
+		*errstr_r = "nothing to ask again";
+		return -1;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->sent = 0;
+	c->inlen = 0;
+	c->delay = 0;
+	c->result = AUTH_CLIENT_AGAIN;
+	if ((c->fd = client_connect()) >= 0)
+		return 0;
+	e = errno;
+	c->result = -1;
+	*errstr_r = client_reason("cannot reach the password service",
+	    strerror(e), strlen(strerror(e)));
+	return -1;
 }
 
 /* The cookie or user name of a good answer ("" otherwise). */
@@ -329,18 +368,35 @@ client_run(struct auth_client *c, const char **errstr_r)
 /* Blocking VERIFY (see auth_client.h). */
 int
 auth_client_verify(const char *service, const char *user, const char *pw,
-    size_t pwlen, const char *addr, char *cookie_r, const char **errstr_r)
+    size_t pwlen, const char *addr, char *cookie_r, unsigned *delay_r,
+    const char **errstr_r)
 {
 	struct auth_client *c;
+	unsigned waited = 0;
 	size_t n;
 	int rc;
 
 	if (cookie_r != NULL)
 		cookie_r[0] = '\0';
+	if (delay_r != NULL)
+		*delay_r = 0;
 	if ((c = auth_client_start_verify(service, user, pw, pwlen, addr,
 	    errstr_r)) == NULL)
 		return -1;
-	rc = client_run(c, errstr_r);
+	while ((rc = client_run(c, errstr_r)) == AUTH_CLIENT_WAIT) {
+		if ((waited += c->delay) > (unsigned)var_auth_timeout) {
+			*errstr_r = "too many failed logins from this address";
+			rc = -1;
+			break;
+		}
+		sleep(c->delay);
+		if (auth_client_retry(c, errstr_r) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && delay_r != NULL)
+		*delay_r = c->delay;
 	if (rc == 1 && cookie_r != NULL) {
 		n = strnlen(c->value, AUTH_PROTO_COOKIE_LEN);
 		memcpy(cookie_r, c->value, n);

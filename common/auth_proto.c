@@ -175,14 +175,15 @@ auth_proto_parse_reply(const char *p, size_t len, struct auth_reply *rep,
     size_t *used_r)
 {
 	static const size_t max[] = { 4, AUTH_PROTO_VALUE_MAX };
-	static const char *const names[] = { "OK", "NO", "TEMP", "DENY" };
+	static const char *const names[] = { "OK", "NO", "TEMP", "DENY",
+	    "WAIT" };
 	struct auth_field f[2];
 	int rc;
 
 	memset(rep, 0, sizeof(*rep));
 	if ((rc = ns_get_n(p, len, max, 2, f, used_r)) != 1)
 		return rc;
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (field_is(&f[0], names[i]))
 			rep->status = (enum auth_status)(AUTH_ST_OK + (int)i);
 	if (rep->status == 0 || !field_printable(f[1].p, f[1].len))
@@ -271,6 +272,23 @@ auth_proto_status_name(enum auth_status status)
 	case AUTH_ST_NO: return "NO";
 	case AUTH_ST_TEMP: return "TEMP";
 	case AUTH_ST_DENY: return "DENY";
+	case AUTH_ST_WAIT: return "WAIT";
 	}
 	return "?";
+}
+
+/* The seconds an answer's value names (see auth_proto.h). */
+unsigned
+auth_proto_seconds(const struct auth_field *value)
+{
+	unsigned n = 0;
+
+	if (value->len == 0 || value->len > 2)
+		return 0;
+	for (size_t i = 0; i < value->len; i++) {
+		if (value->p[i] < '0' || value->p[i] > '9')
+			return 0;
+		n = n * 10 + (unsigned)(value->p[i] - '0');
+	}
+	return n > AUTH_PROTO_DELAY_MAX ? AUTH_PROTO_DELAY_MAX : n;
 }

@@ -12,9 +12,14 @@
  *            | "REDEEM" cookie
  *   answer   = status value
  *   status   = "OK"   value: the login cookie (VERIFY), the user (REDEEM)
- *            | "NO"   bad user or password; unknown, used or expired cookie
+ *            | "NO"   bad user or password (value: the seconds the client
+ *                     should wait before it tells its user, 0..60, in
+ *                     decimal); unknown, used or expired cookie (a reason)
  *            | "TEMP" try later (map trouble, timeout); value: a reason
  *            | "DENY" this peer may not ask this; value: a reason
+ *            | "WAIT" VERIFY only: the password was not checked because
+ *                     the client address is under a failure penalty; ask
+ *                     again after value seconds (1..60, decimal)
  * Example: "6:VERIFY,4:smtp,17:alice@example.test,6:secret,9:127.0.0.1,"
  * is answered "2:OK,32:<32 lower-case hex digits>,".
  * Bounds: a request is at most AUTH_PROTO_REQ_MAX bytes, an answer at most
@@ -34,6 +39,8 @@
  *       request or answer to b; 0, or -1 when a field breaks its bound
  *       (or b's maximum is reached).
  *   auth_proto_status_name(status)                  "OK", "NO", ...
+ *   auth_proto_seconds(value)  the seconds a NO or WAIT value names
+ *       (0 when it is not 1-2 decimal digits; at most AUTH_PROTO_DELAY_MAX).
  * Security: the service parses requests from local processes it has not
  * yet trusted (the peer check comes first, but the bytes are still
  * untrusted): nothing reads past len, every field is bounded.  Encoded
@@ -54,6 +61,7 @@
 #define AUTH_PROTO_ADDR_MAX	64
 #define AUTH_PROTO_VALUE_MAX	255
 #define AUTH_PROTO_COOKIE_LEN	32	/* 128 bits in hex */
+#define AUTH_PROTO_DELAY_MAX	60	/* seconds in a NO or WAIT answer */
 
 struct auth_field {
 	const char *p;
@@ -75,7 +83,8 @@ enum auth_status {
 	AUTH_ST_OK = 1,
 	AUTH_ST_NO,
 	AUTH_ST_TEMP,
-	AUTH_ST_DENY
+	AUTH_ST_DENY,
+	AUTH_ST_WAIT
 };
 
 struct auth_reply {
@@ -94,5 +103,6 @@ int auth_proto_put_redeem(struct buf *b, const char *cookie) WARN_UNUSED;
 int auth_proto_put_reply(struct buf *b, enum auth_status status,
     const char *value, size_t len) WARN_UNUSED;
 const char *auth_proto_status_name(enum auth_status status);
+unsigned auth_proto_seconds(const struct auth_field *value);
 
 #endif

@@ -313,3 +313,15 @@ log_sanitize(char *dst, size_t dstsize, const char *p, size_t len)
 	dst[i] = '\0';
 	return dst;
 }
+
+/* log_sanitize for a value logged as "name=<value>": '<' and '>' become
+ * '?' too, so the field always ends where a log reader expects. */
+char *
+log_sanitize_bracketed(char *dst, size_t dstsize, const char *p, size_t len)
+{
+	log_sanitize(dst, dstsize, p, len);
+	for (char *q = dst; *q != '\0'; q++)
+		if (*q == '<' || *q == '>')
+			*q = '?';
+	return dst;
+}

@@ -15,6 +15,9 @@
  *   log_sanitize(dst, dstsize, p, len)  copy untrusted client text for logging:
  *                                  non-printables become '?', cut at dstsize-1 with
  *                                  "..." appended when cut.  Returns dst.
+ *   log_sanitize_bracketed(...)    the same for a "name=<value>" field: '<'
+ *                                  and '>' become '?' too (fail2ban filters
+ *                                  read the value up to the first '>').
  * Library code never calls exit() except through log_fatal().
  */
 #ifndef PETREL_LOG_H
@@ -34,6 +37,8 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void log_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 char *log_sanitize(char *dst, size_t dstsize, const char *p, size_t len);
+char *log_sanitize_bracketed(char *dst, size_t dstsize, const char *p,
+    size_t len);
 
 #define ASSERT(cond) do { if (!(cond)) \
 	log_panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); \

@@ -152,7 +152,9 @@ struct login_client {
 	int logged_in;
 	int greeted;			/* implicit TLS: greeting sent */
 	time_t deadline;		/* idle or handshake bound */
-	time_t wake_at;			/* LS_DELAY */
+	time_t wake_at;			/* LS_DELAY; LS_AUTH held back */
+	unsigned auth_penalty;		/* the service's delay for a NO */
+	int auth_held;			/* LS_AUTH: WAIT, ask again at wake_at */
 	time_t started;
 	int commands;
 	int auth_failures;

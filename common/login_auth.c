@@ -14,8 +14,11 @@
  * name; in the log it is sanitised and '<' '>' become '?' (so the
  * user=<...> field always ends where fail2ban expects).  The password
  * service is asked for service login_proto->name.  A bad password is
- * answered (LOGIN_ANS_FAILED) after the protocol's failure delay, at once
- * when that is 0; after its failure limit the connection closes.  A check
+ * answered (LOGIN_ANS_FAILED) after the protocol's failure delay or the
+ * longer penalty the service named (local/auth_penalty.c), at once when
+ * both are 0; after its failure limit the connection closes.  A check the
+ * service held back (WAIT) is asked again after the wait it named, within
+ * the check's 30 s deadline.  A check
  * that cannot be made answers LOGIN_ANS_TEMP at once.  The disconnect of
  * a client that failed and never logged in is logged as
  *   <name>-login: Disconnected (auth failed, N attempts in S secs):
@@ -64,13 +67,10 @@ auth_set_user(struct login_client *c, const char *u, size_t len)
 		memcpy(c->user + n + 1, dom, strlen(dom) + 1);
 	}
 	str_lower(c->user);
-	log_sanitize(c->last_user, sizeof(c->last_user), c->user,
-	    strlen(c->user));
 	/* "user=<...>" is what fail2ban's filter reads up to the first '>':
 	 * a '<' or '>' in a name would hide the failure from it. */
-	for (char *q = c->last_user; *q != '\0'; q++)
-		if (*q == '<' || *q == '>')
-			*q = '?';
+	log_sanitize_bracketed(c->last_user, sizeof(c->last_user), c->user,
+	    strlen(c->user));
 }
 
 /* Register the pending check's descriptor for what it waits on. */
@@ -113,6 +113,7 @@ login_auth_start(struct login_client *c, const char *user, size_t user_len,
 static void
 auth_done(struct login_client *c)
 {
+	c->auth_held = 0;
 	login_unwatch(&c->auth_ev);
 	c->auth_ev.fd = -1;
 	auth_client_free(&c->auth);
@@ -196,6 +197,48 @@ auth_success(struct login_client *c, const char *cookie)
 	}
 }
 
+/* The service held the check back (WAIT): stop watching, ask again at
+ * wake_at from login_auth_tick; the whole check keeps its deadline. */
+static void
+auth_hold(struct login_client *c)
+{
+	login_unwatch(&c->auth_ev);
+	c->auth_ev.fd = -1;
+	c->auth_held = 1;
+	c->wake_at = login_now() + auth_client_delay(c->auth);
+	if (c->wake_at >= c->deadline) {
+		log_warn("%s-login: password check for %s: held back past the "
+		    "check's deadline (failed logins from %s)",
+		    login_proto->name, c->last_user, c->peer.addr);
+		auth_done(c);
+		login_proto->answer(c, LOGIN_ANS_TEMP);
+		c->state = LS_COMMAND;
+		login_process(c);
+		return;
+	}
+	login_io_update(c);
+}
+
+/* A held-back check's time has come: send it again. */
+static void
+auth_retry(struct login_client *c)
+{
+	const char *err = NULL;
+
+	c->auth_held = 0;
+	if (auth_client_retry(c->auth, &err) != 0) {
+		log_warn("%s-login: password check for %s: %s",
+		    login_proto->name, c->last_user, err != NULL ? err : "error");
+		auth_done(c);
+		login_proto->answer(c, LOGIN_ANS_TEMP);
+		c->state = LS_COMMAND;
+		login_process(c);
+		return;
+	}
+	auth_watch(c);
+	login_io_update(c);
+}
+
 /* The service answered (or the local fallback did). */
 void
 login_auth_event(struct login_client *c)
@@ -208,14 +251,21 @@ login_auth_event(struct login_client *c)
 		auth_watch(c);
 		return;
 	}
+	if (rc == AUTH_CLIENT_WAIT) {
+		auth_hold(c);
+		return;
+	}
 	if (rc == 1)
 		snprintf(cookie, sizeof(cookie), "%s",
 		    auth_client_value(c->auth) != NULL ?
 		    auth_client_value(c->auth) : "");
-	auth_done(c);
+	if (rc != 0)
+		auth_done(c);
 	if (rc == 1) {
 		auth_success(c, cookie);
 	} else if (rc == 0) {
+		c->auth_penalty = auth_client_delay(c->auth);
+		auth_done(c);
 		login_auth_failed(c);
 		if (c->state != LS_DELAY)
 			return;		/* answered at once, processed */
@@ -255,12 +305,17 @@ auth_answer_failure(struct login_client *c, time_t now)
 void
 login_auth_failed(struct login_client *c)
 {
+	long delay = *login_proto->failure_delay;
+
+	if ((long)c->auth_penalty > delay)
+		delay = (long)c->auth_penalty;
+	c->auth_penalty = 0;
 	c->auth_failures++;
 	c->state = LS_DELAY;
-	c->wake_at = login_now() + *login_proto->failure_delay;
+	c->wake_at = login_now() + delay;
 	c->closing_after_delay = c->auth_failures >=
 	    *login_proto->failure_limit;
-	if (*login_proto->failure_delay <= 0)
+	if (delay <= 0)
 		auth_answer_failure(c, login_now());
 }
 
@@ -273,6 +328,10 @@ login_auth_tick(struct login_client *c, time_t now)
 		login_proto->answer(c, LOGIN_ANS_TEMP);
 		c->state = LS_COMMAND;
 		login_process(c);
+		return;
+	}
+	if (c->state == LS_AUTH && c->auth_held && now >= c->wake_at) {
+		auth_retry(c);
 		return;
 	}
 	if (c->state != LS_DELAY || now < c->wake_at)

@@ -13,6 +13,10 @@
 char *var_alias_database;
 char *var_alias_maps;
 char *var_auth_listen;
+char *var_auth_penalty_exceptions;
+long var_auth_penalty_initial;
+long var_auth_penalty_max;
+long var_auth_penalty_window;
 long var_auth_process_limit;
 long var_auth_timeout;
 long var_bounce_queue_lifetime;
@@ -167,6 +171,10 @@ const struct param params_table[] = {
 	{ "alias_database", PARAM_STR, "hash:$config_directory/aliases", 0, 0, &var_alias_database },
 	{ "alias_maps", PARAM_STR, "hash:$config_directory/aliases", 0, 0, &var_alias_maps },
 	{ "auth_listen", PARAM_STR, "unix:$queue_directory/private/auth", 0, 0, &var_auth_listen },
+	{ "auth_penalty_exceptions", PARAM_STR, "$mynetworks", 0, 0, &var_auth_penalty_exceptions },
+	{ "auth_penalty_initial", PARAM_TIME, "2s", 1, 60, &var_auth_penalty_initial },
+	{ "auth_penalty_max", PARAM_TIME, "15s", 1, 60, &var_auth_penalty_max },
+	{ "auth_penalty_window", PARAM_TIME, "1h", 1, 100 * DAY, &var_auth_penalty_window },
 	/* the old smtpd_auth_checker_count still sets the pool's size */
 	{ "auth_process_limit", PARAM_INT, "$smtpd_auth_checker_count", 1, 1000, &var_auth_process_limit },
 	{ "auth_timeout", PARAM_TIME, "30s", 1, 3600, &var_auth_timeout },

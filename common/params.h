@@ -42,6 +42,10 @@ extern char *var_vmail_user;
 extern char *var_spool_group;
 /* the password service petrel-auth (local/auth_*.c) */
 extern char *var_auth_listen;
+extern char *var_auth_penalty_exceptions;
+extern long var_auth_penalty_initial;
+extern long var_auth_penalty_max;
+extern long var_auth_penalty_window;
 extern long var_auth_process_limit;
 extern long var_auth_timeout;
 extern char *var_imapd_login_user;

@@ -150,3 +150,16 @@ str_hexval(char c)
 	c = (char)lc((unsigned char)c);
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
+
+/* 64-bit FNV-1a of len bytes, continuing from h. */
+uint64_t
+str_fnv1a64(const void *p, size_t len, uint64_t h)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}

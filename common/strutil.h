@@ -11,11 +11,14 @@
  *   str_has_prefix_ci(p, len, prefix)  1 if p starts with prefix (ASCII ci).
  *   str_split_ws(s, argv, maxargs)  split a writable C string on blanks; count.
  *   str_hexval(c)         the value of a hex digit (either case), or -1.
+ *   str_fnv1a64(p, len, h)  64-bit FNV-1a of len bytes, continuing from h
+ *                         (STR_FNV1A64_INIT to start); not for secrets.
  */
 #ifndef PETREL_STRUTIL_H
 #define PETREL_STRUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "log.h"
 
 int str_to_long(const char *p, size_t len, long min, long max, long *val_r)
@@ -26,5 +29,8 @@ const char *str_trim(const char *p, size_t *len);
 int str_has_prefix_ci(const char *p, size_t len, const char *prefix);
 int str_split_ws(char *s, char **argv, int maxargs);
 int str_hexval(char c);
+
+#define STR_FNV1A64_INIT 0xcbf29ce484222325ULL
+uint64_t str_fnv1a64(const void *p, size_t len, uint64_t h);
 
 #endif

@@ -16,14 +16,13 @@
  * are stored, compared in constant time, and wiped when redeemed or
  * evicted.  Redeeming is for root only (auth_session.c checks that).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "auth.h"
 #include "auth_proto.h"
+#include "shm.h"
 
 #define COOKIE_BYTES (AUTH_PROTO_COOKIE_LEN / 2)
 
@@ -47,20 +46,10 @@ static struct cookie_table *table;
 void
 auth_cookie_init(size_t slots)
 {
-	pthread_mutexattr_t ma;
-	size_t size = sizeof(*table) + slots * sizeof(table->slots[0]);
-
-	table = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (table == MAP_FAILED)
-		log_fatal("cookie table: mmap %zu bytes: %m", size);
+	table = shm_map(sizeof(*table) + slots * sizeof(table->slots[0]),
+	    "cookie table");
 	table->count = slots;
-	if (pthread_mutexattr_init(&ma) != 0 ||
-	    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) != 0 ||
-	    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST) != 0 ||
-	    pthread_mutex_init(&table->lock, &ma) != 0)
-		log_fatal("cookie table: cannot make a shared mutex");
-	pthread_mutexattr_destroy(&ma);
+	shm_mutex_init(&table->lock, "cookie table");
 }
 
 /* Monotonic seconds, the clock every worker shares. */
@@ -77,12 +66,7 @@ auth_cookie_now(void)
 static void
 cookie_lock(void)
 {
-	int rc = pthread_mutex_lock(&table->lock);
-
-	if (rc == EOWNERDEAD)
-		(void)pthread_mutex_consistent(&table->lock);
-	else if (rc != 0)
-		log_panic("cookie table: lock: %s", strerror(rc));
+	shm_mutex_lock(&table->lock, "cookie table");
 }
 
 /* A slot for a new cookie: a free or expired one, else the oldest. */

@@ -9,19 +9,28 @@
  * may ask), and keeps a pool of up to auth_process_limit workers (the old
  * name smtpd_auth_checker_count is its default) running as vmail_user, so
  * that one slow yescrypt check holds up nobody else.  The parent maps the
- * cookie table before forking (pre_drop), so cookies outlive a worker and
- * a reload.
+ * cookie table and the table of failed logins (auth_penalty.c) before
+ * forking (pre_drop), so both outlive a worker and a reload.
  * Security: started as root; workers run as vmail_user and check the
  * peer of every connection before reading its request.
  */
 #include "auth.h"
 #include "server.h"
 
-/* Parent, as root, before forking: the shared cookie table. */
+/* Parent, as root, before forking: the shared cookie and penalty tables. */
 static void
 auth_pre_drop(void)
 {
 	auth_cookie_init(AUTH_COOKIE_SLOTS);
+	auth_penalty_init();
+}
+
+/* Each worker after dropping privileges: who may ask, who is exempt. */
+static void
+auth_post_drop(void)
+{
+	auth_peers_init();
+	auth_penalty_open();
 }
 
 static const struct server_spec auth_spec = {
@@ -32,7 +41,7 @@ static const struct server_spec auth_spec = {
 	.unix_mode = 0666,
 	.unix_group_param = NULL,
 	.pre_drop = auth_pre_drop,
-	.post_drop = auth_peers_init,
+	.post_drop = auth_post_drop,
 	.reload = NULL,
 	.session = auth_session,
 	.loop = NULL,

@@ -7,13 +7,20 @@
  * Requests (protocol in common/auth_client.h):
  *   VERIFY service user password client-address: password_lookup_verify
  *     against user_password_maps; OK (for services "imap" and "pop3"
- *     with a fresh one-time cookie, auth_cookie.c), NO, or TEMP when the
- *     maps fail.
+ *     with a fresh one-time cookie, auth_cookie.c), NO with the seconds
+ *     the asker should delay its answer, or TEMP when the maps fail; WAIT
+ *     without a check while the client address is held back after
+ *     failures (auth_penalty.c).
  *   REDEEM cookie: root only (DENY otherwise); OK with the user, or NO.
  * Peers: SO_PEERCRED must name root, smtpd_user, vmail_user,
  * imapd_login_user or pop3d_login_user; anyone else gets DENY and a warning in the log.
  * Logging: failed and refused requests, with sanitised names; never a
- * password.
+ * password.  Every bad password is one line (fail2ban's filter for
+ * petrel-auth reads it; etc/fail2ban/):
+ *   authentication failed: service=S, user=<U>, rip=ADDR, failures=N,
+ *   user_failures=M, delay=Ds
+ * and a check held back is "authentication held back: service=S,
+ * user=<U>, rip=ADDR, failures=N, wait=Ws".
  * Security: runs as vmail_user (the only process that reads the password
  * maps); the request bytes are untrusted and wiped (explicit_bzero) with
  * the password in them as soon as the answer is known.
@@ -142,43 +149,77 @@ session_answer(int fd, enum auth_status st, const char *value,
 	buf_free(&b);
 }
 
-/* VERIFY: check the password; the status, with the cookie in value. */
+/* The fields of a VERIFY as C strings, the user sanitised for the log. */
+struct verify_names {
+	char user[AUTH_PROTO_USER_MAX + 1], addr[AUTH_PROTO_ADDR_MAX + 1];
+	char service[AUTH_PROTO_SERVICE_MAX + 1], safe[128];
+};
+
+/* Copy a VERIFY's fields out of the request. */
+static void
+verify_names(const struct auth_req *r, struct verify_names *n)
+{
+	memcpy(n->user, r->user.p, r->user.len);
+	n->user[r->user.len] = '\0';
+	memcpy(n->addr, r->addr.p, r->addr.len);
+	n->addr[r->addr.len] = '\0';
+	memcpy(n->service, r->service.p, r->service.len);
+	n->service[r->service.len] = '\0';
+	log_sanitize_bracketed(n->safe, sizeof(n->safe), n->user, r->user.len);
+}
+
+/* A bad password: count it (auth_penalty.c), log it, NO with the delay. */
+static enum auth_status
+verify_failed(const struct verify_names *n, char *value, size_t size)
+{
+	unsigned addr_failures, user_failures, delay;
+
+	delay = auth_penalty_failed(n->addr, n->user, auth_cookie_now(),
+	    &addr_failures, &user_failures);
+	log_info("authentication failed: service=%s, user=<%s>, rip=%s, "
+	    "failures=%u, user_failures=%u, delay=%us", n->service, n->safe,
+	    n->addr, addr_failures, user_failures, delay);
+	snprintf(value, size, "%u", delay);
+	return AUTH_ST_NO;
+}
+
+/* VERIFY: check the password unless the address is held back; the
+ * status, with the cookie (OK), a delay (NO) or a wait (WAIT) in value. */
 static enum auth_status
 session_verify(const struct auth_req *r, char *value, size_t size)
 {
-	char user[AUTH_PROTO_USER_MAX + 1], safe[128], addr[AUTH_PROTO_ADDR_MAX + 1];
-	char service[AUTH_PROTO_SERVICE_MAX + 1];
+	struct verify_names n;
 	const char *err = NULL;
+	unsigned wait, failures;
 	int rc;
 
-	memcpy(user, r->user.p, r->user.len);
-	user[r->user.len] = '\0';
-	memcpy(addr, r->addr.p, r->addr.len);
-	addr[r->addr.len] = '\0';
-	memcpy(service, r->service.p, r->service.len);
-	service[r->service.len] = '\0';
-	log_sanitize(safe, sizeof(safe), user, r->user.len);
-	rc = password_lookup_verify(user, r->password.p, r->password.len, &err);
+	verify_names(r, &n);
+	if (!auth_penalty_check(n.addr, auth_cookie_now(), &wait, &failures)) {
+		log_info("authentication held back: service=%s, user=<%s>, "
+		    "rip=%s, failures=%u, wait=%us", n.service, n.safe, n.addr,
+		    failures, wait);
+		snprintf(value, size, "%u", wait);
+		return AUTH_ST_WAIT;
+	}
+	rc = password_lookup_verify(n.user, r->password.p, r->password.len,
+	    &err);
 	if (rc < 0) {
 		log_warn("service=%s, user=<%s>, rip=%s: password lookup: %s",
-		    service, safe, addr, err != NULL ? err : "error");
+		    n.service, n.safe, n.addr, err != NULL ? err : "error");
 		snprintf(value, size, "password lookup failed");
 		return AUTH_ST_TEMP;
 	}
-	if (rc == 0) {
-		log_info("authentication failed: service=%s, user=<%s>, rip=%s",
-		    service, safe, addr);
-		snprintf(value, size, "authentication failed");
-		return AUTH_ST_NO;
-	}
+	if (rc == 0)
+		return verify_failed(&n, value, size);
+	auth_penalty_succeeded(n.addr, n.user, auth_cookie_now());
 	/* Only a login that a root process turns into a session needs a
 	 * cookie (the spawners of imapd and pop3d); other services would
 	 * only fill the table and push live cookies out. */
-	if (strcmp(service, "imap") != 0 && strcmp(service, "pop3") != 0) {
+	if (strcmp(n.service, "imap") != 0 && strcmp(n.service, "pop3") != 0) {
 		value[0] = '\0';
 		return AUTH_ST_OK;
 	}
-	if (auth_cookie_issue(user, auth_cookie_now(), value) != 0) {
+	if (auth_cookie_issue(n.user, auth_cookie_now(), value) != 0) {
 		snprintf(value, size, "cannot issue a cookie");
 		return AUTH_ST_TEMP;
 	}

@@ -10,7 +10,8 @@
  * smtpd_tls_auth_only = yes (the default) only after TLS: before it AUTH
  * gets 538 5.7.11.  An initial response may come with the command ("="
  * is the empty one); "*" cancels (501 5.7.0); bad base64 is 501 5.5.2;
- * wrong credentials get 535 5.7.8 after smtpd_auth_failure_delay, and
+ * wrong credentials get 535 5.7.8 after smtpd_auth_failure_delay (or the
+ * longer penalty petrel-auth names for the address or user), and
  * after smtpd_auth_failure_limit of them 421 4.7.0 and the connection
  * closes.  A lookup failure is 454 4.7.0 and costs nothing.  A second
  * AUTH is 503 5.5.1.
@@ -126,17 +127,20 @@ auth_challenge(struct smtpd_session *s, const char *prompt, char *dst,
 /* A failed authentication: log, delay, count, maybe hang up. */
 static void
 auth_failed(struct smtpd_session *s, const char *method, const char *user,
-    size_t ulen)
+    size_t ulen, unsigned penalty)
 {
 	char safe[SMTPD_LOGIN_MAX];
+	unsigned delay = (unsigned)var_smtpd_auth_failure_delay;
 
 	log_sanitize(safe, sizeof(safe), user, ulen);
 	log_warn("%s[%s]: SASL %s authentication failed: authentication "
 	    "failure, sasl_username=%s", s->name, s->addr, method, safe);
-	if (var_smtpd_auth_failure_delay > 0) {
+	if (penalty > delay)
+		delay = penalty;
+	if (delay > 0) {
 		if (conn_flush(s->conn) < 0)
 			s->done = 1;
-		sleep((unsigned)var_smtpd_auth_failure_delay);
+		sleep(delay);
 	}
 	if (++s->auth_failures >= var_smtpd_auth_failure_limit) {
 		smtpd_reply(s, "421 4.7.0 %s Error: too many failed "
@@ -155,6 +159,7 @@ auth_verify(struct smtpd_session *s, const char *method, const char *user,
 {
 	char login[SMTPD_LOGIN_MAX];
 	const char *err = NULL;
+	unsigned penalty = 0;
 	int rc = 0;
 
 	if (ulen > 0 && ulen < sizeof(login) && memchr(user, '\0', ulen) == NULL) {
@@ -162,7 +167,7 @@ auth_verify(struct smtpd_session *s, const char *method, const char *user,
 		login[ulen] = '\0';
 		str_lower(login);
 		rc = auth_client_verify("smtp", login, pw, pwlen, s->addr,
-		    NULL, &err);
+		    NULL, &penalty, &err);
 	}
 	if (rc < 0) {
 		log_warn("password lookup: %s", err != NULL ? err : "error");
@@ -170,7 +175,7 @@ auth_verify(struct smtpd_session *s, const char *method, const char *user,
 		return -1;
 	}
 	if (rc == 0) {
-		auth_failed(s, method, user, ulen);
+		auth_failed(s, method, user, ulen, penalty);
 		return -1;
 	}
 	snprintf(s->auth_user, sizeof(s->auth_user), "%s", login);
@@ -205,7 +210,7 @@ auth_plain(struct smtpd_session *s, const char *init, size_t init_len)
 	if (pw == NULL || (nul != buf && ((size_t)(nul - buf) !=
 	    (size_t)(pw - user) || memcmp(buf, user, (size_t)(nul - buf)))))
 		auth_failed(s, "PLAIN", user != NULL ? user : "", user != NULL ?
-		    strnlen(user, len - (size_t)(user - buf)) : 0);
+		    strnlen(user, len - (size_t)(user - buf)) : 0, 0);
 	else
 		ret = auth_verify(s, "PLAIN", user, (size_t)(pw - user), pw + 1,
 		    len - (size_t)(pw + 1 - buf));

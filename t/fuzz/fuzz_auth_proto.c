@@ -75,6 +75,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (used > size)
 			abort();
 		fuzz_inside(&rep.value, p, used, AUTH_PROTO_VALUE_MAX);
+		if (auth_proto_seconds(&rep.value) > AUTH_PROTO_DELAY_MAX)
+			abort();
 	}
 	return 0;
 }

@@ -81,6 +81,29 @@ test_redeem_and_reply(void)
 	buf_free(&b);
 }
 
+/* WAIT and the seconds of NO and WAIT values: 1-2 digits, capped. */
+static void
+test_seconds(void)
+{
+	struct auth_reply rep;
+	size_t used = 0;
+
+	CHECK(auth_proto_parse_reply("4:WAIT,1:4,", 11, &rep, &used) == 1);
+	CHECK(rep.status == AUTH_ST_WAIT && auth_proto_seconds(&rep.value) == 4);
+	CHECK(strcmp(auth_proto_status_name(AUTH_ST_WAIT), "WAIT") == 0);
+	CHECK(auth_proto_parse_reply("2:NO,2:15,", 10, &rep, &used) == 1);
+	CHECK(auth_proto_seconds(&rep.value) == 15);
+	CHECK(auth_proto_parse_reply("2:NO,2:99,", 10, &rep, &used) == 1);
+	CHECK(auth_proto_seconds(&rep.value) == AUTH_PROTO_DELAY_MAX);
+	CHECK(auth_proto_parse_reply("2:NO,3:100,", 11, &rep, &used) == 1);
+	CHECK(auth_proto_seconds(&rep.value) == 0);
+	CHECK(auth_proto_parse_reply("2:NO,21:authentication failed,", 30,
+	    &rep, &used) == 1);
+	CHECK(auth_proto_seconds(&rep.value) == 0);
+	CHECK(auth_proto_parse_reply("2:NO,0:,", 8, &rep, &used) == 1);
+	CHECK(auth_proto_seconds(&rep.value) == 0);
+}
+
 struct split_ctx {
 	const char *user;
 };
@@ -178,6 +201,7 @@ main(void)
 {
 	TEST_RUN(test_verify_roundtrip);
 	TEST_RUN(test_redeem_and_reply);
+	TEST_RUN(test_seconds);
 	TEST_RUN(test_split);
 	TEST_RUN(test_refused);
 	TEST_RUN(test_put_refused);
