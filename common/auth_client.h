@@ -21,7 +21,7 @@
  *       without trusting the login process that reported it; a cookie
  *       redeems once.
  * The service checks the peer's uid (SO_PEERCRED): root, smtpd_user,
- * vmail_user and imapd_login_user may ask; others get DENY.
+ * imapd_login_user and pop3d_login_user may ask; others get DENY.
  *
  * Public:
  *   auth_client_verify(service, user, pw, pwlen, addr, cookie_r, &delay,

@@ -19,6 +19,7 @@ long var_auth_penalty_max;
 long var_auth_penalty_window;
 long var_auth_process_limit;
 long var_auth_timeout;
+char *var_auth_user;
 long var_bounce_queue_lifetime;
 char *var_config_directory;
 char *var_daemon_directory;
@@ -178,6 +179,7 @@ const struct param params_table[] = {
 	/* the old smtpd_auth_checker_count still sets the pool's size */
 	{ "auth_process_limit", PARAM_INT, "$smtpd_auth_checker_count", 1, 1000, &var_auth_process_limit },
 	{ "auth_timeout", PARAM_TIME, "30s", 1, 3600, &var_auth_timeout },
+	{ "auth_user", PARAM_STR, "petrel-auth", 0, 0, &var_auth_user },
 	{ "bounce_notice_recipient", PARAM_STR, "postmaster", 0, 0, &var_bounce_notice_recipient },
 	{ "bounce_queue_lifetime", PARAM_TIME, "5d", 0, 100 * DAY, &var_bounce_queue_lifetime },
 	{ "bounce_size_limit", PARAM_INT, "50000", 1, 100000000, &var_bounce_size_limit },

@@ -48,6 +48,7 @@ extern long var_auth_penalty_max;
 extern long var_auth_penalty_window;
 extern long var_auth_process_limit;
 extern long var_auth_timeout;
+extern char *var_auth_user;
 extern char *var_imapd_login_user;
 /* server skeleton */
 extern long var_server_min_idle;

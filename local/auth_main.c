@@ -7,11 +7,11 @@
  * Public: main().  The server skeleton binds auth_listen (default
  * unix:$queue_directory/private/auth, mode 0666: SO_PEERCRED decides who
  * may ask), and keeps a pool of up to auth_process_limit workers (the old
- * name smtpd_auth_checker_count is its default) running as vmail_user, so
+ * name smtpd_auth_checker_count is its default) running as auth_user, so
  * that one slow yescrypt check holds up nobody else.  The parent maps the
  * cookie table and the table of failed logins (auth_penalty.c) before
  * forking (pre_drop), so both outlive a worker and a reload.
- * Security: started as root; workers run as vmail_user and check the
+ * Security: started as root; workers run as auth_user and check the
  * peer of every connection before reading its request.
  */
 #include "auth.h"
@@ -36,7 +36,7 @@ auth_post_drop(void)
 static const struct server_spec auth_spec = {
 	.name = "auth",
 	.listen_param = "auth_listen",
-	.user_param = "vmail_user",
+	.user_param = "auth_user",
 	.process_limit_param = "auth_process_limit",
 	.unix_mode = 0666,
 	.unix_group_param = NULL,

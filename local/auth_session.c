@@ -12,8 +12,9 @@
  *     without a check while the client address is held back after
  *     failures (auth_penalty.c).
  *   REDEEM cookie: root only (DENY otherwise); OK with the user, or NO.
- * Peers: SO_PEERCRED must name root, smtpd_user, vmail_user,
- * imapd_login_user or pop3d_login_user; anyone else gets DENY and a warning in the log.
+ * Peers: SO_PEERCRED must name root, smtpd_user, imapd_login_user or
+ * pop3d_login_user; anyone else (vmail_user's sessions included) gets
+ * DENY and a warning in the log.
  * Logging: failed and refused requests, with sanitised names; never a
  * password.  Every bad password is one line (fail2ban's filter for
  * petrel-auth reads it; etc/fail2ban/):
@@ -21,8 +22,9 @@
  *   user_failures=M, delay=Ds
  * and a check held back is "authentication held back: service=S,
  * user=<U>, rip=ADDR, failures=N, wait=Ws".
- * Security: runs as vmail_user (the only process that reads the password
- * maps); the request bytes are untrusted and wiped (explicit_bzero) with
+ * Security: runs as auth_user (the only user that reads the password
+ * maps: they are group auth_user, mode 0640); the request bytes are
+ * untrusted and wiped (explicit_bzero) with
  * the password in them as soon as the answer is known.
  */
 #include <errno.h>
@@ -67,7 +69,6 @@ auth_peers_init(void)
 {
 	peer_count = 0;
 	peers_add("smtpd_user", var_smtpd_user);
-	peers_add("vmail_user", var_vmail_user);
 	peers_add("imapd_login_user", var_imapd_login_user);
 	peers_add("pop3d_login_user", var_pop3d_login_user);
 }

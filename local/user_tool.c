@@ -14,8 +14,7 @@
  * configuration error.
  *
  * Security: run as root.  The password source and map are mode 0640, group
- * of vmail_user (when it exists): only root and the pop3d/imapd workers
- * read them.  Files are rewritten atomically (temp file, fsync, rename) under
+ * of auth_user (when it exists): only root and petrel-auth read them.  Files are rewritten atomically (temp file, fsync, rename) under
  * an flock on their directory, so concurrent petrel-user runs do not lose
  * updates and readers never see a partial file.  Addresses are lower-cased
  * and restricted to characters that are safe in a maildir path; the domain
@@ -308,11 +307,11 @@ done:
 	return rc;
 }
 
-/* Group for the password file: vmail_user's, else root's. */
+/* Group for the password file: auth_user's, else root's. */
 static gid_t
 password_gid(void)
 {
-	struct passwd *pw = getpwnam(var_vmail_user ? var_vmail_user : "");
+	struct passwd *pw = getpwnam(var_auth_user ? var_auth_user : "");
 
 	return pw != NULL ? pw->pw_gid : 0;
 }

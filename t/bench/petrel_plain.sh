@@ -12,6 +12,6 @@ petrel_plain_passwords() {
 		echo "perfu$i@$PERF_DOMAIN {PLAIN}$PERF_PASSWORD"
 	done > "$conf/passwd"
 	"$TOP/$B/bin/petrel-map" -f "$conf/petrel.conf" "hash:$conf/passwd"
-	chgrp "$PERF_MAIL_USER" "$conf/passwd" "$conf/passwd.db"
+	chgrp petrel-auth "$conf/passwd" "$conf/passwd.db"
 	chmod 640 "$conf/passwd" "$conf/passwd.db"
 }

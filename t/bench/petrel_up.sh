@@ -53,9 +53,9 @@ done > "$CONF/vmailbox"
 "$BIN/petrel-map" -f "$CONF/petrel.conf" "hash:$CONF/vmailbox"
 hash=$(openssl passwd -6 "$PERF_PASSWORD")
 for i in $(seq 1 "$PERF_NUSERS"); do echo "perfu$i@$PERF_DOMAIN $hash"; done > "$CONF/passwd"
-chgrp "$PERF_MAIL_USER" "$CONF/passwd"; chmod 640 "$CONF/passwd"
+chmod 640 "$CONF/passwd"	# group auth_user: petrel setup (run) gives it
 "$BIN/petrel-map" -f "$CONF/petrel.conf" "hash:$CONF/passwd"
-chgrp "$PERF_MAIL_USER" "$CONF/passwd.db"; chmod 640 "$CONF/passwd.db"
+chmod 640 "$CONF/passwd.db"
 PETREL_BIN="$BIN" setsid "$TOP/etc/petrel" -f "$CONF/petrel.conf" run \
 	>"$DIR/run.log" 2>&1 </dev/null &
 echo $! > "$DIR/master.pid"

@@ -318,10 +318,11 @@ def check_sys_isolation(inst, sys_pws):
     R.check(as_ids(vm.pw_uid, vm.pw_gid, ["ls", other]) != 0,
             "petrel-vmail (virtual sessions) cannot list a system user's "
             "~/Maildir")
-    if as_ids(vm.pw_uid, vm.pw_gid, ["cat", os.path.join(
-            inst.dir, "conf", "passwd.db")]) == 0:
-        print("info: petrel-vmail (petrel-auth and every virtual user's "
-              "session) can read the password map")
+    for name in ("passwd", "passwd.db"):
+        R.check(as_ids(vm.pw_uid, vm.pw_gid, ["cat", os.path.join(
+            inst.dir, "conf", name)]) != 0,
+            "petrel-vmail (every virtual user's session) cannot read "
+            "conf/%s: only petrel-auth can" % name)
 
 
 def walk(top):

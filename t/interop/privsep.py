@@ -4,8 +4,9 @@ each daemon's workers run as its own user (real and effective uid), the
 local delivery parent stays root, and the smtpd user can neither create a
 file in the spool's incoming area nor read or list queue files.
 The password service petrel-auth (the only reader of user_password_maps,
-its workers running as petrel-vmail): a peer whose uid is not allowed
-(nobody) is refused and logged; smtpd_user may VERIFY and gets a login
+its workers running as petrel-auth): a peer whose uid is not allowed
+(nobody, or petrel-vmail: the virtual users' sessions) is refused and
+logged; smtpd_user may VERIFY and gets a login
 cookie but may not REDEEM it; root redeems a cookie once; a cookie expires
 after 60 seconds (the test waits that long once, at the end).
 """
@@ -83,7 +84,7 @@ def as_user(user, argv):
 def check_auth_service(inst):
     """Peers, VERIFY, REDEEM (root only, once); returns (cookie, time) of a
     cookie left unredeemed for the expiry check, or (None, 0)."""
-    check_workers(inst, "auth", "petrel-vmail")
+    check_workers(inst, "auth", "petrel-auth")
     verify = ("VERIFY", "imap", "alice@example.test", "secret", "127.0.0.1")
     ans = auth_ask(inst, "nobody", *verify)
     R.check(ans[:1] == ["DENY"], "petrel-auth refuses a peer with a "
@@ -110,10 +111,13 @@ def check_auth_service(inst):
     R.check(ans[:1] == ["NO"], "a cookie redeems only once",
             "answer %r" % ans)
     ans = auth_ask(inst, "petrel-vmail", *verify)
+    R.check(ans[:1] == ["DENY"], "petrel-auth refuses VERIFY from "
+            "vmail_user (the virtual users' sessions)", "answer %r" % ans)
+    ans = auth_ask(inst, "petrel-smtpd", *verify)
     issued = time.time()
     if len(ans) == 2 and ans[0] == "OK":
         return ans[1], issued
-    R.bad("vmail_user may VERIFY", "answer %r" % ans)
+    R.bad("a second cookie for the expiry check", "answer %r" % ans)
     return None, 0
 
 

@@ -64,7 +64,7 @@ DAEMONS = os.environ.get("PETREL_DAEMONS", "auth inject qmgr local smtpd pop3d" 
     " imapd" if os.path.exists(os.path.join(BIN, "petrel-imapd")) else "")
 ).split()
 USERS = ["petrel-smtpd", "petrel-inject", "petrel-queue", "petrel-remote",
-         "petrel-vmail", "petrel-login"]
+         "petrel-vmail", "petrel-login", "petrel-auth"]
 ADDED_HEADERS = (b"return-path:", b"delivered-to:", b"received:",
                  b"x-original-to:")
 
