@@ -10,7 +10,8 @@
  * QUIT, through a table.  Lines longer than smtpd_line_length_limit are
  * refused (500), in DATA the message is refused at its end.  A lone "."
  * line ends DATA whether it ends in CRLF or LF (a local client, not the
- * network: no smuggling concern); leading dots are removed.
+ * network: no smuggling concern); leading dots are removed.  MAIL is
+ * answered "452 4.3.1" while the spool is under queue_minfree.
  * Security: the caller is the local user, with the same rights as on the
  * command line; addresses are checked here and again by postdrop.
  */
@@ -25,6 +26,7 @@
 
 #include "addr.h"
 #include "alloc.h"
+#include "diskspace.h"
 #include "linereader.h"
 #include "params.h"
 #include "sendmail.h"
@@ -123,6 +125,11 @@ sm_cmd_mail(struct sm_smtp *s, const char *arg, size_t len)
 	    &path, &err) < 0) {
 		sm_reply("501 5.1.7 Bad sender address syntax");
 		s->errors++;
+		return;
+	}
+	if (!diskspace_queue_ok(-1, &err)) {
+		/* as petrel-smtpd: refused before any data (queue_minfree) */
+		sm_reply("452 4.3.1 Insufficient system storage");
 		return;
 	}
 	memcpy(s->sender, path.addr, path.addr_len + 1);

@@ -170,6 +170,18 @@ def sendmail(inst, tag):
     return p.returncode, p.stderr.decode("utf-8", "replace")
 
 
+def sendmail_bs(inst):
+    """sendmail -bs: MAIL, RCPT, DATA, QUIT; what it answered."""
+    env = dict(os.environ, PETREL_CONF=inst.conf)
+    talk = ("HELO client.test\r\nMAIL FROM:<s@example.org>\r\n"
+            "RCPT TO:<%s>\r\nDATA\r\nSubject: bs\r\n\r\nx\r\n.\r\n"
+            "QUIT\r\n" % USER)
+    p = subprocess.run([os.path.join(BIN, "petrel-sendmail"), "-bs"],
+                       input=talk.encode(), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, env=env, timeout=60)
+    return p.stdout.decode("utf-8", "replace")
+
+
 def case_minfree(rep, inst, qfs, accepted):
     """Under queue_minfree: MAIL 452 4.3.1, sendmail 75; then both work."""
     fill(qfs, leave=LIMIT)       # under 1.5 x message_size_limit
@@ -180,6 +192,10 @@ def case_minfree(rep, inst, qfs, accepted):
     rep.check(rc == 75 and "queue_minfree" in err,
               "sendmail under queue_minfree exits 75 with the reason",
               "rc=%d %s" % (rc, err.strip()[-200:]))
+    out = sendmail_bs(inst)
+    rep.check("452 4.3.1" in out and "354" not in out,
+              "sendmail -bs under queue_minfree: MAIL gets 452 4.3.1",
+              out.strip()[-200:])
     unfill(qfs)
     qid, why = inst.submit("s@example.org", [USER], message("minfree-after"))
     rep.check(qid != "", "MAIL accepted again once space is back", why)
