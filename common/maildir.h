@@ -22,6 +22,11 @@
  *                                   0 or -1 when it is not ours to parse
  *                                   (missing sizes are left as -1).
  *   maildir_hostname()              host part with '/' and ':' escaped.
+ *   maildir_clean_stale(dirfd, now) remove what killed writers left in
+ *                                   the folder at dirfd: tmp/ files older
+ *                                   than MAILDIR_TMP_STALE, "*.tmp.<pid>"
+ *                                   of dead pids (maildir_clean.c); the
+ *                                   number removed.
  */
 #ifndef PETREL_MAILDIR_H
 #define PETREL_MAILDIR_H
@@ -29,6 +34,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "log.h"
+
+#include <time.h>
+
+#define MAILDIR_TMP_STALE (36 * 3600)	/* seconds: a tmp/ file is junk */
 
 typedef int (*maildir_next_fn)(void *ctx, const char **p_r, size_t *n_r);
 
@@ -46,5 +55,7 @@ int maildir_deliver(const char *path, const char *prepend, size_t prepend_len,
 int maildir_parse_name(const char *name, struct maildir_name_info *info_r)
     WARN_UNUSED;
 const char *maildir_hostname(void);
+
+int maildir_clean_stale(int dirfd, time_t now);
 
 #endif

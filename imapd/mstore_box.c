@@ -9,7 +9,8 @@
  * mstore_msg_name, mstore_is_recent, mstore_uidvalidity, mstore_uidnext,
  * mstore_highestmodseq, mstore_box_status, mstore_vanished_since,
  * mstore_status, mstore_keyword_count, mstore_keyword_name; internal
- * mstore_open_box.
+ * mstore_open_box (which also removes what killed writers left in the
+ * folder: maildir_clean_stale).
  * The view changes only in mstore_sync, so sequence numbers stay stable
  * between the session's syncs even when this session expunged.
  * Returns 0 or -1 with *errstr_r.
@@ -23,8 +24,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 
 #include "alloc.h"
+#include "maildir.h"
 #include "mstore_int.h"
 
 /* Free a box. */
@@ -281,6 +284,8 @@ mstore_open_box(const char *path, unsigned flags, struct mstore_box **box_r,
 		mstore_close(&box);
 		return -1;
 	}
+	/* what killed sessions and deliveries left (maildir_clean.c) */
+	(void)maildir_clean_stale(box->dirfd, time(NULL));
 	if (mstore_kw_load(box) < 0 || mstore_log_catch_up(box) < 0 ||
 	    mstore_uidlist_recover(box) < 0 || mstore_sync(box, &ch, errstr_r) < 0) {
 		*errstr_r = mstore_open_failed(box, "open mailbox", errno);
