@@ -6,7 +6,7 @@ works again once it is back, without restarting smtpd.
 
 Cases (smtpd_auth_checker_count = 2, the old name of auth_process_limit):
 the old name still sizes the pool; AUTH PLAIN over STARTTLS on submission
-works; the auth workers run as petrel-vmail under a root parent, no more
+works; the auth workers run as petrel-auth under a root parent, no more
 than two of them, and smtpd has no child running as petrel-vmail (its
 private checker is gone); after SIGKILL of one worker AUTH succeeds again
 and a wrong password is still refused (535); with every worker killed at
@@ -68,13 +68,13 @@ def pop_login(inst):
 
 
 def auth_workers(inst):
-    """Children of the auth parent that run as petrel-vmail."""
-    vmail = pwd.getpwnam("petrel-vmail").pw_uid
+    """Children of the auth parent that run as petrel-auth."""
+    uid = pwd.getpwnam("petrel-auth").pw_uid
     parent = inst.daemon_pid("auth")
     if not parent:
         return []
     return [p for p in inst.children(parent)
-            if _alive(p) and (proc_uid(p) or [None])[0] == vmail]
+            if _alive(p) and (proc_uid(p) or [None])[0] == uid]
 
 
 def wait_code(fn, want, secs=20):
@@ -106,7 +106,7 @@ def check_pool(inst):
     R.check(out.strip() == b"2", "smtpd_auth_checker_count still sets "
             "auth_process_limit", "got %r" % out)
     found = auth_workers(inst)
-    R.check(1 <= len(found) <= 2, "auth workers run as petrel-vmail, at "
+    R.check(1 <= len(found) <= 2, "auth workers run as petrel-auth, at "
             "most auth_process_limit of them", "workers: %r" % found)
     parent = inst.daemon_pid("auth")
     R.check(parent and proc_uid(parent) == [0, 0], "the auth parent keeps "
