@@ -285,6 +285,19 @@ climit_release(struct climit *t, long slot, pid_t holder)
 	climit_unlock(t);
 }
 
+/* Free the slots of an earlier process that had pid (pid reused). */
+void
+climit_forget_pid(struct climit *t, pid_t pid)
+{
+	if (t == NULL || pid <= 0)
+		return;
+	climit_lock(t);
+	for (size_t i = 0; i < t->nslots; i++)
+		if (t->slot[i].pid == pid)
+			t->slot[i].pid = 0;
+	climit_unlock(t);
+}
+
 /* pid receives the connections handed over from now on. */
 void
 climit_set_receiver(struct climit *t, pid_t pid)

@@ -29,6 +29,10 @@
  *                                 slot, or -1 when exempt or the table is
  *                                 full), CLIMIT_COUNT, CLIMIT_RATE.
  *   climit_release(t, slot, holder)   free a slot held by holder.
+ *   climit_forget_pid(t, pid)     free every slot held by pid: a new
+ *                                 process (or the parent of one) calls it
+ *                                 for its pid, which a dead holder of
+ *                                 slots may have had before it.
  *   climit_set_receiver(t, pid), climit_hand_over(t, slot, conn),
  *   climit_claim(t, conn, pid)    the handover (above); claim returns the
  *                                 slot or -1.
@@ -77,6 +81,7 @@ struct netmatch *climit_exempt_new(const char *name, const char *list);
 int climit_connect(struct climit *t, const struct climit_policy *p,
     const char *addr, uint64_t conn, time_t now, long *slot_r) WARN_UNUSED;
 void climit_release(struct climit *t, long slot, pid_t holder);
+void climit_forget_pid(struct climit *t, pid_t pid);
 void climit_set_receiver(struct climit *t, pid_t pid);
 int climit_hand_over(struct climit *t, long slot, uint64_t conn);
 long climit_claim(struct climit *t, uint64_t conn, pid_t pid);

@@ -31,7 +31,8 @@
  *     it collects the pid (so once the session's pid is gone, so is its
  *     count); the session process itself never touches the table.
  * A holder that dies (login process, spawner, session) holds only dead
- * pids' slots, which are not counted: a crash never leaks a count, at
+ * pids' slots, which are not counted (and a new process of the daemon
+ * first frees any slot left under its pid by a dead one): a crash never leaks a count, at
  * worst a connection in flight between two holders is not counted for a
  * moment.  The table is sized at start for every login process full
  * plus every session (a reload does not resize it); a connection that
@@ -109,6 +110,7 @@ login_climit_admit(struct login_client *c)
 		    "%sd_client_event_limit_exceptions", login_proto->name);
 		lc_exempt = climit_exempt_new(name,
 		    *login_proto->limit_exceptions);
+		climit_forget_pid(lc_table, getpid());	/* a reused pid's */
 	}
 	p.count_limit = *login_proto->conn_count_limit;
 	p.rate_limit = *login_proto->conn_rate_limit;
@@ -148,6 +150,7 @@ login_climit_leave(struct login_client *c)
 void
 login_climit_spawner(void)
 {
+	climit_forget_pid(lc_table, getpid());
 	climit_set_receiver(lc_table, getpid());
 }
 
@@ -156,6 +159,7 @@ login_climit_spawner(void)
 long
 login_climit_session(int fd, pid_t pid)
 {
+	climit_forget_pid(lc_table, pid);	/* a reused pid's */
 	return climit_claim(lc_table, climit_conn_id(fd), pid);
 }
 

@@ -49,10 +49,12 @@ smtpd_climit_init(void)
 void
 smtpd_climit_open(void)
 {
-	if (smtpd_climit_exempt == NULL)
-		smtpd_climit_exempt = climit_exempt_new(
-		    "smtpd_client_event_limit_exceptions",
-		    var_smtpd_client_event_limit_exceptions);
+	if (smtpd_climit_exempt != NULL)
+		return;
+	smtpd_climit_exempt = climit_exempt_new(
+	    "smtpd_client_event_limit_exceptions",
+	    var_smtpd_client_event_limit_exceptions);
+	climit_forget_pid(smtpd_climit, getpid());	/* a reused pid's */
 }
 
 /* smtpd's limits as they are configured now. */

@@ -2,8 +2,9 @@
  * test_climit.c - unit tests for common/climit.c: the count and rate
  * limits, exceptions, counts shared by forked children, a killed holder
  * that frees its count, the handover of a slot to a receiver and on to a
- * session process, a full table, connection identities, and many
- * processes connecting at once without ever passing the limit.
+ * session process, a reused pid's slots, a full table, connection
+ * identities, and many processes connecting at once without ever passing
+ * the limit.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -299,6 +300,27 @@ test_hand_over_own(void)
 	climit_free(&t);
 }
 
+/* A new process frees what a dead one left under the same pid. */
+static void
+test_forget_pid(void)
+{
+	struct climit *t = table(100);
+	struct climit_policy p = policy(1, 0);
+	long s, s2;
+
+	CHECK(climit_connect(t, &p, A1, 0, 1000, &s) == CLIMIT_OK);
+	CHECK(climit_connect(t, &p, A2, 0, 1000, &s2) == CLIMIT_OK);
+	climit_forget_pid(t, getpid() + 1);	/* someone else's: kept */
+	climit_forget_pid(t, 0);
+	CHECK(climit_count(t, A1) == 1);
+	climit_forget_pid(t, getpid());
+	CHECK(climit_count(t, A1) == 0);
+	CHECK(climit_count(t, A2) == 0);
+	CHECK(climit_connect(t, &p, A1, 0, 1000, &s) == CLIMIT_OK);
+	climit_forget_pid(NULL, getpid());
+	climit_free(&t);
+}
+
 /* A full table admits uncounted; the slots of dead holders come back. */
 static void
 test_full_table(void)
@@ -418,6 +440,7 @@ main(void)
 	TEST_RUN(test_killed_holder);
 	TEST_RUN(test_hand_over);
 	TEST_RUN(test_hand_over_own);
+	TEST_RUN(test_forget_pid);
 	TEST_RUN(test_full_table);
 	TEST_RUN(test_concurrent);
 	TEST_RUN(test_conn_id);
