@@ -20,6 +20,11 @@
  * answered after the protocol's failure delay; after its failure limit the
  * connection closes and one line in the form fail2ban's dovecot filter
  * reads is logged ("<name>-login: Disconnected (auth failed, ...").
+ * Before the greeting, each client is counted against the protocol's
+ * per-address connection count and rate limits (login_climit.c, on a
+ * table the daemon's parent shares with every login process, the
+ * spawner and, through the spawner, the sessions); a client over them
+ * gets the protocol's too_many reply and the close.
  *
  * A protocol plugs in through struct login_proto (below): its name (the
  * password service and the log's "<name>-login:"), its parameters, and
@@ -32,6 +37,10 @@
  *                                  session run in this process.
  *   login_spawner_main(p, fd)      the spawner's life (login_spawn.c).
  *   login_handoff_setup()          pre_drop: the handoff socket pair.
+ *   login_climit_setup(p, procs)   pre_drop: the per-client limit table
+ *                                  (login_climit.c; the rest of its
+ *                                  functions serve the loop, the
+ *                                  spawner and the session).
  *   login_local_owner(user, &maildir, &errstr)  -S: find the maildir and
  *                                  become its owner when root; 1, 0 no
  *                                  mailbox, -1 error.
@@ -45,6 +54,8 @@
 #define PETREL_LOGIN_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 #include "handoff.h"
 #include "server.h"
@@ -110,6 +121,10 @@ struct login_proto {
 	const long *failure_limit;	/* failures before the close */
 	const long *max_userip;		/* sessions of user+address */
 	const long *session_limit;	/* sessions in all */
+	const long *conn_count_limit;	/* connections of one address */
+	const long *conn_rate_limit;	/* its new connections a minute */
+	char *const *limit_exceptions;	/* addresses exempt from both */
+	const char *too_many;		/* the reply past them (no CRLF) */
 	char *const *default_domain;	/* added to a bare login name */
 	/* The protocol's per-client state (c->ps): made, reset after
 	 * STARTTLS, freed. */
@@ -169,6 +184,9 @@ struct login_client {
 	struct login_client *dead_next;
 	int client_eof;			/* LS_PROXY: each side's end */
 	int session_eof;
+	long climit_slot;		/* login_climit.c: -1 none */
+	uint64_t climit_conn;
+	int climit_refused;		/* over a limit: say so, close */
 };
 
 /* The protocol being served (set by the entry points). */
@@ -212,6 +230,16 @@ void login_auth_report(const struct login_client *c);
 /* login_proxy.c: relaying a TLS client to its session */
 int login_proxy_start(struct login_client *c, int session_end);
 void login_proxy_event(struct login_client *c);
+
+/* login_climit.c: per-client connection limits (climit.h) */
+void login_climit_setup(const struct login_proto *p, long process_limit);
+void login_climit_admit(struct login_client *c);
+void login_climit_leave(struct login_client *c);
+void login_climit_spawner(void);
+long login_climit_session(int fd, pid_t pid);
+void login_climit_refused(int fd);
+void login_climit_ended(long slot, pid_t pid);
+void login_climit_child(void);
 
 /* login_spawn.c */
 __attribute__((noreturn))

@@ -7,7 +7,9 @@
  * Public: login_event_worker (the pool worker's life), login_one_session
  * (-S), login_watch/login_unwatch (epoll interest), login_close,
  * login_now (see login.h).
- * Limits: the protocol's client_limit (imapd_login_client_limit,
+ * Limits: per client address, the connection count and rate limits
+ * (login_climit.c), checked at accept before the greeting; the
+ * protocol's client_limit (imapd_login_client_limit,
  * pop3d_login_client_limit) clients per process (then the process
  * reports itself full and stops accepting until one leaves), at most
  * server_max_use times that many accepted in its life (then it stops
@@ -152,6 +154,7 @@ loop_client_new(int fd, int fd_out, const struct server_peer *peer)
 	c->proxy_ev.kind = LEV_PROXY;
 	c->proxy_ev.c = c;
 	c->proxy_ev.fd = -1;
+	c->climit_slot = -1;
 	c->peer = *peer;
 	c->in = buf_new(1024, (size_t)*login_proto->line_limit + 1024);
 	c->out = buf_new(1024, LOGIN_OUT_MAX);
@@ -169,6 +172,7 @@ loop_client_new(int fd, int fd_out, const struct server_peer *peer)
 void
 login_close(struct login_client *c)
 {
+	login_climit_leave(c);
 	login_auth_report(c);
 	if (c->ps != NULL)
 		login_proto->free_state(c);
@@ -249,6 +253,7 @@ loop_accept(struct login_ev *ev)
 		server_peer_of(fd, &peer);
 		peer.listener = ev->role;
 		c = loop_client_new(fd, fd, &peer);
+		login_climit_admit(c);	/* before the greeting */
 		login_greet(c);
 	}
 	loop_update_room();

@@ -5,9 +5,10 @@
  *
  * Public (see login.h): login_greet (a new client: the protocol's state,
  * then its greeting, or for the implicit-TLS listener the handshake
- * first), login_process (everything the client's buffered input
- * allows), login_plaintext_ok, login_starttls_ok, login_consume (drop
- * consumed input and wipe it).
+ * first; a client over its connection limits gets the protocol's
+ * too_many reply instead, then the close), login_process (everything
+ * the client's buffered input allows), login_plaintext_ok,
+ * login_starttls_ok, login_consume (drop consumed input and wipe it).
  * login_process does not nest: a call made while it runs (a password
  * check answered at once in -S mode, a failure answered without delay)
  * returns at once, and the running call goes on with the new state.
@@ -47,6 +48,19 @@ login_consume(struct login_client *c, size_t n)
 	explicit_bzero(c->in->data + c->in->len, c->in->cap - c->in->len);
 }
 
+/* The protocol's greeting, or its refusal of a client over its
+ * connection limits (login_climit.c), which then closes. */
+static void
+proc_hello(struct login_client *c)
+{
+	if (!c->climit_refused) {
+		login_proto->greet(c);
+		return;
+	}
+	login_reply(c, "%s", login_proto->too_many);
+	c->state = LS_CLOSING;
+}
+
 /* The greeting, or for the implicit-TLS port the handshake first. */
 void
 login_greet(struct login_client *c)
@@ -62,8 +76,12 @@ login_greet(struct login_client *c)
 		login_io_update(c);
 		return;
 	}
-	login_proto->greet(c);
+	proc_hello(c);
 	(void)login_io_flush(c);
+	if (c->state == LS_CLOSING && c->out->len == 0) {
+		login_close(c);
+		return;
+	}
 	login_io_update(c);
 }
 
@@ -90,7 +108,7 @@ proc_handshake_step(struct login_client *c)
 	c->state = LS_COMMAND;
 	if (c->peer.listener == login_proto->tls_listener && !c->greeted) {
 		c->greeted = 1;
-		login_proto->greet(c);
+		proc_hello(c);
 	}
 	return 1;
 }

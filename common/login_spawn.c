@@ -20,6 +20,10 @@
  * change of ids, which clears it).  The login line is logged here, with
  * the session's pid:
  *   <name>-login: Login: user=<u>, method=PLAIN, rip=.., lip=.., mpid=N[, TLS]
+ * A session's connection keeps counting against its client's connection
+ * limit (login_climit.c): the spawner gives the slot of the socket it
+ * received to the session it forks, frees it when it refuses the login,
+ * and frees it when the session exits, before collecting its pid.
  * SIGHUP re-reads the configuration (the skeleton sends it on reload
  * instead of restarting us: every session is our child); SIGTERM ends
  * the spawner and with it every session.
@@ -55,6 +59,7 @@
 
 struct spawn_child {
 	pid_t pid;
+	long climit_slot;	/* login_climit.c; -1 none */
 	char user[256];
 	char rip[64];
 };
@@ -116,7 +121,7 @@ spawn_count(const char *user, const char *rip)
 
 /* Remember a new session. */
 static void
-spawn_add(pid_t pid, const char *user, const char *rip)
+spawn_add(pid_t pid, const char *user, const char *rip, long climit_slot)
 {
 	struct spawn_child *k;
 
@@ -127,23 +132,41 @@ spawn_add(pid_t pid, const char *user, const char *rip)
 	}
 	k = &spawn_kids[spawn_nkids++];
 	k->pid = pid;
+	k->climit_slot = climit_slot;
 	snprintf(k->user, sizeof(k->user), "%s", user);
 	snprintf(k->rip, sizeof(k->rip), "%s", rip);
 }
 
-/* Collect ended sessions. */
+/* Forget an ended session; its connection no longer counts. */
+static void
+spawn_forget(pid_t pid)
+{
+	for (size_t i = 0; i < spawn_nkids; i++)
+		if (spawn_kids[i].pid == pid) {
+			login_climit_ended(spawn_kids[i].climit_slot, pid);
+			spawn_kids[i] = spawn_kids[--spawn_nkids];
+			break;
+		}
+}
+
+/* Collect ended sessions.  Each is looked at before it is collected, so
+ * that its count is gone before its pid (a client that saw its session
+ * end may reconnect at once). */
 static void
 spawn_reap(void)
 {
+	siginfo_t si;
 	pid_t pid;
 	int status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < spawn_nkids; i++)
-			if (spawn_kids[i].pid == pid) {
-				spawn_kids[i] = spawn_kids[--spawn_nkids];
-				break;
-			}
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+		    si.si_pid <= 0)
+			break;
+		spawn_forget(si.si_pid);
+		if ((pid = waitpid(si.si_pid, &status, 0)) != si.si_pid)
+			break;
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM &&
 		    WTERMSIG(status) != SIGINT)
 			log_warn("session %ld killed by signal %d", (long)pid,
@@ -181,6 +204,7 @@ spawn_refuse(int fd, const struct handoff *h, enum login_refusal why)
 	char line[512];
 	int n = login_proto->refusal(line, sizeof(line), h, why);
 
+	login_climit_refused(fd);
 	if (n > 0 && (size_t)n < sizeof(line))
 		(void)send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
@@ -203,6 +227,7 @@ spawn_child_main(int fd, const struct handoff *h, const char *user,
 	sigaction(SIGINT, &sa, NULL);
 	close(spawn_sig[0]);
 	close(spawn_sig[1]);
+	login_climit_child();
 	if (privs_is_root() && privs_drop_ids(uid, gid, &err) != 0)
 		log_fatal("session for %s: %s", user, err);
 	/* After the drop: a change of ids clears the parent-death signal.
@@ -268,7 +293,7 @@ spawn_one(int sock, int fd, const struct handoff *h)
 		log_warn("fork: %m");
 		spawn_refuse(fd, h, LOGIN_REFUSE_INTERNAL);
 	} else {
-		spawn_add(pid, user, h->rip);
+		spawn_add(pid, user, h->rip, login_climit_session(fd, pid));
 		log_info("%s-login: Login: user=<%s>, method=%s, rip=%s, "
 		    "lip=%s, mpid=%ld%s", login_proto->name, user, h->method,
 		    h->rip, h->lip, (long)pid, h->tls ? ", TLS" : "");
@@ -329,6 +354,7 @@ login_spawner_main(const struct login_proto *p, int fd)
 	const char *err = NULL;
 
 	login_proto = p;
+	login_climit_spawner();
 	spawn_signals();
 	if ((spawn_resolver = resolver_new(&err)) == NULL)
 		log_fatal("cannot open lookup maps: %s", err ? err : "error");

@@ -50,6 +50,9 @@ char *var_pop3d_login_user;
 long var_pop3d_login_process_limit;
 long var_pop3d_login_client_limit;
 long var_pop3d_session_limit;
+long var_pop3d_client_connection_count_limit;
+long var_pop3d_client_connection_rate_limit;
+char *var_pop3d_client_event_limit_exceptions;
 long var_pop3d_max_userip_connections;
 char *var_pop3d_listen;
 int var_pop3d_plaintext_auth;
@@ -67,6 +70,9 @@ long var_imapd_login_process_limit;
 long var_imapd_login_client_limit;
 long var_imapd_login_timeout;
 long var_imapd_session_limit;
+long var_imapd_client_connection_count_limit;
+long var_imapd_client_connection_rate_limit;
+char *var_imapd_client_event_limit_exceptions;
 long var_imapd_max_userip_connections;
 long var_imapd_auth_failure_delay;
 long var_imapd_auth_failure_limit;
@@ -196,6 +202,9 @@ const struct param params_table[] = {
 	{ "imapd_auth_failure_delay", PARAM_TIME, "2s", 0, 60, &var_imapd_auth_failure_delay },
 	{ "imapd_auth_failure_limit", PARAM_INT, "3", 1, 100, &var_imapd_auth_failure_limit },
 	{ "imapd_capability_maps", PARAM_STR, "", 0, 0, &var_imapd_capability_maps },
+	{ "imapd_client_connection_count_limit", PARAM_INT, "50", 0, 100000, &var_imapd_client_connection_count_limit },
+	{ "imapd_client_connection_rate_limit", PARAM_INT, "0", 0, 10000000, &var_imapd_client_connection_rate_limit },
+	{ "imapd_client_event_limit_exceptions", PARAM_STR, "$mynetworks", 0, 0, &var_imapd_client_event_limit_exceptions },
 	{ "imapd_idle_keepalive", PARAM_TIME, "2m", 1, DAY, &var_imapd_idle_keepalive },
 	{ "imapd_imaps_listen", PARAM_STR, "", 0, 0, &var_imapd_imaps_listen },
 	{ "imapd_line_length_limit", PARAM_INT, "65536", 1024, 16777216, &var_imapd_line_length_limit },
@@ -234,6 +243,9 @@ const struct param params_table[] = {
 	{ "pop3d_auth_default_domain", PARAM_STR, "", 0, 0, &var_pop3d_auth_default_domain },
 	{ "pop3d_auth_failure_delay", PARAM_TIME, "1s", 0, 60, &var_pop3d_auth_failure_delay },
 	{ "pop3d_auth_failure_limit", PARAM_INT, "3", 1, 100, &var_pop3d_auth_failure_limit },
+	{ "pop3d_client_connection_count_limit", PARAM_INT, "50", 0, 100000, &var_pop3d_client_connection_count_limit },
+	{ "pop3d_client_connection_rate_limit", PARAM_INT, "0", 0, 10000000, &var_pop3d_client_connection_rate_limit },
+	{ "pop3d_client_event_limit_exceptions", PARAM_STR, "$mynetworks", 0, 0, &var_pop3d_client_event_limit_exceptions },
 	{ "pop3d_listen", PARAM_STR, "0.0.0.0:110", 0, 0, &var_pop3d_listen },
 	{ "pop3d_login_client_limit", PARAM_INT, "1000", 1, 100000, &var_pop3d_login_client_limit },
 	{ "pop3d_login_process_limit", PARAM_INT, "10", 1, 1000, &var_pop3d_login_process_limit },

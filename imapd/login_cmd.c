@@ -454,6 +454,11 @@ const struct login_proto imapd_login_proto = {
 	.failure_limit = &var_imapd_auth_failure_limit,
 	.max_userip = &var_imapd_max_userip_connections,
 	.session_limit = &var_imapd_session_limit,
+	.conn_count_limit = &var_imapd_client_connection_count_limit,
+	.conn_rate_limit = &var_imapd_client_connection_rate_limit,
+	.limit_exceptions = &var_imapd_client_event_limit_exceptions,
+	.too_many = "* BYE [UNAVAILABLE] Too many connections from your "
+	    "address",		/* RFC 5530 */
 	.default_domain = &var_imapd_auth_default_domain,
 	.init = il_init,
 	.reset = il_reset,

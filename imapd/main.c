@@ -7,8 +7,9 @@
  * imapd_listen (143, STARTTLS) and imapd_imaps_listen (993, implicit TLS;
  * empty = off) as root.  pre_drop loads the TLS certificate
  * (imapd_tls_cert_file/imapd_tls_key_file, made self-signed for
- * $myhostname at the first start when neither exists) and makes the
- * handoff socket between the login processes and the spawner.  The pool's
+ * $myhostname at the first start when neither exists), makes the
+ * handoff socket between the login processes and the spawner and the
+ * table of per-client connection limits (common/login_climit.c).  The pool's
  * workers are login processes (imapd_login_user, event-driven, see
  * common/login.h), at most imapd_login_process_limit; the skeleton's
  * helper is the spawner (common/login_spawn.c, root), which forks a
@@ -52,7 +53,8 @@ imapd_tls_ctx(void)
 	return tls_server_get_ctx(imapd_tls());
 }
 
-/* Root, before the pool: the certificate and the handoff socket. */
+/* Root, before the pool: the certificate, the handoff socket and the
+ * per-client limit table. */
 static void
 imapd_pre_drop(void)
 {
@@ -64,6 +66,7 @@ imapd_pre_drop(void)
 		log_fatal("imapd_imaps_listen needs imapd_tls_cert_file and "
 		    "imapd_tls_key_file");
 	login_handoff_setup();
+	login_climit_setup(&imapd_login_proto, var_imapd_login_process_limit);
 }
 
 /* SIGHUP in the parent: a renewed certificate for the next logins. */

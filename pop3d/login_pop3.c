@@ -405,6 +405,11 @@ const struct login_proto pop3d_login_proto = {
 	.failure_limit = &var_pop3d_auth_failure_limit,
 	.max_userip = &var_pop3d_max_userip_connections,
 	.session_limit = &var_pop3d_session_limit,
+	.conn_count_limit = &var_pop3d_client_connection_count_limit,
+	.conn_rate_limit = &var_pop3d_client_connection_rate_limit,
+	.limit_exceptions = &var_pop3d_client_event_limit_exceptions,
+	.too_many = "-ERR [SYS/TEMP] Too many connections from your "
+	    "address",		/* RFC 3206 */
 	.default_domain = &var_pop3d_auth_default_domain,
 	.init = pl_init,
 	.reset = pl_reset,

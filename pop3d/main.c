@@ -5,8 +5,9 @@
  * Public: main().  The server skeleton (common/server.c) parses -f/-o/-d/
  * -n/-S and binds pop3d_listen (110, STLS) and pop3d_pop3s_listen (995,
  * implicit TLS; empty = off) as root.  pre_drop loads the TLS certificate
- * (tls.c) and makes the handoff socket between the login processes and
- * the spawner.  The pool's workers are login processes (pop3d_login_user,
+ * (tls.c), makes the handoff socket between the login processes and
+ * the spawner and the table of per-client connection limits
+ * (common/login_climit.c).  The pool's workers are login processes (pop3d_login_user,
  * event-driven, common/login.h with login_pop3.c), at most
  * pop3d_login_process_limit; the skeleton's helper is the spawner
  * (common/login_spawn.c, root), which forks a session process per
@@ -15,16 +16,19 @@
  * Security: see pop3d.h for who runs as whom.
  */
 #include "login.h"
+#include "params.h"
 #include "pop3d.h"
 #include "sandbox.h"
 #include "server.h"
 
-/* Root, before the pool: the certificate and the handoff socket. */
+/* Root, before the pool: the certificate, the handoff socket and the
+ * per-client limit table. */
 static void
 pop3d_pre_drop(void)
 {
 	pop3d_tls_init();
 	login_handoff_setup();
+	login_climit_setup(&pop3d_login_proto, var_pop3d_login_process_limit);
 }
 
 /* -S: one client on stdin/stdout. */
