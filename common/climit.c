@@ -29,6 +29,7 @@
 #include "climit.h"
 #include "log.h"
 #include "netmatch.h"
+#include "strutil.h"
 
 #define CLIMIT_PROBE 8		/* rate buckets tried per client */
 #define CLIMIT_SPINS 1024	/* lock attempts before checking the holder */
@@ -145,22 +146,11 @@ climit_unlock(struct climit *t)
 	__atomic_store_n(&t->lock, 0, __ATOMIC_RELEASE);
 }
 
-/* FNV-1a over len bytes, continuing from h. */
-static uint64_t
-climit_fnv(uint64_t h, const void *p, size_t len)
-{
-	const unsigned char *s = p;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ s[i]) * 1099511628211ULL;
-	return h;
-}
-
 /* The client's hash; never 0. */
 static uint64_t
 climit_hash(const char *addr)
 {
-	uint64_t h = climit_fnv(1469598103934665603ULL, addr, strlen(addr));
+	uint64_t h = str_fnv1a64(addr, strlen(addr), STR_FNV1A64_INIT);
 
 	return h != 0 ? h : 1;
 }
@@ -381,19 +371,19 @@ climit_conn_id(int fd)
 {
 	struct sockaddr_storage a;
 	socklen_t len = sizeof(a);
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = STR_FNV1A64_INIT;
 
 	memset(&a, 0, sizeof(a));
 	if (getpeername(fd, (struct sockaddr *)&a, &len) != 0 ||
 	    (a.ss_family != AF_INET && a.ss_family != AF_INET6) ||
 	    len > sizeof(a))
 		return 0;
-	h = climit_fnv(h, &a, len);
+	h = str_fnv1a64(&a, len, h);
 	len = sizeof(a);
 	memset(&a, 0, sizeof(a));
 	if (getsockname(fd, (struct sockaddr *)&a, &len) != 0 ||
 	    len > sizeof(a))
 		return 0;
-	h = climit_fnv(h, &a, len);
+	h = str_fnv1a64(&a, len, h);
 	return h != 0 ? h : 1;
 }
