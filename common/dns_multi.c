@@ -12,9 +12,10 @@
  * Failures never block: a send error or a malformed reply marks that query
  * DNS_ANS_FAIL, and dns_multi_wait returns at its deadline whatever is
  * still pending.  Loops are bounded by the deadline and by a count.
- * Security: runs in smtpd workers (smtpd_user, seccomp SANDBOX_NET: only
- * socket, sendto, recvfrom, poll); replies are untrusted and parsed by
- * dns_parse_a; see dns_multi.h for the matching rules.
+ * Security: runs in smtpd workers (smtpd_user, under their seccomp filter:
+ * it needs socket, sendto, recvfrom, poll and reading /etc/resolv.conf,
+ * which t/unit/test_dns_multi.c checks); replies are untrusted and parsed
+ * by dns_parse_a; see dns_multi.h for the matching rules.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -18,7 +18,9 @@ Zone and sites (smtpd_dnsbl_threshold 2, whitelist threshold -1):
              restart - from 127.0.0.16, the same /24 - while a new
              triplet is greylisted again)
   127.0.0.9  on bl.test, but dns_nameservers points at a dead port
-             (after a reload): accepted within smtpd_dnsbl_timeout (2 s)
+             (after a reload): accepted within smtpd_dnsbl_timeout (2 s);
+             the reload also cuts the retry window to 1 s, and the next
+             RCPT prunes the expired triplets (logged)
 Bounded: socket timeouts, dnsmasq waited for at most 10 s and killed by
 its pid.  Needs dnsmasq (t/deps.sh: dnsmasq-base).
 """
@@ -238,8 +240,11 @@ def restart_cases(inst):
 
 
 def dead_dns_case(inst):
-    """A dead nameserver: listed client accepted within the timeout."""
-    inst.reconfigure({"dns_nameservers": "127.0.0.1:%d" % free_udp_port()})
+    """A dead nameserver: listed client accepted within the timeout.  The
+    same reload shortens the retry window to 1 s, so the triplets that
+    were never retried have expired; the next check prunes them."""
+    inst.reconfigure({"dns_nameservers": "127.0.0.1:%d" % free_udp_port(),
+                      "smtpd_greylist_retry_window": "1s"})
     t0 = time.time()
     c = Client("127.0.0.9", inst.smtp_port)
     greet = c.reply()[0]
@@ -251,6 +256,10 @@ def dead_dns_case(inst):
             "greet %r ehlo %r after %.1fs" % (greet, ehlo, took))
     R.check(took >= 1.5, "dead DNS server: waited for the timeout",
             "%.1fs" % took)
+    codes, _ = session(inst, "127.0.0.6", rcpt=USER2, sender=GSENDER)
+    R.check(codes[3] == 450 and inst.wait_log(
+        r"greylisting: expired triplets removed", timeout=5),
+        "expired triplets pruned; an expired one starts over", "%r" % codes)
 
 
 def main():

@@ -4,7 +4,8 @@
  * dns_nameservers parser, and parallel queries end to end against a tiny
  * UDP responder forked on a free loopback port (answers, NXDOMAIN, a query
  * never answered until the deadline, a reply with a wrong ID and one from
- * a wrong port that must both be ignored).
+ * a wrong port that must both be ignored), and reading the system's
+ * nameservers under the smtpd workers' seccomp profile (nothing is sent).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,6 +16,8 @@
 
 #include "harness.h"
 #include "dns_multi.h"
+#include "params.h"
+#include "sandbox.h"
 
 struct pkt {
 	unsigned char b[2048];
@@ -325,6 +328,32 @@ test_multi_dead(void)
 	CHECK(dns_multi_new("not-an-address", &err) == NULL && err != NULL);
 }
 
+/* dns_multi_new("") reads /etc/resolv.conf (res_ninit) in an smtpd
+ * worker: under SANDBOX_NET_DB it must not be killed. */
+static void
+test_multi_sandboxed(void)
+{
+	int status = -1;
+	pid_t pid;
+
+	var_seccomp = 1;
+	pid = fork();
+	if (pid == 0) {
+		const char *err = NULL;
+		struct dns_multi *m;
+
+		if (sandbox_enter(SANDBOX_NET_DB, &err) < 0)
+			_exit(2);
+		m = dns_multi_new("", &err);
+		if (m == NULL)
+			_exit(1);
+		dns_multi_free(&m);
+		_exit(0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int
 main(void)
 {
@@ -334,5 +363,6 @@ main(void)
 	TEST_RUN(test_ns_parse);
 	TEST_RUN(test_multi);
 	TEST_RUN(test_multi_dead);
+	TEST_RUN(test_multi_sandboxed);
 	TEST_EXIT();
 }
