@@ -12,8 +12,9 @@
  *   score <= smtpd_dnsbl_whitelist_threshold, when that is negative
  *       the client skips greylisting and the pre-greeting tests
  *       (smtpd_greet_wait, smtpd_forbid_unauth_pipelining).
- * A DNS failure or a timeout (smtpd_dnsbl_timeout) counts 0: a broken
- * list never blocks anyone.  Clients in mynetworks or
+ * A DNS failure or a timeout (smtpd_dnsbl_timeout, cut to 1 s while the
+ * worker pool is under stress, server.h) counts 0: a broken list never
+ * blocks anyone, and slow lists cannot hold the pool.  Clients in mynetworks or
  * smtpd_client_event_limit_exceptions, and the submission and smtps
  * ports, are not looked up.
  * Log lines (for fail2ban): "DNSBL rank N for name[addr] (sites: ...)"
@@ -46,6 +47,7 @@
 #define DNSBL_CACHE_MAX 128
 #define DNSBL_TTL_MIN 60
 #define DNSBL_TTL_MAX 3600
+#define DNSBL_STRESS_MS 1000	/* the longest wait while the pool is full */
 
 struct smtpd_dnsbl {
 	struct dns_multi *m;
@@ -273,6 +275,9 @@ smtpd_dnsbl_finish(struct smtpd_session *s)
 
 	if (d == NULL)
 		return;
+	if (server_under_stress() &&
+	    d->deadline_ms > dns_multi_now_ms() + DNSBL_STRESS_MS)
+		d->deadline_ms = dns_multi_now_ms() + DNSBL_STRESS_MS;
 	pending = dns_multi_wait(d->m, d->deadline_ms);
 	score = dnsbl_score(d, site, sizeof(site), sites, sizeof(sites), &ttl);
 	dnsbl_verdict(s, score, site);
