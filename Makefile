@@ -56,8 +56,7 @@ SRC_petrel-smtpd  := $(wildcard smtpd/*.c)
 SRC_petrel-pop3d  := $(wildcard pop3d/*.c)
 SRC_petrel-inject := $(wildcard queue/inject_*.c)
 SRC_petrel-qmgr   := $(wildcard queue/qmgr_*.c)
-SRC_petrel-smtp   := $(wildcard queue/smtp_*.c) queue/dns.c queue/dns_parse.c \
-	queue/mime7.c
+SRC_petrel-smtp   := $(wildcard queue/smtp_*.c) queue/dns.c queue/mime7.c
 SRC_petrel-sendmail := $(wildcard queue/sendmail_*.c)
 SRC_petrel-postdrop := $(wildcard queue/postdrop_*.c)
 SRC_petrel-qtool  := $(wildcard queue/qtool_*.c)
@@ -103,8 +102,7 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 # the header): test_<name> for t/unit/test_<name>.c, fuzz_<name> for
 # t/fuzz/fuzz_<name>.c.
 LINK_test_inject := queue/inject_session.c
-LINK_test_dns := queue/dns.c queue/dns_parse.c
-LINK_fuzz_dns := queue/dns_parse.c
+LINK_test_dns := queue/dns.c
 LINK_test_mime7 := queue/mime7.c
 LINK_fuzz_mime7 := queue/mime7.c
 LINK_test_smtp_reply := queue/smtp_reply.c
@@ -113,6 +111,8 @@ LINK_fuzz_postdrop_addr := queue/postdrop_addr.c
 LINK_test_smtp_data := smtpd/smtp_data.c
 LINK_fuzz_smtp_data := smtpd/smtp_data.c
 LINK_test_smtpd_esmtp := smtpd/esmtp.c smtpd/chunk.c
+LINK_test_dnsbl_sites := smtpd/dnsbl_sites.c
+LINK_fuzz_dnsbl_sites := smtpd/dnsbl_sites.c
 LINK_fuzz_smtpd_esmtp := smtpd/esmtp.c smtpd/chunk.c
 LINK_test_pop3_parse := pop3d/pop3_parse.c
 LINK_fuzz_pop3_parse := pop3d/pop3_parse.c pop3d/pop3_mailbox.c

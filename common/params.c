@@ -169,6 +169,15 @@ char *var_smtp_tls_CAfile;
 char *var_smtp_tls_policy_maps;
 char *var_smtp_tls_security_level;
 char *var_transport_maps;
+char *var_dns_nameservers;
+char *var_smtpd_dnsbl_sites;
+long var_smtpd_dnsbl_threshold;
+long var_smtpd_dnsbl_timeout;
+long var_smtpd_dnsbl_whitelist_threshold;
+int var_smtpd_greylist;
+long var_smtpd_greylist_delay;
+long var_smtpd_greylist_lifetime;
+long var_smtpd_greylist_retry_window;
 
 #define DAY (24L * 3600)
 
@@ -195,6 +204,7 @@ const struct param params_table[] = {
 	{ "delay_warning_time", PARAM_TIME, "4h", 0, 100 * DAY, &var_delay_warning_time },
 	{ "disable_mime_output_conversion", PARAM_BOOL, "no", 0, 0, &var_disable_mime_output_conversion },
 	{ "disable_vrfy_command", PARAM_BOOL, "no", 0, 0, &var_disable_vrfy_command },
+	{ "dns_nameservers", PARAM_STR, "", 0, 0, &var_dns_nameservers },
 	{ "home_mailbox", PARAM_STR, "Maildir/", 0, 0, &var_home_mailbox },
 	{ "hopcount_limit", PARAM_INT, "100", 1, 100000, &var_hopcount_limit },
 	{ "imapd_append_limit", PARAM_INT, "$message_size_limit", 1024, LONG_MAX / 4, &var_imapd_append_limit },
@@ -300,10 +310,18 @@ const struct param params_table[] = {
 	{ "smtpd_client_connection_rate_limit", PARAM_INT, "0", 0, 10000000, &var_smtpd_client_connection_rate_limit },
 	{ "smtpd_client_event_limit_exceptions", PARAM_STR, "$mynetworks", 0, 0, &var_smtpd_client_event_limit_exceptions },
 	{ "smtpd_client_message_rate_limit", PARAM_INT, "0", 0, 10000000, &var_smtpd_client_message_rate_limit },
+	{ "smtpd_dnsbl_sites", PARAM_STR, "", 0, 0, &var_smtpd_dnsbl_sites },
+	{ "smtpd_dnsbl_threshold", PARAM_INT, "1", 1, 100000, &var_smtpd_dnsbl_threshold },
+	{ "smtpd_dnsbl_timeout", PARAM_TIME, "10s", 1, 60, &var_smtpd_dnsbl_timeout },
+	{ "smtpd_dnsbl_whitelist_threshold", PARAM_INT, "0", -100000, 100000, &var_smtpd_dnsbl_whitelist_threshold },
 	{ "smtpd_etrn_networks", PARAM_STR, "$mynetworks", 0, 0, &var_smtpd_etrn_networks },
 	{ "smtpd_expn_enable", PARAM_BOOL, "no", 0, 0, &var_smtpd_expn_enable },
 	{ "smtpd_forbid_unauth_pipelining", PARAM_BOOL, "no", 0, 0, &var_smtpd_forbid_unauth_pipelining },
 	{ "smtpd_greet_wait", PARAM_TIME, "0s", 0, 60, &var_smtpd_greet_wait },
+	{ "smtpd_greylist", PARAM_BOOL, "no", 0, 0, &var_smtpd_greylist },
+	{ "smtpd_greylist_delay", PARAM_TIME, "5m", 0, DAY, &var_smtpd_greylist_delay },
+	{ "smtpd_greylist_lifetime", PARAM_TIME, "30d", 1, 365 * DAY, &var_smtpd_greylist_lifetime },
+	{ "smtpd_greylist_retry_window", PARAM_TIME, "1d", 1, 30 * DAY, &var_smtpd_greylist_retry_window },
 	{ "smtpd_hard_error_limit", PARAM_INT, "20", 1, 1000, &var_smtpd_hard_error_limit },
 	{ "smtpd_help_enable", PARAM_BOOL, "yes", 0, 0, &var_smtpd_help_enable },
 	{ "smtpd_line_length_limit", PARAM_INT, "2048", 512, 65536, &var_smtpd_line_length_limit },

@@ -54,6 +54,17 @@ extern char *var_imapd_login_user;
 extern long var_server_min_idle;
 extern long var_stress_timeout;
 extern long var_smtpd_greet_wait;
+/* DNSBL/DNSWL screening and greylisting on port 25 (smtpd/dnsbl.c,
+ * smtpd/greylist.c) */
+extern char *var_dns_nameservers;	/* "" = /etc/resolv.conf */
+extern char *var_smtpd_dnsbl_sites;
+extern long var_smtpd_dnsbl_threshold;
+extern long var_smtpd_dnsbl_timeout;
+extern long var_smtpd_dnsbl_whitelist_threshold;
+extern int var_smtpd_greylist;
+extern long var_smtpd_greylist_delay;
+extern long var_smtpd_greylist_lifetime;
+extern long var_smtpd_greylist_retry_window;
 extern int var_smtpd_forbid_unauth_pipelining;
 extern int var_seccomp;
 extern long var_server_max_use;

@@ -59,6 +59,11 @@ static const char *const sandbox_mail[] = {
 	"sync_file_range", "fallocate", "chdir", "fchdir", NULL
 };
 
+/* SANDBOX_NET_DB adds locking and syncing a database file. */
+static const char *const sandbox_db[] = {
+	"flock", "fsync", "fdatasync", NULL
+};
+
 /* Set PR_SET_NO_NEW_PRIVS. */
 int
 sandbox_no_new_privs(void)
@@ -102,6 +107,8 @@ sandbox_enter(enum sandbox_profile profile, const char **errstr_r)
 	r = sandbox_allow(ctx, sandbox_base);
 	if (r == 0 && profile == SANDBOX_MAIL)
 		r = sandbox_allow(ctx, sandbox_mail);
+	if (r == 0 && profile == SANDBOX_NET_DB)
+		r = sandbox_allow(ctx, sandbox_db);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);

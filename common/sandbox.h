@@ -10,6 +10,9 @@
  *                 rename, mkdir, link, chmod, chown, truncate), no exec, no
  *                 fork, no ptrace, no id change, no mount, no module,
  *                 no bpf, no keyring.
+ *   SANDBOX_NET_DB  SMTP workers: SANDBOX_NET plus flock, fsync and
+ *                 fdatasync, for the greylist database they share
+ *                 (smtpd/greylist.c); still no change to any file name.
  *   SANDBOX_MAIL  a process acting as a mailbox owner (POP3 worker, IMAP
  *                 session): SANDBOX_NET plus what a maildir needs (create,
  *                 rename, link and unlink files, mkdir/rmdir, fsync,
@@ -39,6 +42,7 @@
 enum sandbox_profile {
 	SANDBOX_NONE = 0,
 	SANDBOX_NET,
+	SANDBOX_NET_DB,
 	SANDBOX_MAIL
 };
 

@@ -4,7 +4,7 @@
  *
  * Public (see dns.h): dns_lookup_mx, dns_lookup_host, dns_hosts_free,
  * dns_addr_text, dns_set_query_fn.  The pure parts, dns_parse_mx and
- * dns_mx_order, live in dns_parse.c.
+ * dns_mx_order, live in common/dns_parse.c (shared with smtpd).
  *
  * The MX query goes through the system resolver with res_nquery() on a
  * per-thread resolver state (re-read every DNS_REINIT_SECONDS so a changed

@@ -2,17 +2,11 @@
  * dns.h - where mail for a domain goes: MX lookup, null MX, loop cut and
  * the addresses of each mail exchanger, for the remote SMTP delivery agent.
  *
- * Code: dns_parse.c holds the pure parts (dns_parse_mx, dns_mx_order),
- * dns.c the lookups.
+ * Code: the pure parts (dns_parse_mx, dns_mx_order) are shared with
+ * smtpd's DNSBL lookups and live in common/dns_parse.[ch]; dns.c holds the
+ * lookups.
  *
  * Public:
- *   dns_parse_mx(msg, len, &mx, &n)  pure parser of a DNS reply to an MX
- *                    query: 1 with the answer's MX records (n may be 0 =
- *                    NODATA; mx is NULL then), 0 NXDOMAIN, -1 malformed or
- *                    rcode SERVFAIL/REFUSED/other (a temporary failure).
- *   dns_mx_order(mx, n, myhostname, &n)  pure: sort by preference, shuffle
- *                    equal preferences, drop duplicates and stray null MX
- *                    targets, cut at myhostname; 0, or -1 when mail loops.
  *   dns_lookup_mx(domain, port, myhostname, max_addrs, &hosts, why, whylen)
  *                    the whole MX procedure (RFC 5321 5.1, RFC 7505).
  *   dns_lookup_host(host, port, max_addrs, &hosts, why, whylen)  addresses
@@ -34,8 +28,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#define DNS_NAME_MAX 256
-#define DNS_MX_MAX 100		/* MX records kept from one reply */
+#include "dns_parse.h"
+
 #define DNS_ADDRS_HARD_MAX 1000	/* addresses kept when max_addrs is 0 */
 
 enum dns_status { DNS_OK = 0, DNS_NOTFOUND, DNS_NULLMX, DNS_TEMPFAIL, DNS_LOOP };
@@ -57,21 +51,12 @@ struct dns_hosts {
 	size_t n;
 };
 
-struct dns_mx {
-	char name[DNS_NAME_MAX];	/* "" is the null MX (RFC 7505) */
-	int pref;
-};
-
 /* Answers an MX query for the absolute name qname ("example.org.") into
  * ans; returns the reply length, or -1 with *herr_r set to an h_errno
  * value (HOST_NOT_FOUND, NO_DATA, TRY_AGAIN, NO_RECOVERY). */
 typedef int (*dns_query_fn)(const char *qname, unsigned char *ans,
     size_t anslen, int *herr_r);
 
-int dns_parse_mx(const unsigned char *msg, size_t len, struct dns_mx **mx_r,
-    size_t *n_r);
-int dns_mx_order(struct dns_mx *mx, size_t n, const char *myhostname,
-    size_t *n_r);
 enum dns_status dns_lookup_mx(const char *domain, int port,
     const char *myhostname, size_t max_addrs, struct dns_hosts *out,
     char *why, size_t whylen);

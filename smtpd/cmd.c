@@ -91,7 +91,8 @@ smtpd_improper_pipelining(struct smtpd_session *s, const char *verb)
 	int ends_group = 0;
 
 	if (!var_smtpd_forbid_unauth_pipelining || s->trusted ||
-	    s->auth_user[0] != '\0' || conn_input_pending(s->conn) == 0)
+	    s->dnsbl_allowed || s->auth_user[0] != '\0' ||
+	    conn_input_pending(s->conn) == 0)
 		return 0;
 	for (size_t k = 0; last[k] != NULL; k++)
 		if (strcmp(verb, last[k]) == 0)
@@ -358,7 +359,7 @@ smtpd_check_rcpt(struct smtpd_session *s, const char *rcpt)
 	addr_normalize(norm);
 	switch (smtpd_rcpt_verdict(s, norm)) {
 	case 1:
-		return 0;
+		return smtpd_greylist_check(s, norm) ? -1 : 0;	/* 450 */
 	case 0:
 		snprintf(reply, sizeof(reply), "550 5.1.1 <%s>: Recipient "
 		    "address rejected: User unknown", rcpt);

@@ -31,13 +31,26 @@ smtpd_post_drop(void)
 }
 
 /* Parent start-up as root, before forking: the TLS context (the key is
- * read here, never by a worker) and the shared per-client table.
+ * read here, never by a worker), the shared per-client table, the DNSBL
+ * site list (a bad one stops the start) and the greylist directory.
  * Passwords are checked by the separate service petrel-auth. */
 static void
 smtpd_pre_drop(void)
 {
 	smtpd_tls_init();
 	smtpd_climit_init();
+	smtpd_dnsbl_init();
+	smtpd_greylist_init();
+}
+
+/* Parent, as root, after a SIGHUP re-read the configuration: the TLS
+ * files, the DNSBL lists and the greylist files for the new workers. */
+static void
+smtpd_reload(void)
+{
+	smtpd_tls_reload();
+	smtpd_dnsbl_reload();
+	smtpd_greylist_init();
 }
 
 /* The parent's answer to a client it turns away while every worker is
@@ -63,7 +76,7 @@ main(int argc, char **argv)
 	};
 	static const struct server_spec spec = {
 		.name = "smtpd",
-		.sandbox = SANDBOX_NET,
+		.sandbox = SANDBOX_NET_DB,	/* + the greylist database */
 		.listen_param = "smtpd_listen",
 		.user_param = "smtpd_user",
 		.process_limit_param = "smtpd_process_limit",
@@ -71,7 +84,7 @@ main(int argc, char **argv)
 		.unix_group_param = NULL,
 		.pre_drop = smtpd_pre_drop,
 		.post_drop = smtpd_post_drop,
-		.reload = smtpd_tls_reload,
+		.reload = smtpd_reload,
 		.session = smtpd_session,
 		.loop = NULL,
 		.extra_listen_params = more_listen,

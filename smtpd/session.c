@@ -19,6 +19,9 @@
  * submission (AUTH required before MAIL) or smtps (TLS handshake before
  * the greeting); per-client limits (climit.c) are checked before the
  * greeting (after the handshake on smtps) and refused with 421 4.7.0.
+ * On port 25 the DNSBL/DNSWL verdict (dnsbl.c) is taken before the 220;
+ * a blocked client's commands (but QUIT) get 550 5.7.1 from
+ * smtpd_dnsbl_gate.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -194,7 +197,8 @@ smtpd_loop(struct smtpd_session *s)
 		}
 		switch (conn_read_line(s->conn, &line, &len, &end)) {
 		case CONN_LINE:
-			smtpd_dispatch(s, line, len);
+			if (!smtpd_dnsbl_gate(s, line, len))
+				smtpd_dispatch(s, line, len);
 			break;
 		case CONN_TOO_LONG:
 			smtpd_reply(s, "500 5.5.2 Error: Line too long");
@@ -243,12 +247,17 @@ smtpd_pregreet(struct smtpd_session *s)
 	int r;
 
 	if (s->role != SMTPD_ROLE_SMTP || var_smtpd_greet_wait <= 0 ||
-	    s->trusted || server_under_stress())
+	    s->trusted || s->dnsbl_allowed || server_under_stress())
 		return 0;
 	smtpd_reply(s, "220-%s", var_smtpd_banner);
 	r = conn_peek_input(s->conn, (int)var_smtpd_greet_wait * 1000);
 	if (r == 0)
 		return 0;
+	if (r > 0) {
+		smtpd_dnsbl_finish(s);	/* a DNSWL-listed client may */
+		if (s->dnsbl_allowed)
+			return 0;
+	}
 	s->done = 1;
 	if (r < 0) {
 		log_info("lost connection during the greeting from %s[%s]",
@@ -264,8 +273,9 @@ smtpd_pregreet(struct smtpd_session *s)
 	return -1;
 }
 
-/* Implicit TLS (smtps), limits and the greeting; 0, or -1 when the
- * session ends before any command. */
+/* Implicit TLS (smtps), limits, the DNSBL lookups (sent before the
+ * greeting wait, answered during it: dnsbl.c) and the greeting; 0, or -1
+ * when the session ends before any command. */
 static int
 smtpd_start(struct smtpd_session *s)
 {
@@ -273,8 +283,10 @@ smtpd_start(struct smtpd_session *s)
 		return -1;
 	if (smtpd_admit(s) < 0)
 		return -1;
+	smtpd_dnsbl_start(s);
 	if (smtpd_pregreet(s) < 0)
 		return -1;
+	smtpd_dnsbl_finish(s);
 	smtpd_reply(s, "220 %s", var_smtpd_banner);
 	return 0;
 }
@@ -304,6 +316,7 @@ smtpd_session(int fd_in, int fd_out, const struct server_peer *peer)
 	smtpd_count_summary(&s, summary, sizeof(summary));
 	log_info("disconnect from %s[%s]%s", s.name, s.addr, summary);
 	smtpd_reset(&s);
+	smtpd_dnsbl_end(&s);
 	smtpd_inject_keep(&s.ij);
 	conn_free(&s.conn);	/* the server skeleton closes the descriptor */
 }

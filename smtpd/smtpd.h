@@ -20,6 +20,10 @@
  *   bdat.c      CHUNKING: the BDAT command (RFC 3030).
  *   chunk.c     pure BDAT chunk decoder (CRLF to LF, bare CR/LF flag).
  *   etrn.c      ETRN (RFC 1985) through the injection service; EXPN.
+ *   dnsbl.c     DNSBL/DNSWL scoring of port 25 clients (the pure site
+ *               list parser is dnsbl_sites.c, see dnsbl.h).
+ *   greylist.c  greylisting of (client network, sender, recipient) in a
+ *               Berkeley DB file shared by the workers.
  * Security: everything a session reads is untrusted network input; the
  * worker runs as smtpd_user and writes nothing itself - mail goes to the
  * queue through the injection service.
@@ -38,6 +42,7 @@ struct conn;
 struct inject;
 struct resolver;
 struct netmatch;
+struct smtpd_dnsbl;
 
 #define SMTPD_NAME_MAX 256
 #define SMTPD_LOGIN_MAX 256
@@ -113,6 +118,11 @@ struct smtpd_session {
 	int auth_failures;
 	long messages;			/* MAIL commands accepted */
 	char tls_info[128];		/* "TLSv1.3 with cipher ..." or "" */
+	struct smtpd_dnsbl *dnsbl;	/* DNSBL lookups in flight, or NULL */
+	long dnsbl_score;
+	int dnsbl_blocked;		/* score >= smtpd_dnsbl_threshold */
+	int dnsbl_allowed;		/* <= the whitelist threshold (< 0) */
+	char dnsbl_site[SMTPD_NAME_MAX];	/* named in the 550 */
 };
 
 /* session.c */
@@ -181,6 +191,18 @@ void smtpd_climit_open(void);
 int smtpd_climit_connect(const char *addr);
 void smtpd_climit_disconnect(void);
 int smtpd_climit_message(const char *addr);
+
+/* dnsbl.c */
+void smtpd_dnsbl_init(void);
+void smtpd_dnsbl_reload(void);
+void smtpd_dnsbl_start(struct smtpd_session *s);
+void smtpd_dnsbl_finish(struct smtpd_session *s);
+int smtpd_dnsbl_gate(struct smtpd_session *s, const char *line, size_t len);
+void smtpd_dnsbl_end(struct smtpd_session *s);
+
+/* greylist.c */
+void smtpd_greylist_init(void);
+int smtpd_greylist_check(struct smtpd_session *s, const char *rcpt);
 
 /* received.c */
 int smtpd_received(const struct smtpd_session *s, char *dst, size_t n);

@@ -1,7 +1,8 @@
 /*
  * test_sandbox.c - unit tests for common/sandbox.c: in a child process,
  * each profile allows what its processes do and kills the process (SIGSYS)
- * for a call outside it; no_new_privs shows in /proc/self/status.
+ * for a call outside it (SANDBOX_NET_DB: flock and fsync, nothing that
+ * renames or unlinks); no_new_privs shows in /proc/self/status.
  * (A sanitizer build has no filter: the cases that expect a kill are then
  * skipped, as sandbox.h says.)
  */
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -72,6 +74,22 @@ do_maildir(void)
 	close(fd);
 }
 
+/* What an SMTP worker does to its greylist database: lock and sync a
+ * file it opens (test_dir/a, made before the filter). */
+static void
+do_db(void)
+{
+	char a[64];
+	int fd;
+
+	snprintf(a, sizeof(a), "%s/a", test_dir);
+	fd = open(a, O_RDWR);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0 || write(fd, "x", 1) != 1 ||
+	    fdatasync(fd) < 0 || fsync(fd) < 0 || flock(fd, LOCK_UN) < 0)
+		_exit(1);
+	close(fd);
+}
+
 /* What no network-facing process does. */
 static void
 do_exec(void)
@@ -117,6 +135,23 @@ do_check_nnp(void)
 	_exit(nnp ? 0 : 5);
 }
 
+/* Makes (1) or removes (0) the file do_db works on. */
+static void
+db_file(int make)
+{
+	char a[64];
+	int fd;
+
+	snprintf(a, sizeof(a), "%s/a", test_dir);
+	if (!make) {
+		(void)unlink(a);
+		return;
+	}
+	fd = open(a, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* A killed-by-seccomp status (or, without a filter, the call's exit). */
 static int
 killed(int status)
@@ -146,6 +181,14 @@ test_profiles(void)
 	CHECK(killed(in_child(SANDBOX_NET, do_maildir)));
 	CHECK(killed(in_child(SANDBOX_NET, do_fork)));
 	CHECK(killed(in_child(SANDBOX_MAIL, do_fork)));
+	CHECK(in_child(SANDBOX_NET_DB, do_ordinary) == 0);
+	CHECK(killed(in_child(SANDBOX_NET_DB, do_unlink)));
+	CHECK(killed(in_child(SANDBOX_NET_DB, do_maildir)));
+	CHECK(killed(in_child(SANDBOX_NET_DB, do_exec)));
+	db_file(1);
+	CHECK(in_child(SANDBOX_NET_DB, do_db) == 0);
+	CHECK(killed(in_child(SANDBOX_NET, do_db)));
+	db_file(0);
 	var_seccomp = 0;	/* seccomp = no: only no_new_privs */
 	CHECK(in_child(SANDBOX_NET, do_check_nnp) == 0);
 	st = in_child(SANDBOX_NET, do_unlink);

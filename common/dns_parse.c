@@ -1,10 +1,13 @@
 /*
- * dns_parse.c - the pure half of queue/dns.c: the RFC 1035 reply parser
- * for MX queries and the MX ordering (RFC 5321 section 5.1, RFC 7505).
+ * dns_parse.c - the pure half of DNS for remote delivery (queue/dns.c)
+ * and smtpd's DNSBL lookups (dns_multi.c): the RFC 1035 reply parsers for
+ * MX and A queries, the MX ordering (RFC 5321 section 5.1, RFC 7505) and
+ * the query builder.
  *
- * Public (see dns.h): dns_parse_mx, dns_mx_order.  No I/O, no globals
- * besides the random source for shuffling; unit tested in t/unit/test_dns.c
- * and fuzzed by t/fuzz/fuzz_dns.c.
+ * Public (see dns_parse.h): dns_parse_mx, dns_mx_order, dns_parse_a,
+ * dns_build_query.  No I/O, no globals besides the random source for
+ * shuffling; unit tested in t/unit/test_dns.c and fuzzed by
+ * t/fuzz/fuzz_dns.c.
  *
  * Security: every byte of a reply is untrusted.  Each offset is checked
  * against the message length; compression pointers are followed at most
@@ -21,7 +24,7 @@
 #include <sys/types.h>
 
 #include "alloc.h"
-#include "dns.h"
+#include "dns_parse.h"
 
 #define DNS_HDR_LEN 12
 #define DNS_PTR_JUMPS 64
@@ -29,6 +32,8 @@
 #define DNS_TYPE_MX 15
 #define DNS_CLASS_IN 1
 #define DNS_RCODE_NXDOMAIN 3
+#define DNS_TYPE_CNAME 5
+#define DNS_FLAG_TC 0x02
 
 /* Big-endian 16-bit value at p (the caller checked the bounds). */
 static unsigned int
@@ -300,5 +305,146 @@ dns_mx_order(struct dns_mx *mx, size_t n, const char *myhostname,
 		}
 	}
 	*n_r = n;
+	return 0;
+}
+
+/*
+ * Parses one answer RR of an A reply at *off_r, moving past it.  Adds an
+ * IN A record's address to r (up to DNS_A_MAX); other types are skipped.
+ * 0, or -1 for a malformed record.
+ */
+static int
+dns_parse_a_rr(const unsigned char *msg, size_t len, size_t *off_r,
+    struct dns_a_reply *r)
+{
+	char owner[DNS_NAME_MAX];
+	size_t off = *off_r, rdlen;
+	unsigned int type, class;
+	uint32_t ttl;
+
+	if (dns_read_name(msg, len, &off, owner) < 0 || len - off < 10)
+		return -1;
+	type = get16(msg + off);
+	class = get16(msg + off + 2);
+	ttl = ((uint32_t)get16(msg + off + 4) << 16) | get16(msg + off + 6);
+	rdlen = get16(msg + off + 8);
+	off += 10;
+	if (len - off < rdlen)
+		return -1;
+	*off_r = off + rdlen;
+	if (type != DNS_TYPE_A || class != DNS_CLASS_IN)
+		return 0;
+	if (rdlen != 4)
+		return -1;
+	if (ttl > 0x7fffffffu)
+		ttl = 0;	/* RFC 2181 8: the top bit set means zero */
+	if (r->n < DNS_A_MAX) {
+		memcpy(r->addrs[r->n++], msg + off, 4);
+		if (r->n == 1 || ttl < r->ttl)
+			r->ttl = ttl;
+	}
+	return 0;
+}
+
+/* Reads the first question of a reply into r; 0, or -1 if malformed. */
+static int
+dns_a_question(const unsigned char *msg, size_t len, size_t *off_r,
+    struct dns_a_reply *r)
+{
+	if (get16(msg + 4) != 1)
+		return -1;	/* our queries carry exactly one question */
+	if (dns_read_name(msg, len, off_r, r->qname) < 0 || len - *off_r < 4)
+		return -1;
+	r->qtype = get16(msg + *off_r);
+	*off_r += 4;
+	return 0;
+}
+
+/* Pure parser of an A reply; see dns_parse.h. */
+int
+dns_parse_a(const unsigned char *msg, size_t len, struct dns_a_reply *r)
+{
+	size_t off = DNS_HDR_LEN;
+	unsigned int an, rcode;
+
+	memset(r, 0, sizeof(*r));
+	if (len < DNS_HDR_LEN || (msg[2] & 0x80) == 0)
+		return -1;	/* too short, or a query, not a response */
+	r->id = get16(msg);
+	if ((msg[2] & DNS_FLAG_TC) != 0 ||
+	    dns_a_question(msg, len, &off, r) != 0)
+		return -1;
+	rcode = msg[3] & 0x0f;
+	if (rcode == DNS_RCODE_NXDOMAIN)
+		return 0;
+	if (rcode != 0)
+		return -1;
+	an = get16(msg + 6);
+	for (unsigned int i = 0; i < an; i++) {
+		if (dns_parse_a_rr(msg, len, &off, r) < 0) {
+			r->n = 0;
+			r->ttl = 0;
+			return -1;
+		}
+	}
+	return 1;
+}
+
+/* Appends the labels of the text name to buf at *o; 0, or -1 when the
+ * name is not a valid domain name or does not fit. */
+static int
+dns_put_name(const char *name, unsigned char *buf, size_t size, size_t *o)
+{
+	size_t len = strlen(name), start = 0;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253 || *o + len + 2 > size)
+		return -1;
+	while (start < len) {
+		size_t end = start;
+
+		while (end < len && name[end] != '.')
+			end++;
+		if (end == start || end - start > 63)
+			return -1;
+		buf[(*o)++] = (unsigned char)(end - start);
+		for (size_t i = start; i < end; i++) {
+			unsigned char c = (unsigned char)name[i];
+
+			if (c <= ' ' || c == 0x7f || c == '\\')
+				return -1;
+			buf[(*o)++] = c;
+		}
+		start = end + 1;
+		if (end + 1 == len)
+			return -1;	/* "a..": an empty last label */
+	}
+	buf[(*o)++] = 0;
+	return 0;
+}
+
+/* Builds one recursive IN query; see dns_parse.h. */
+int
+dns_build_query(const char *name, unsigned int qtype, unsigned int id,
+    unsigned char *buf, size_t size, size_t *len_r)
+{
+	size_t o = DNS_HDR_LEN;
+
+	*len_r = 0;
+	if (size < DNS_HDR_LEN + 4)
+		return -1;
+	memset(buf, 0, DNS_HDR_LEN);
+	buf[0] = (unsigned char)(id >> 8);
+	buf[1] = (unsigned char)id;
+	buf[2] = 0x01;		/* RD: ask for recursion */
+	buf[5] = 1;		/* QDCOUNT */
+	if (dns_put_name(name, buf, size - 4, &o) != 0)
+		return -1;
+	buf[o++] = (unsigned char)(qtype >> 8);
+	buf[o++] = (unsigned char)qtype;
+	buf[o++] = 0;
+	buf[o++] = DNS_CLASS_IN;
+	*len_r = o;
 	return 0;
 }
