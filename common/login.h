@@ -143,9 +143,8 @@ struct login_proto {
 	int (*refusal)(char *line, size_t size, const struct handoff *h,
 	    enum login_refusal r);
 	/* The session's life after login, as the owner; never returns. */
-	void (*session)(int fd_in, int fd_out, const struct handoff *h,
-	    const char *user, const char *maildir)
-	    __attribute__((noreturn));
+	__attribute__((noreturn)) void (*session)(int fd_in, int fd_out,
+	    const struct handoff *h, const char *user, const char *maildir);
 };
 
 struct login_client {

@@ -414,7 +414,10 @@ pool_wait(const struct server_spec *spec, struct server_listeners *ls,
 	turn_away = pool_stressed && ls != NULL &&
 	    pool_now_ms() - pool_stress_since >= POOL_TURN_AWAY_AFTER;
 
+	/* turn_away implies ls != NULL */
+	// cppcheck-suppress nullPointer
 	for (size_t i = 0; turn_away && i < ls->count; i++) {
+		// cppcheck-suppress nullPointer
 		pfd[n].fd = ls->fds[i];
 		pfd[n].events = POLLIN;
 		pfd[n++].revents = 0;

@@ -204,6 +204,7 @@ server_peer_of(int fd, struct server_peer *peer)
 	socklen_t len = sizeof(ss);
 
 	memset(peer, 0, sizeof(*peer));
+	memset(&ss, 0, sizeof(ss));	/* a short address leaves AF_UNSPEC */
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
 		return;
 	if (ss.ss_family == AF_UNIX) {

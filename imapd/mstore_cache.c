@@ -135,6 +135,7 @@ mstore_kw_lookup(struct mstore_box *box, const char *const *kw, size_t nkw,
 		}
 		if (i < 0)
 			i = mstore_kw_find(&box->kw, kw[k]);
+		ASSERT(i >= 0);		/* mstore_kw_add() just stored it */
 		*mask_r |= 1u << i;
 	}
 	return 0;

@@ -369,6 +369,8 @@ mstore_state_diff(const struct mstore_state *old,
 		const struct mstore_msg *b = j < cur->count ? &cur->msgs[j] : NULL;
 
 		if (b == NULL || (a != NULL && a->uid < b->uid)) {
+			/* a is set: b is NULL only once cur is done */
+			// NOLINTNEXTLINE(clang-analyzer-core.NullDereference)
 			mstore_push32(&ch->expunged, &ch->n_expunged, a->uid);
 			i++;
 		} else if (a == NULL || b->uid < a->uid) {

@@ -237,24 +237,18 @@ static void
 pd_copy_body(struct qfile_writer *w, struct pd_in *in, long *size)
 {
 	char raw[16384], out[16384];
-	int pending_cr = 0, last = '\n';
+	int last = '\n';
 	ssize_t r;
 
 	while ((r = pd_in_read(in, raw, sizeof(raw))) > 0) {
 		size_t o = 0;
 
-		for (ssize_t i = 0; i < r; i++) {
-			if (pending_cr && raw[i] != '\n')
-				pending_cr = 0;		/* bare CR: dropped */
-			if (raw[i] == '\r') {
-				pending_cr = 1;
-				continue;
-			}
-			pending_cr = 0;
-			out[o++] = raw[i];
-		}
+		/* Every CR goes: CRLF becomes LF, a bare CR is dropped. */
+		for (ssize_t i = 0; i < r; i++)
+			if (raw[i] != '\r')
+				out[o++] = raw[i];
 		if (o > 0) {
-			last = out[o - 1];
+			last = (unsigned char)out[o - 1];
 			pd_put(w, out, o, size);
 		}
 	}

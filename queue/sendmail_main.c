@@ -276,7 +276,7 @@ int
 main(int argc, char **argv)
 {
 	struct sm_cmd c;
-	const char *err;
+	const char *err, *env;
 	int first;
 
 	memset(&c, 0, sizeof(c));
@@ -286,9 +286,9 @@ main(int argc, char **argv)
 	sm_progname(&c, argc > 0 ? argv[0] : "sendmail");
 	if ((first = sm_parse(&c, argc, argv)) < 0)
 		return sm_usage(NULL);
-	if (c.o.conf == NULL && getenv("PETREL_CONF") != NULL &&
-	    *getenv("PETREL_CONF") != '\0')
-		c.o.conf = getenv("PETREL_CONF");
+	if (c.o.conf == NULL && (env = getenv("PETREL_CONF")) != NULL &&
+	    *env != '\0')
+		c.o.conf = env;
 	if (config_load(c.o.conf, &err) < 0) {
 		fprintf(stderr, "sendmail: configuration: %s\n", err);
 		return SM_EX_TEMPFAIL;

@@ -82,7 +82,7 @@ reply_ext(struct smtp_reply *r, const char *p, size_t n)
 	while (kl < n && p[kl] != ' ')
 		kl++;
 	for (size_t i = 0; i < sizeof(kws) / sizeof(kws[0]); i++) {
-		if (strlen(kws[i].kw) != kl || strncasecmp(p, kws[i].kw, kl))
+		if (strlen(kws[i].kw) != kl || strncasecmp(p, kws[i].kw, kl) != 0)
 			continue;
 		r->ext |= kws[i].bit;
 		if (kws[i].bit == SMTP_EXT_SIZE && kl + 1 < n &&

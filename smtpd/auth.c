@@ -208,7 +208,7 @@ auth_plain(struct smtpd_session *s, const char *init, size_t init_len)
 	user = nul != NULL ? nul + 1 : NULL;
 	pw = user != NULL ? memchr(user, '\0', len - (size_t)(user - buf)) : NULL;
 	if (pw == NULL || (nul != buf && ((size_t)(nul - buf) !=
-	    (size_t)(pw - user) || memcmp(buf, user, (size_t)(nul - buf)))))
+	    (size_t)(pw - user) || memcmp(buf, user, (size_t)(nul - buf)) != 0)))
 		auth_failed(s, "PLAIN", user != NULL ? user : "", user != NULL ?
 		    strnlen(user, len - (size_t)(user - buf)) : 0, 0);
 	else

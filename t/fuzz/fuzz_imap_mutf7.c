@@ -37,7 +37,7 @@ from_mutf7(const char *p, size_t n)
 		abort();
 	small = buf_new(4, u->len / 2);
 	if (imap_mutf7_to_utf8(p, n, small, &err) == 0 &&
-	    (small->len != u->len || memcmp(small->data, u->data, u->len)))
+	    (small->len != u->len || memcmp(small->data, u->data, u->len) != 0))
 		abort();
 	if (small->len > u->len / 2 && u->len / 2 > 0)
 		abort();

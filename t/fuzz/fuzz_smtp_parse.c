@@ -40,6 +40,12 @@ walk_params(const char *p, size_t len)
 		if (q + n != p + len)
 			abort();
 	}
+	/* The end of the list (0) leaves only blanks; otherwise -1. */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (q[i] != ' ' && q[i] != '\t')
+			abort();
+	if (rc != 0 && rc != -1)
+		abort();
 }
 
 /* libFuzzer entry point. */

@@ -4,6 +4,10 @@
  * CHECK(cond) and may call CHECK several times.  Output: one line per test,
  * "PASS: unit/<file>: <test>" or "FAIL: unit/<file>: <test> (<file>:<line>:
  * <cond>)"; t/run.sh counts these lines.  Exit status is 1 if any failed.
+ * REQUIRE(cond) is CHECK(cond) that also returns from the (void) test
+ * function when cond is false: for what the rest of the test builds on
+ * (a pointer it dereferences, a descriptor it uses), so a failed setup is
+ * reported as a FAIL instead of crashing the test program.
  *
  * For parsers, test_split_feed(input, len, fn, ctx) calls fn once for every
  * split position (0..len), so each parser is also fed its input in two
@@ -21,13 +25,14 @@ static int harness_cur_failed;
 static const char *harness_cur_name;
 
 #define CHECK(cond) do { \
+	if (!(cond)) \
+		harness_fail(__FILE__, __LINE__, #cond); \
+} while (0)
+
+#define REQUIRE(cond) do { \
 	if (!(cond)) { \
-		if (!harness_cur_failed) { \
-			printf("FAIL: unit/%s: %s (%s:%d: %s)\n", \
-			    harness_file(__FILE__), harness_cur_name, \
-			    __FILE__, __LINE__, #cond); \
-		} \
-		harness_cur_failed = 1; \
+		harness_fail(__FILE__, __LINE__, #cond); \
+		return; \
 	} \
 } while (0)
 
@@ -36,6 +41,16 @@ harness_file(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return s != NULL ? s + 1 : path;
+}
+
+/* Record a failed check; the first failure of a test is printed. */
+static inline void
+harness_fail(const char *file, int line, const char *cond)
+{
+	if (!harness_cur_failed)
+		printf("FAIL: unit/%s: %s (%s:%d: %s)\n", harness_file(file),
+		    harness_cur_name, file, line, cond);
+	harness_cur_failed = 1;
 }
 
 #define TEST_RUN(fn) do { \

@@ -4,7 +4,7 @@
  *
  *   test_peer_spawn(&fd, fn, secs)  runs fn(fd) in a child on one end of
  *                   a socketpair, killed by alarm(secs) so nothing hangs;
- *                   our end in fd.  The child's pid, or -1.
+ *                   our end in fd.  The child's pid, or -1 (fd -1).
  *   test_peer_status(pid)  waits for it: fn's return value (its exit
  *                   code), or 99 when it died or never started.
  */
@@ -23,6 +23,7 @@ test_peer_spawn(int *fd_r, int (*fn)(int fd), unsigned secs)
 	int sv[2];
 	pid_t pid;
 
+	*fd_r = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		return -1;
 	fflush(stdout);

@@ -151,7 +151,7 @@ test_pipes_broken(void)
 	struct conn *c;
 	char big[40000];
 
-	CHECK(pipe(in) == 0 && pipe(out) == 0);
+	REQUIRE(pipe(in) == 0 && pipe(out) == 0);
 	c = conn_new(in[0], out[1], 64, 2);
 	CHECK(put(in[1], "QUIT\n") == 0);
 	CHECK(line_is(c, "QUIT"));

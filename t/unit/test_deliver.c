@@ -253,15 +253,15 @@ test_fd_passing(void)
 	struct stat a, b;
 	ssize_t n;
 
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	fd = mkstemp(tmpl);
-	CHECK(fd >= 0);
+	REQUIRE(fd >= 0);
 	unlink(tmpl);
 	CHECK(deliver_send_fd(sv[0], fd, "QID x\n", 6) == 6);
 	n = deliver_recv(sv[1], rb, sizeof(rb), &got_fd);
 	CHECK(n == 6 && memcmp(rb, "QID x\n", 6) == 0);
 	CHECK(got_fd >= 0);
-	CHECK(fstat(fd, &a) == 0 && fstat(got_fd, &b) == 0);
+	REQUIRE(fstat(fd, &a) == 0 && fstat(got_fd, &b) == 0);
 	CHECK(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
 	CHECK((fcntl(got_fd, F_GETFD) & FD_CLOEXEC) != 0);
 	CHECK(write(sv[0], "END\n", 4) == 4);

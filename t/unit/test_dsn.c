@@ -162,9 +162,10 @@ test_failure_full(void)
 {
 	struct dsn_report r = report("failure");
 	struct buf *b = compose(&r, orig_msg, 0);
-	static const char *const order[] = { "Date: ", "\nFrom: MAILER-DAEMON@"
-	    "mail.example.org (Mail Delivery System)\n", "Subject: "
-	    "Undelivered Mail Returned to Sender\n", "To: alice@example.org\n",
+	/* Parentheses mark a string split over two lines (no comma lost). */
+	static const char *const order[] = { "Date: ", ("\nFrom: MAILER-DAEMON@"
+	    "mail.example.org (Mail Delivery System)\n"), ("Subject: "
+	    "Undelivered Mail Returned to Sender\n"), "To: alice@example.org\n",
 	    "Auto-Submitted: auto-replied\n", "MIME-Version: 1.0\n",
 	    "Content-Type: multipart/report; report-type=delivery-status;",
 	    "boundary=\"4F3A2B1C0D.1700000100/mail.example.org\"\n",
@@ -183,8 +184,8 @@ test_failure_full(void)
 	    "Action: failed\n", "Status: 5.1.1\n",
 	    "Remote-MTA: dns; mx.example.net\n",
 	    "Diagnostic-Code: smtp; 550 5.1.1 <bob@example.net>: no such user\n",
-	    "Last-Attempt-Date: ", "Content-Description: Undelivered Message\n"
-	    "Content-Type: message/rfc822\n\n", orig_msg,
+	    "Last-Attempt-Date: ", ("Content-Description: Undelivered Message\n"
+	    "Content-Type: message/rfc822\n\n"), orig_msg,
 	    "\n--4F3A2B1C0D.1700000100/mail.example.org--\n", NULL };
 
 	CHECK(b != NULL);

@@ -91,7 +91,7 @@ test_roundtrip(void)
 	int sp[2], pp[2], fd = -1;
 	char b[8];
 
-	CHECK(pair(sp) == 0 && pipe(pp) == 0);
+	REQUIRE(pair(sp) == 0 && pipe(pp) == 0);
 	fill(&h_out, "STAT\r\nRETR 1\r\n");
 	CHECK(handoff_send(sp[0], pp[0], &h_out, &err) == 0);
 	CHECK(handoff_recv(sp[1], &fd, &h_in, &err) == 1);

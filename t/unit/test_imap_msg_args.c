@@ -41,7 +41,7 @@ test_store(void)
 {
 	struct imap_store_args st;
 
-	CHECK(store("a STORE 1 +FLAGS (\\Seen \\deleted $Junk)", &st) == 0);
+	REQUIRE(store("a STORE 1 +FLAGS (\\Seen \\deleted $Junk)", &st) == 0);
 	CHECK(st.op == IMAP_STORE_ADD && !st.silent);
 	CHECK(st.flags.system == (IMAP_FLAG_SEEN | IMAP_FLAG_DELETED));
 	CHECK(st.flags.keyword_count == 1);

@@ -38,19 +38,19 @@ test_flags(void)
 {
 	CHECK(search("a SEARCH ALL") == 0 && k0->type == IMAP_SK_ALL);
 	CHECK(sa.root->type == IMAP_SK_AND && sa.root->child_count == 1);
-	CHECK(search("a SEARCH seen") == 0 && k0->type == IMAP_SK_FLAG);
+	REQUIRE(search("a SEARCH seen") == 0 && k0->type == IMAP_SK_FLAG);
 	CHECK(k0->flag == IMAP_FLAG_SEEN);
-	CHECK(search("a SEARCH UNDELETED") == 0 && k0->type == IMAP_SK_NOT);
+	REQUIRE(search("a SEARCH UNDELETED") == 0 && k0->type == IMAP_SK_NOT);
 	CHECK(k0->children[0].type == IMAP_SK_FLAG);
 	CHECK(k0->children[0].flag == IMAP_FLAG_DELETED);
-	CHECK(search("a SEARCH NEW") == 0 && k0->type == IMAP_SK_AND);
+	REQUIRE(search("a SEARCH NEW") == 0 && k0->type == IMAP_SK_AND);
 	CHECK(k0->children[0].flag == IMAP_FLAG_RECENT);
 	CHECK(k0->children[1].type == IMAP_SK_NOT);
 	CHECK(search("a SEARCH OLD") == 0 && k0->type == IMAP_SK_NOT);
 	CHECK(search("a SEARCH ANSWERED DRAFT FLAGGED RECENT UNANSWERED "
 	    "UNDRAFT UNFLAGGED UNSEEN DELETED") == 0);
 	CHECK(sa.root->child_count == 9);
-	CHECK(search("a SEARCH KEYWORD $Forwarded UNKEYWORD Junk") == 0);
+	REQUIRE(search("a SEARCH KEYWORD $Forwarded UNKEYWORD Junk") == 0);
 	CHECK(k0->type == IMAP_SK_KEYWORD && k0->str_len == 10);
 	CHECK(sa.root->children[1].type == IMAP_SK_NOT);
 	CHECK(search("a SEARCH KEYWORD \\Seen") == -1);
@@ -63,17 +63,17 @@ test_flags(void)
 static void
 test_values(void)
 {
-	CHECK(search("a SEARCH FROM smith SUBJECT \"hi there\" TO {2}\r\nme "
+	REQUIRE(search("a SEARCH FROM smith SUBJECT \"hi there\" TO {2}\r\nme "
 	    "CC x BCC y BODY z TEXT w") == 0);
 	CHECK(k0->type == IMAP_SK_FROM && k0->str_len == 5);
 	CHECK(sa.root->children[1].type == IMAP_SK_SUBJECT);
 	CHECK(sa.root->children[2].str_len == 2);
 	CHECK(sa.root->child_count == 7);
-	CHECK(search("a SEARCH HEADER X-Spam \"\"") == 0);
+	REQUIRE(search("a SEARCH HEADER X-Spam \"\"") == 0);
 	CHECK(k0->type == IMAP_SK_HEADER && strcmp(k0->field, "X-Spam") == 0);
 	CHECK(k0->str_len == 0);
 	CHECK(search("a SEARCH HEADER X") == -1);
-	CHECK(search("a SEARCH SINCE 1-Feb-1994 BEFORE \"3-Mar-2000\" ON "
+	REQUIRE(search("a SEARCH SINCE 1-Feb-1994 BEFORE \"3-Mar-2000\" ON "
 	    "1-Jan-2020 SENTSINCE 1-Feb-1994 SENTBEFORE 1-Feb-1994 SENTON "
 	    "1-Feb-1994") == 0);
 	CHECK(k0->type == IMAP_SK_SINCE && k0->date.year == 1994);
@@ -81,7 +81,7 @@ test_values(void)
 	CHECK(sa.root->children[5].type == IMAP_SK_SENTON);
 	CHECK(search("a SEARCH SINCE 30-Feb-1994") == -1);
 	CHECK(search("a SEARCH SINCE (1-Feb-1994)") == -1);
-	CHECK(search("a SEARCH LARGER 100 SMALLER 9223372036854775807") == 0);
+	REQUIRE(search("a SEARCH LARGER 100 SMALLER 9223372036854775807") == 0);
 	CHECK(k0->number == 100);
 	CHECK(search("a SEARCH LARGER 9223372036854775808") == -1);
 	CHECK(search("a SEARCH LARGER x") == -1);
@@ -92,14 +92,14 @@ test_values(void)
 static void
 test_structure(void)
 {
-	CHECK(search("a SEARCH 1:5,7 UID 3:* $") == 0);
+	REQUIRE(search("a SEARCH 1:5,7 UID 3:* $") == 0);
 	CHECK(k0->type == IMAP_SK_SEQSET && k0->set->count == 2);
 	CHECK(sa.root->children[1].type == IMAP_SK_UID);
 	CHECK(sa.root->children[2].set->searchres && sa.uses_searchres);
 	CHECK(search("a SEARCH 0") == -1);
 	CHECK(search("a SEARCH 4294967296") == -1);
 	CHECK(search("a SEARCH UID 1:4294967296") == -1);
-	CHECK(search("a SEARCH OR SEEN (FLAGGED NOT DELETED)") == 0);
+	REQUIRE(search("a SEARCH OR SEEN (FLAGGED NOT DELETED)") == 0);
 	CHECK(k0->type == IMAP_SK_OR && k0->child_count == 2);
 	CHECK(k0->children[1].type == IMAP_SK_AND);
 	CHECK(k0->children[1].child_count == 2);
@@ -137,18 +137,19 @@ test_structure(void)
 static void
 test_extensions(void)
 {
-	CHECK(search("a SEARCH MODSEQ 620162338") == 0 && sa.uses_modseq);
+	REQUIRE(search("a SEARCH MODSEQ 620162338") == 0 && sa.uses_modseq);
 	CHECK(k0->type == IMAP_SK_MODSEQ && k0->number == 620162338);
 	CHECK(k0->entry_name == NULL);
-	CHECK(search("a SEARCH MODSEQ \"/flags/\\\\draft\" all 620162338") == 0);
+	REQUIRE(search("a SEARCH MODSEQ \"/flags/\\\\draft\" all 620162338") ==
+	    0);
 	CHECK(strcmp(k0->entry_name, "/flags/\\draft") == 0);
 	CHECK(k0->entry_type == IMAP_ENTRY_ALL);
-	CHECK(search("a SEARCH MODSEQ \"/flags/x\" priv 0") == 0);
+	REQUIRE(search("a SEARCH MODSEQ \"/flags/x\" priv 0") == 0);
 	CHECK(k0->entry_type == IMAP_ENTRY_PRIV && k0->number == 0);
 	CHECK(search("a SEARCH MODSEQ \"/flags/x\" other 1") == -1);
 	CHECK(search("a SEARCH MODSEQ \"/other/x\" all 1") == -1);
 	CHECK(search("a SEARCH MODSEQ") == -1);
-	CHECK(search("a SEARCH CHARSET UTF-8 TEXT x") == 0);
+	REQUIRE(search("a SEARCH CHARSET UTF-8 TEXT x") == 0);
 	CHECK(strcmp(sa.charset, "UTF-8") == 0 && k0->type == IMAP_SK_TEXT);
 	CHECK(search("a SEARCH CHARSET \"us-ascii\" ALL") == 0);
 	CHECK(search("a SEARCH CHARSET KOI8-R TEXT x") ==

@@ -45,13 +45,14 @@ test_grammar(void)
 {
 	struct imap_seqset *s;
 
-	CHECK((s = parse("1", 0)) != NULL && s->count == 1);
+	REQUIRE((s = parse("1", 0)) != NULL && s->count == 1);
 	CHECK(s->ranges[0].lo == 1 && s->ranges[0].hi == 1);
-	CHECK((s = parse("5,3:1,*", 0)) != NULL && s->count == 3);
+	REQUIRE((s = parse("5,3:1,*", 0)) != NULL && s->count == 3);
 	CHECK(s->ranges[1].lo == 3 && s->ranges[1].hi == 1);
 	CHECK(s->ranges[2].lo == IMAP_SEQ_STAR);
-	CHECK((s = parse("1:*", 0)) != NULL && s->ranges[0].hi == IMAP_SEQ_STAR);
-	CHECK((s = parse("4294967295", 0)) != NULL);
+	REQUIRE((s = parse("1:*", 0)) != NULL &&
+	    s->ranges[0].hi == IMAP_SEQ_STAR);
+	REQUIRE((s = parse("4294967295", 0)) != NULL);
 	CHECK(s->ranges[0].lo == 4294967295u);
 	CHECK(parse("4294967296", 0) == NULL);
 	CHECK(parse("1:99999999999999999999", 0) == NULL);
@@ -69,9 +70,10 @@ test_grammar(void)
 	CHECK(parse("**", 0) == NULL);
 	CHECK(parse("1:*", IMAP_SEQSET_NO_STAR) == NULL);
 	CHECK(parse("$", 0) == NULL);
-	CHECK((s = parse("$", IMAP_SEQSET_SEARCHRES)) != NULL && s->searchres);
+	REQUIRE((s = parse("$", IMAP_SEQSET_SEARCHRES)) != NULL &&
+	    s->searchres);
 	CHECK(parse("1,$", IMAP_SEQSET_SEARCHRES) == NULL);
-	CHECK((s = parse("7,2:9", 0)) != NULL && imap_seqset_highest(s) == 9);
+	REQUIRE((s = parse("7,2:9", 0)) != NULL && imap_seqset_highest(s) == 9);
 }
 
 /* The range bound is enforced before allocation. */
@@ -96,24 +98,24 @@ test_resolve(void)
 {
 	struct imap_seqset *s;
 
-	CHECK((s = parse("5,3:1,*", 0)) != NULL);
+	REQUIRE((s = parse("5,3:1,*", 0)) != NULL);
 	imap_seqset_resolve(s, 10);
 	CHECK(strcmp(show(s), "1-3,5-5,10-10") == 0);
-	CHECK((s = parse("559:*", 0)) != NULL);
+	REQUIRE((s = parse("559:*", 0)) != NULL);
 	imap_seqset_resolve(s, 100);
 	CHECK(strcmp(show(s), "100-559") == 0);
-	CHECK((s = parse("1:4,5,7:6,2,8:9,20", 0)) != NULL);
+	REQUIRE((s = parse("1:4,5,7:6,2,8:9,20", 0)) != NULL);
 	imap_seqset_resolve(s, 30);
 	CHECK(strcmp(show(s), "1-9,20-20") == 0);
 	CHECK(imap_seqset_count(s) == 10);
 	CHECK(imap_seqset_contains(s, 1) && imap_seqset_contains(s, 9));
 	CHECK(!imap_seqset_contains(s, 10) && imap_seqset_contains(s, 20));
 	CHECK(!imap_seqset_contains(s, 0) && !imap_seqset_contains(s, 21));
-	CHECK((s = parse("4294967295,1:4294967295", 0)) != NULL);
+	REQUIRE((s = parse("4294967295,1:4294967295", 0)) != NULL);
 	imap_seqset_resolve(s, 3);
 	CHECK(strcmp(show(s), "1-4294967295") == 0);
 	CHECK(imap_seqset_count(s) == 4294967295ull);
-	CHECK((s = parse("*", 0)) != NULL);
+	REQUIRE((s = parse("*", 0)) != NULL);
 	imap_seqset_resolve(s, 0);
 	CHECK(!imap_seqset_contains(s, 1));
 }
@@ -124,10 +126,10 @@ test_iter(void)
 {
 	struct imap_seqset_iter it;
 	struct imap_seqset *s;
-	uint32_t n, got[16];
+	uint32_t n, got[16] = { 0 };
 	int k = 0;
 
-	CHECK((s = parse("9,2:3,*,3", 0)) != NULL);
+	REQUIRE((s = parse("9,2:3,*,3", 0)) != NULL);
 	imap_seqset_resolve(s, 4294967295u);
 	imap_seqset_iter_init(&it, s);
 	while (k < 16 && imap_seqset_iter_next(&it, &n))
@@ -135,7 +137,7 @@ test_iter(void)
 	CHECK(k == 4 && got[0] == 2 && got[1] == 3 && got[2] == 9);
 	CHECK(got[3] == 4294967295u);
 	CHECK(!imap_seqset_iter_next(&it, &n));
-	CHECK((s = parse("4294967294:*", 0)) != NULL);
+	REQUIRE((s = parse("4294967294:*", 0)) != NULL);
 	imap_seqset_resolve(s, 4294967295u);
 	imap_seqset_iter_init(&it, s);
 	k = 0;

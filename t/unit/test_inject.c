@@ -198,8 +198,10 @@ test_errors(void)
 	memset(big, 'a', 20000);
 	big[20000] = '\0';
 	CHECK(ij != NULL);
-	if (ij == NULL)
+	if (ij == NULL) {
+		free(big);
 		return;
+	}
 	CHECK(send_msg(ij, "a@b", "c@d", big, qid, &reply) == -1);
 	CHECK(strcmp(reply, "552 5.3.4 Message size exceeds fixed limit") == 0);
 	CHECK(send_msg(ij, "a@b", NULL, ok, qid, &reply) == -1);

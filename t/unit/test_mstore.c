@@ -899,8 +899,9 @@ test_bench_big(void)
 	struct mstore_changes ch;
 	struct timeval t0;
 	char p[512];
-	unsigned n = getenv("MSTORE_BENCH_N") ? (unsigned)strtoul(
-	    getenv("MSTORE_BENCH_N"), NULL, 10) : 10000;
+	const char *bench_n = getenv("MSTORE_BENCH_N");
+	unsigned n = bench_n != NULL ? (unsigned)strtoul(bench_n, NULL, 10) :
+	    10000;
 	unsigned flags = 0;
 
 	for (unsigned i = 0; i < n; i++) {

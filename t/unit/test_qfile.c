@@ -101,9 +101,9 @@ load_msg(const char *path, struct msg *m)
 	FILE *fp = fopen(path, "r");
 
 	memset(m, 0, sizeof(*m));
-	m->content = malloc(MAXMSG);
 	if (fp == NULL)
 		return -1;
+	m->content = malloc(MAXMSG);
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
 		if (line[0] != '#' && line[0] != '\0')
@@ -449,9 +449,9 @@ test_truncated(void)
 		struct stat st;
 		int fd, bad = 0;
 
-		CHECK(write_golden(names[k], qid) == 0);
+		REQUIRE(write_golden(names[k], qid) == 0);
 		fd = open(qpath(qid), O_RDWR);
-		CHECK(fd >= 0 && fstat(fd, &st) == 0);
+		REQUIRE(fd >= 0 && fstat(fd, &st) == 0);
 		CHECK(accepted(fd) == 1);
 		for (off_t len = st.st_size - 1; len >= 0; len--) {
 			if (ftruncate(fd, len) < 0 || accepted(fd) != 0)
@@ -610,9 +610,12 @@ make_free_file(char *path_r, size_t size)
 	struct msg m;
 
 	snprintf(path, sizeof(path), "%s/simple.in", datadir);
-	if (load_msg(path, &m) != 0 || write_msg(&m, qid) != 0 ||
-	    stat(qpath(qid), &st) != 0)
+	if (load_msg(path, &m) != 0)
 		return 0;
+	if (write_msg(&m, qid) != 0 || stat(qpath(qid), &st) != 0) {
+		free_msg(&m);
+		return 0;
+	}
 	free_msg(&m);
 	snprintf(path_r, size, "%s/free/%s", rootdir, qid);
 	if (rename(qpath(qid), path_r) != 0)

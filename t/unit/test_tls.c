@@ -367,7 +367,7 @@ test_needs_socket(void)
 	const char *err = "";
 	char b[8];
 
-	CHECK(pipe(p) == 0 && pipe(q) == 0);
+	REQUIRE(pipe(p) == 0 && pipe(q) == 0);
 	c = conn_new(p[0], q[1], 1024, 2);
 	CHECK(conn_starttls_server(c, srv_ctx, &err) == -1);
 	CHECK(strcmp(err, "TLS needs a socket") == 0);
