@@ -228,6 +228,7 @@ spawn_child_main(int fd, const struct handoff *h, const char *user,
 	close(spawn_sig[0]);
 	close(spawn_sig[1]);
 	login_climit_child();
+	resolver_free(&spawn_resolver);	/* the session needs no map */
 	if (privs_is_root() && privs_drop_ids(uid, gid, &err) != 0)
 		log_fatal("session for %s: %s", user, err);
 	/* After the drop: a change of ids clears the parent-death signal.
@@ -362,6 +363,7 @@ login_spawner_main(const struct login_proto *p, int fd)
 		spawn_wait(fd);
 	for (size_t i = 0; i < spawn_nkids; i++)
 		(void)kill(spawn_kids[i].pid, SIGTERM);
+	resolver_free(&spawn_resolver);
 	exit(0);
 }
 

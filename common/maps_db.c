@@ -14,11 +14,16 @@
  * one; readers notice the new inode (maps.c) and reopen.
  * Security: run by the administrator (root); a malformed source line fails
  * the build with "file:line: reason" and leaves the old map in place.
+ * Exit: handles still open when the process calls exit() are closed by an
+ * atexit handler, so that every process exits clean: libdb keeps its page
+ * cache in memory that it links by offsets, which LeakSanitizer cannot
+ * follow and would report as lost (up to MAP_DB_TRACK handles at a time).
  */
 #include <db.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,7 +32,39 @@
 #include "maps.h"
 #include "maps_int.h"
 
+#define MAP_DB_TRACK 64		/* open handles closed at exit */
+
 static char db_err[8192];
+static DB *db_open_handles[MAP_DB_TRACK];
+
+/* At exit: close the handles the process still holds (see the header). */
+static void
+map_db_close_all(void)
+{
+	for (size_t i = 0; i < MAP_DB_TRACK; i++) {
+		DB *db = db_open_handles[i];
+
+		db_open_handles[i] = NULL;
+		if (db != NULL)
+			db->close(db, 0);
+	}
+}
+
+/* Replace from by to in the list of open handles (NULL: a free slot). */
+static void
+map_db_track(DB *from, DB *to)
+{
+	static int registered;
+
+	if (!registered && atexit(map_db_close_all) == 0)
+		registered = 1;
+	for (size_t i = 0; i < MAP_DB_TRACK; i++) {
+		if (db_open_handles[i] == from) {
+			db_open_handles[i] = to;
+			return;
+		}
+	}
+}
 
 /* Open "<path>.db" read-only as a hash or btree. */
 void *
@@ -51,6 +88,7 @@ map_db_open(const char *dbpath, int is_btree, const char **errstr_r)
 		*errstr_r = db_err;
 		return NULL;
 	}
+	map_db_track(NULL, db);
 	return db;
 }
 
@@ -93,8 +131,10 @@ map_db_close(void *handle)
 {
 	DB *db = handle;
 
-	if (db != NULL)
-		db->close(db, 0);
+	if (db == NULL)
+		return;
+	map_db_track(db, NULL);
+	db->close(db, 0);
 }
 
 struct build_ctx {

@@ -20,10 +20,12 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "privs.h"
+#include "sanitizer.h"
 
 static char privs_err[256];
 
@@ -89,6 +91,7 @@ privs_set_ids(uid_t uid, gid_t gid, const char **errstr_r)
 		*errstr_r = "privilege drop failed: gid 0 can be regained";
 		return -1;
 	}
+	sanitizer_keep_dumpable();
 	return 0;
 }
 
@@ -108,6 +111,18 @@ privs_drop_ids(uid_t uid, gid_t gid, const char **errstr_r)
 
 static uid_t privs_acting_uid;	/* 0: effective root */
 static gid_t privs_acting_gid;
+
+/* Sanitizer builds: effective root again before LeakSanitizer's check at
+ * exit (registered before main, so it runs after this), whose tracing
+ * task has the process's ids and needs root's to attach to it. */
+static void
+privs_restore_at_exit(void)
+{
+	const char *err;
+
+	if (privs_restore(&err) < 0)
+		log_warn("at exit: %s", err);
+}
 
 /* Act as uid/gid for a while (effective ids only).  Acting as them
  * already costs nothing, so a caller may stay until it needs root again
@@ -138,6 +153,8 @@ privs_become(uid_t uid, gid_t gid, const char **errstr_r)
 		if (setgroups(0, NULL) < 0)
 			return privs_fail("setgroups", errstr_r);
 		groups_cleared = 1;
+		if (SANITIZER_BUILD)
+			(void)atexit(privs_restore_at_exit);
 	}
 	if (setegid(gid) < 0)
 		return privs_fail("setegid", errstr_r);

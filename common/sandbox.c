@@ -11,18 +11,8 @@
 
 #include "params.h"
 #include "sandbox.h"
+#include "sanitizer.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANDBOX_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || \
-    __has_feature(undefined_behavior_sanitizer)
-#define SANDBOX_SANITIZER 1
-#endif
-#endif
-#ifndef SANDBOX_SANITIZER
-#define SANDBOX_SANITIZER 0
-#endif
 
 /* Every profile: I/O on open descriptors, sockets, polling, memory,
  * signals, time, process facts, reading files. */
@@ -98,7 +88,7 @@ sandbox_enter(enum sandbox_profile profile, const char **errstr_r)
 		*errstr_r = "prctl(PR_SET_NO_NEW_PRIVS) failed";
 		return -1;
 	}
-	if (profile == SANDBOX_NONE || !var_seccomp || SANDBOX_SANITIZER)
+	if (profile == SANDBOX_NONE || !var_seccomp || SANITIZER_BUILD)
 		return 0;
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
 		*errstr_r = "seccomp_init failed";

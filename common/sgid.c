@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "sanitizer.h"
 #include "sgid.h"
 
 #define SGID_DEFAULT_CONF "/etc/petrel/petrel.conf"
@@ -94,6 +95,9 @@ sgid_drop(void)
 	if (setresgid(sgid_real_gid, sgid_real_gid, sgid_real_gid) < 0)
 		log_fatal("setresgid: %m");
 	sgid_priv_gid = sgid_real_gid;
+	/* LeakSanitizer can trace a non-root caller's process again only
+	 * now that no saved gid differs (sanitizer.h). */
+	sanitizer_keep_dumpable();
 }
 
 /* 1 if st belongs to root and others cannot replace or change it. */

@@ -283,6 +283,22 @@ pd_root_group(void)
 		pd_fail(PD_EX_TEMPFAIL, "setegid: %s", strerror(errno));
 }
 
+/* Free the envelope and the header buffers (the process exits clean). */
+static void
+pd_free(struct pd_env *env, struct pd_msg *m)
+{
+	for (size_t i = 0; i < env->nrcpts; i++)
+		free(env->rcpts[i]);
+	for (size_t i = 0; i < env->nattrs; i++)
+		free(env->attrs[i]);
+	free(env->rcpts);
+	free(env->attrs);
+	free(env->sender);
+	free(env->fullname);
+	buf_free(&m->headers);
+	buf_free(&m->first);
+}
+
 /* Parse options, load the configuration, read, queue. */
 int
 main(int argc, char **argv)
@@ -316,5 +332,7 @@ main(int argc, char **argv)
 	pd_write_envelope(w, &env);
 	pd_write_message(w, in, &env, &msg);
 	pd_commit(w);
+	pd_free(&env, &msg);
+	free(in);
 	return 0;
 }

@@ -30,7 +30,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
 #include "config.h"
 #include "params.h"
 #include "sendmail.h"
@@ -171,22 +170,26 @@ sm_parse(struct sm_cmd *c, int argc, char **argv)
 	return i;
 }
 
-/* Our login name (or the numeric uid) for the default sender. */
+/* Our login name (or the numeric uid) for the default sender, and the
+ * full name from the GECOS field when none was given (static storage:
+ * nothing to free; postdrop takes at most 256 bytes of a name). */
 static const char *
 sm_login(const char **fullname_r)
 {
-	static char num[32];
+	static char num[32], name[257], gecos[257];
 	struct passwd *pw = getpwuid(getuid());
 
-	if (pw == NULL) {
-		snprintf(num, sizeof(num), "%lu", (unsigned long)getuid());
+	snprintf(num, sizeof(num), "%lu", (unsigned long)getuid());
+	if (pw == NULL || strlen(pw->pw_name) >= sizeof(name))
 		return num;
-	}
 	if (*fullname_r == NULL && pw->pw_gecos != NULL &&
-	    pw->pw_gecos[0] != '\0' && pw->pw_gecos[0] != ',')
-		*fullname_r = xstrndup(pw->pw_gecos,
-		    strcspn(pw->pw_gecos, ","));
-	return xstrdup(pw->pw_name);
+	    pw->pw_gecos[0] != '\0' && pw->pw_gecos[0] != ',') {
+		snprintf(gecos, sizeof(gecos), "%.*s",
+		    (int)strcspn(pw->pw_gecos, ","), pw->pw_gecos);
+		*fullname_r = gecos;
+	}
+	snprintf(name, sizeof(name), "%s", pw->pw_name);
+	return name;
 }
 
 /* Hand one message from standard input to postdrop. */
