@@ -351,9 +351,11 @@ dns_drain(struct dns_multi *m, int fd)
 
 	for (int k = 0; fd >= 0 && k < DNS_MULTI_MAX * 4; k++) {
 		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, pkt, sizeof(pkt), 0,
-		    (struct sockaddr *)&from, &flen);
+		ssize_t n;
 
+		memset(&from, 0, sizeof(from));	/* no sender: matches no server */
+		n = recvfrom(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&from,
+		    &flen);
 		if (n < 0)
 			return;	/* EAGAIN, or an ICMP error: wait on */
 		if (dns_from_ns(m, &from))

@@ -203,7 +203,7 @@ test_shared_children(void)
 	struct climit *t = table(100);
 	struct climit_policy p = policy(3, 0);
 	pid_t kid[3];
-	int w[3];
+	int w[3] = { -1, -1, -1 };
 	long s;
 
 	for (int i = 0; i < 3; i++)
@@ -226,7 +226,7 @@ test_killed_holder(void)
 {
 	struct climit *t = table(100);
 	struct climit_policy p = policy(1, 0);
-	int w, st;
+	int w = -1, st;
 	pid_t kid;
 	long s;
 
@@ -253,7 +253,7 @@ test_hand_over(void)
 {
 	struct climit *t = table(100);
 	pid_t login, session;
-	int wl, ws, st;
+	int wl = -1, ws = -1, st;
 	long slot;
 
 	CHECK(climit_hand_over(t, 0, 42) == -1);	/* not ours */

@@ -307,7 +307,7 @@ test_multi(void)
 static void
 test_multi_dead(void)
 {
-	int port, fd = udp_bound(&port);
+	int port = 0, fd = udp_bound(&port);
 	char ns[64];
 	const char *err = NULL;
 	struct dns_multi *m;
