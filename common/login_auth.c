@@ -197,6 +197,20 @@ auth_success(struct login_client *c, const char *cookie)
 	}
 }
 
+/* The check cannot be made (why, or NULL when the deadline passed
+ * silently): forget it, answer "try later", go on with the input. */
+static void
+auth_give_up(struct login_client *c, const char *why)
+{
+	if (why != NULL)
+		log_warn("%s-login: password check for %s: %s",
+		    login_proto->name, c->last_user, why);
+	auth_done(c);
+	login_proto->answer(c, LOGIN_ANS_TEMP);
+	c->state = LS_COMMAND;
+	login_process(c);
+}
+
 /* The service held the check back (WAIT): stop watching, ask again at
  * wake_at from login_auth_tick; the whole check keeps its deadline. */
 static void
@@ -207,13 +221,8 @@ auth_hold(struct login_client *c)
 	c->auth_held = 1;
 	c->wake_at = login_now() + auth_client_delay(c->auth);
 	if (c->wake_at >= c->deadline) {
-		log_warn("%s-login: password check for %s: held back past the "
-		    "check's deadline (failed logins from %s)",
-		    login_proto->name, c->last_user, c->peer.addr);
-		auth_done(c);
-		login_proto->answer(c, LOGIN_ANS_TEMP);
-		c->state = LS_COMMAND;
-		login_process(c);
+		auth_give_up(c, "held back past the check's deadline (failed "
+		    "logins from this address)");
 		return;
 	}
 	login_io_update(c);
@@ -227,12 +236,7 @@ auth_retry(struct login_client *c)
 
 	c->auth_held = 0;
 	if (auth_client_retry(c->auth, &err) != 0) {
-		log_warn("%s-login: password check for %s: %s",
-		    login_proto->name, c->last_user, err != NULL ? err : "error");
-		auth_done(c);
-		login_proto->answer(c, LOGIN_ANS_TEMP);
-		c->state = LS_COMMAND;
-		login_process(c);
+		auth_give_up(c, err != NULL ? err : "error");
 		return;
 	}
 	auth_watch(c);
@@ -324,10 +328,7 @@ void
 login_auth_tick(struct login_client *c, time_t now)
 {
 	if (c->state == LS_AUTH && now >= c->deadline) {
-		auth_done(c);
-		login_proto->answer(c, LOGIN_ANS_TEMP);
-		c->state = LS_COMMAND;
-		login_process(c);
+		auth_give_up(c, NULL);
 		return;
 	}
 	if (c->state == LS_AUTH && c->auth_held && now >= c->wake_at) {
