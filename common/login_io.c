@@ -26,6 +26,15 @@
 #include "tls.h"
 #include "tls_server.h"
 
+/* A TLS read's or write's result as io_read_some/io_write_some return
+ * it: 1 done, 0 would block, -1 dead. */
+static int
+io_tls_verdict(enum tls_io r)
+{
+	if (r == TLS_IO_DONE)
+		return 1;
+	return r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE ? 0 : -1;
+}
 
 /* Read once from the socket or the TLS session into dst. */
 static int
@@ -35,15 +44,7 @@ io_read_some(struct login_client *c, char *dst, size_t n, size_t *got_r)
 
 	*got_r = 0;
 	if (c->tls != NULL) {
-		switch (tls_session_read(c->tls, dst, n, got_r)) {
-		case TLS_IO_DONE:
-			return 1;
-		case TLS_IO_WANT_READ:
-		case TLS_IO_WANT_WRITE:
-			return 0;
-		default:
-			return -1;
-		}
+		return io_tls_verdict(tls_session_read(c->tls, dst, n, got_r));
 	}
 	r = read(c->ev.fd, dst, n);
 	if (r > 0) {
@@ -89,15 +90,7 @@ io_write_some(struct login_client *c, const char *src, size_t n,
 
 	*put_r = 0;
 	if (c->tls != NULL) {
-		switch (tls_session_write(c->tls, src, n, put_r)) {
-		case TLS_IO_DONE:
-			return 1;
-		case TLS_IO_WANT_READ:
-		case TLS_IO_WANT_WRITE:
-			return 0;
-		default:
-			return -1;
-		}
+		return io_tls_verdict(tls_session_write(c->tls, src, n, put_r));
 	}
 	r = write(c->out_fd, src, n);
 	if (r >= 0) {
